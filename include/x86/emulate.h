@@ -1,0 +1,140 @@
+/* x86 instruction decoder and memory-operand emulator.
+ *
+ * Used where a guest instruction touched memory that lamina traps (its own
+ * hidden memory, the local APIC while APs start, mediated MMIO) and, with
+ * x86_insn_length(), to step over intercepted instructions when the CPU
+ * does not report the next RIP (AMD without NRIPS).
+ *
+ * Pure logic: no guest state is read except through struct emu_ctx, so the
+ * same code runs in lamina and in host unit tests. */
+#ifndef X86_EMULATE_H
+#define X86_EMULATE_H
+
+#include <core/types.h>
+
+#define X86_MAX_INSN_LEN 15
+
+enum x86_mode {
+	X86_MODE_16, /* real mode, virtual-8086, or 16-bit protected CS */
+	X86_MODE_32, /* 32-bit protected (CS.D=1) or compatibility mode */
+	X86_MODE_64, /* 64-bit long mode (CS.L=1) */
+};
+
+enum x86_seg { X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_SEG_NONE };
+
+enum x86_gpr {
+	X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
+	X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15,
+};
+
+/* RFLAGS bits the emulator reads or writes. */
+#define X86_FLAGS_CF BIT(0)
+#define X86_FLAGS_PF BIT(2)
+#define X86_FLAGS_AF BIT(4)
+#define X86_FLAGS_ZF BIT(6)
+#define X86_FLAGS_SF BIT(7)
+#define X86_FLAGS_TF BIT(8)
+#define X86_FLAGS_IF BIT(9)
+#define X86_FLAGS_DF BIT(10)
+#define X86_FLAGS_OF BIT(11)
+#define X86_FLAGS_ARITH (X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | \
+			 X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF)
+
+/* Prefix bits in struct x86_insn.prefixes. */
+#define X86_PFX_LOCK BIT(0)
+#define X86_PFX_REP BIT(1)   /* F3 */
+#define X86_PFX_REPNE BIT(2) /* F2 */
+#define X86_PFX_OPSIZE BIT(3) /* 66 */
+#define X86_PFX_ADSIZE BIT(4) /* 67 */
+
+/* Instructions the emulator can execute (the decoder knows the length of
+ * every instruction of the one-, two- and three-byte maps, but only these
+ * have semantics). */
+enum x86_op {
+	X86_OP_NONE,    /* decoded for its length only */
+	X86_OP_MOV,     /* 88 89 8A 8B C6 C7 A0-A3 */
+	X86_OP_MOVZX,   /* 0F B6 0F B7 */
+	X86_OP_MOVSX,   /* 0F BE 0F BF, 63 (MOVSXD) */
+	X86_OP_MOVS,    /* A4 A5 */
+	X86_OP_STOS,    /* AA AB */
+	X86_OP_LODS,    /* AC AD */
+	X86_OP_ADD, X86_OP_OR, X86_OP_ADC, X86_OP_SBB,
+	X86_OP_AND, X86_OP_SUB, X86_OP_XOR, X86_OP_CMP,
+	X86_OP_TEST,    /* 84 85 F6/0 F7/0 */
+	X86_OP_XCHG,    /* 86 87 */
+	X86_OP_BT, X86_OP_BTS, X86_OP_BTR, X86_OP_BTC,
+};
+
+struct x86_insn {
+	u8 len;            /* total length in bytes */
+	u8 opcode_map;     /* 0: one-byte, 1: 0F, 2: 0F 38, 3: 0F 3A */
+	u8 opcode;         /* last opcode byte */
+	u8 prefixes;       /* X86_PFX_* */
+	u8 rex;            /* 0 when absent */
+	enum x86_seg seg_override; /* X86_SEG_NONE when absent */
+	u8 opsize;         /* operand size in bytes: 1, 2, 4 or 8 */
+	u8 adsize;         /* address size in bytes: 2, 4 or 8 */
+	bool has_modrm;
+	u8 modrm, sib;
+	s64 disp;          /* sign-extended */
+	u64 imm;           /* zero-extended raw immediate */
+	u8 imm_size;
+	enum x86_op op;
+	bool mem_operand;  /* has a memory operand (ModRM mod != 3, moffs, string) */
+};
+
+/* Decode one instruction. Returns 0, or -1 when the bytes are not a valid
+ * instruction in this mode or longer than avail / 15 bytes. */
+int x86_decode(const u8 *bytes, unsigned int avail, enum x86_mode mode,
+	       struct x86_insn *insn);
+
+/* Length of the instruction at bytes, or 0 when it does not decode. */
+unsigned int x86_insn_length(const u8 *bytes, unsigned int avail,
+			     enum x86_mode mode);
+
+/* A fault raised while emulating, to be injected into the guest. */
+struct emu_fault {
+	u8 vector;        /* 13 (#GP), 14 (#PF), 6 (#UD), ... */
+	bool has_error;
+	u32 error_code;
+	u64 cr2;          /* for #PF */
+};
+
+struct emu_ctx;
+
+/* Memory access at a guest linear address (segment base already added).
+ * size is 1, 2, 4 or 8; an access may cross a page boundary and the
+ * callback splits it. Returns 0, or -1 after filling ctx->fault. */
+struct emu_ops {
+	int (*read)(struct emu_ctx *ctx, u64 la, void *data, unsigned int size);
+	int (*write)(struct emu_ctx *ctx, u64 la, const void *data,
+		     unsigned int size);
+};
+
+struct emu_ctx {
+	const struct emu_ops *ops;
+	void *opaque;          /* for the callbacks */
+	enum x86_mode mode;
+	u64 gpr[16];           /* indexed by enum x86_gpr */
+	u64 rip;
+	u64 rflags;
+	u64 seg_base[6];       /* indexed by enum x86_seg; ignored for ES/CS/SS/DS in 64-bit mode */
+	unsigned int max_rep;  /* iterations of a REP string op per call; 0 means 1024 */
+	struct emu_fault fault;
+};
+
+enum emu_result {
+	EMU_OK,          /* done; rip advanced past the instruction */
+	EMU_CONTINUE,    /* REP op did max_rep iterations; rip unchanged, RCX updated: re-run */
+	EMU_UNSUPPORTED, /* not an instruction the emulator executes */
+	EMU_FAULT,       /* ctx->fault holds an exception to inject; state as at the faulting iteration */
+};
+
+/* Execute a decoded instruction against ctx (registers, flags, rip).
+ * Memory goes through ctx->ops. */
+enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn);
+
+/* The linear address of insn's ModRM/moffs memory operand in ctx. */
+u64 x86_operand_address(const struct emu_ctx *ctx, const struct x86_insn *insn);
+
+#endif

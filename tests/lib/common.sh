@@ -1,0 +1,148 @@
+# Shared helpers for test scripts (*.t). Source it; it sets -u.
+# Results are TAP lines: "ok - name" / "not ok - name" (see tests/harness.sh).
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+LAMINA=${LAMINA:-$BUILD/lamina.elf}
+# Per-test scratch directory, kept after the run for inspection.
+TEST_NAME=${TEST_NAME:-$(basename "$0" .t)}
+WORK=${WORK:-$BUILD/test-work/$TEST_NAME}
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+FAILED=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; FAILED=1; }
+# check NAME CMD...: one TAP line from a command's status.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# expect_in FILE REGEX NAME: the file has a line matching REGEX (grep -E).
+expect_in() {
+	if grep -qE -- "$2" "$1"; then ok "$3"; else
+		not_ok "$3"
+		echo "#   no line matching /$2/ in $1"
+	fi
+}
+expect_not_in() {
+	if grep -qE -- "$2" "$1"; then
+		not_ok "$3"
+		echo "#   unexpected line matching /$2/ in $1:"
+		grep -E -- "$2" "$1" | head -5 | sed 's/^/#     /'
+	else ok "$3"; fi
+}
+# Copy the TAP lines a guest printed on its serial port into our output.
+relay_tap() {
+	grep -aE '^(not )?ok - ' "$1" | tr -d '\r'
+	grep -aqE '^not ok - ' "$1" && FAILED=1
+	return 0
+}
+finish() {
+	exit $FAILED
+}
+show_log() {
+	echo "# ---- $1 (last ${2:-60} lines)"
+	tail -n "${2:-60}" "$1" | tr -d '\r' | sed 's/^/#   /'
+}
+
+# wait_for FILE REGEX TIMEOUT PID: returns 0 when FILE has a line matching
+# REGEX, 1 when PID exits first or TIMEOUT seconds pass.
+wait_for() {
+	local file=$1 re=$2 timeout=$3 pid=$4 t=0
+	while [ "$t" -lt $((timeout * 10)) ]; do
+		grep -aqE -- "$re" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { grep -aqE -- "$re" "$file" 2>/dev/null; return; }
+		sleep 0.1
+		t=$((t + 1))
+	done
+	return 1
+}
+
+# Run an emulator in the background until its serial log ($1) shows a line
+# matching the end marker ($2), it exits, or the timeout ($3 s) passes; the
+# rest is the command. Sets RUN_STATUS: "marker", "exit:N" or "timeout".
+run_until() {
+	local log=$1 marker=$2 timeout=$3
+	shift 3
+	: >"$log"
+	setsid "$@" </dev/null >"$log.out" 2>&1 &
+	local pid=$!
+	if wait_for "$log" "$marker" "$timeout" "$pid"; then
+		RUN_STATUS=marker
+	elif kill -0 "$pid" 2>/dev/null; then
+		RUN_STATUS=timeout
+	else
+		wait "$pid"
+		RUN_STATUS="exit:$?"
+	fi
+	kill -- -"$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	# A marker may be followed by a few more lines: give the writer a moment
+	# only if it is still there (it is not: we killed it), so nothing to wait.
+	return 0
+}
+
+QEMU_CPU=${QEMU_CPU:-EPYC-Rome,+svm,+npt}
+# qemu_lamina LOG MARKER TIMEOUT SMP MEM "LAMINA ARGS" "MODULES" [extra qemu args]
+# MODULES is QEMU's -initrd string: "file args,file args" (',,' for a comma).
+qemu_lamina() {
+	local log=$1 marker=$2 timeout=$3 smp=$4 mem=$5 args=$6 mods=$7
+	shift 7
+	local initrd=()
+	[ -n "$mods" ] && initrd=(-initrd "$mods")
+	run_until "$log" "$marker" "$timeout" \
+		qemu-system-x86_64 -accel tcg -machine q35 -cpu "$QEMU_CPU" \
+		-smp "$smp" -m "$mem" -kernel "$LAMINA" -append "$args" "${initrd[@]}" \
+		-serial "file:$log" -display none -no-reboot -monitor none \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
+}
+
+# make_iso ISO GRUB_ENTRY_LINES FILE...: a GRUB (BIOS) ISO with the given
+# files in /boot and a grub.cfg whose menu entry body is GRUB_ENTRY_LINES.
+make_iso() {
+	local iso=$1 entry=$2
+	shift 2
+	local dir="$WORK/iso"
+	rm -rf "$dir" && mkdir -p "$dir/boot/grub"
+	cp "$@" "$dir/boot/"
+	cat >"$dir/boot/grub/grub.cfg" <<-EOF
+		set timeout=0
+		set default=0
+		serial --unit=0 --speed=115200
+		terminal_input serial
+		terminal_output serial
+		menuentry lamina {
+		$entry
+		}
+	EOF
+	grub-mkrescue -o "$iso" "$dir" >"$WORK/grub-mkrescue.log" 2>&1
+}
+
+# bochs_run LOG MARKER TIMEOUT MODEL CPUS MEGS ISO [COM2_LOG]
+# Bochs exits with status 1 even after a clean shutdown: judge by markers.
+bochs_run() {
+	local log=$1 marker=$2 timeout=$3 model=$4 cpus=$5 megs=$6 iso=$7 com2=${8:-}
+	local rc="$WORK/bochsrc" cont="$WORK/cont.rc"
+	cat >"$rc" <<-EOF
+		megs: $megs
+		romimage: file=/usr/share/bochs/BIOS-bochs-latest
+		vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+		cpu: model=$model, count=$cpus, ips=50000000, reset_on_triple_fault=0
+		ata0-master: type=cdrom, path=$iso, status=inserted
+		boot: cdrom
+		display_library: term
+		com1: enabled=1, mode=file, dev=$log
+		log: $WORK/bochs.log
+		panic: action=fatal
+		error: action=report
+		info: action=report
+		debug: action=ignore
+		clock: sync=none, time0=local
+	EOF
+	[ -n "$com2" ] && echo "com2: enabled=1, mode=file, dev=$com2" >>"$rc"
+	printf 'c\nquit\n' >"$cont"
+	TERM=vt100 run_until "$log" "$marker" "$timeout" \
+		bochs -q -f "$rc" -rc "$cont"
+}
