@@ -1,0 +1,75 @@
+/* The hypercall instruction, guarded so that running it without lamina
+ * (where it raises #UD, or #GP) ends in an error return, not a crash. */
+#include "hypercall.h"
+
+#include <cpuid.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+
+static sigjmp_buf fault_jump;
+
+static void on_fault(int sig)
+{
+	siglongjmp(fault_jump, sig);
+}
+
+/* AMD's VMMCALL or Intel's VMCALL: the other one raises #UD. */
+static int vendor_is_amd(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+	char vendor[13];
+
+	__cpuid(0, eax, ebx, ecx, edx);
+	memcpy(vendor, &ebx, 4);
+	memcpy(vendor + 4, &edx, 4);
+	memcpy(vendor + 8, &ecx, 4);
+	vendor[12] = '\0';
+	return strcmp(vendor, "AuthenticAMD") == 0 || strcmp(vendor, "HygonGenuine") == 0;
+}
+
+static void raw_call(struct hc_regs *r, int amd)
+{
+	if (amd)
+		__asm__ __volatile__(".byte 0x0f, 0x01, 0xd9" /* vmmcall */
+				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
+				       "+d"(r->rdx), "+S"(r->rsi)
+				     :
+				     : "memory");
+	else
+		__asm__ __volatile__(".byte 0x0f, 0x01, 0xc1" /* vmcall */
+				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
+				       "+d"(r->rdx), "+S"(r->rsi)
+				     : : "memory");
+}
+
+/* Returns 1 if the instruction faulted (the signal handler jumped back). */
+static int guarded_call(struct hc_regs *out, int amd)
+{
+	if (sigsetjmp(fault_jump, 1) != 0)
+		return 1;
+	raw_call(out, amd);
+	return 0;
+}
+
+int hc_call(struct hc_regs *r)
+{
+	static const int sigs[] = { SIGILL, SIGSEGV, SIGBUS };
+	enum { NSIGS = sizeof(sigs) / sizeof(sigs[0]) };
+	struct sigaction sa, old[NSIGS];
+	struct hc_regs out = *r;
+	int faulted;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < NSIGS; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	faulted = guarded_call(&out, vendor_is_amd());
+	for (int i = 0; i < NSIGS; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (faulted)
+		return -1;
+	*r = out;
+	return 0;
+}

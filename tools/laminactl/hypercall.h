@@ -1,0 +1,24 @@
+/* laminactl: issuing a lamina hypercall from user space (ring 3). */
+#ifndef LAMINACTL_HYPERCALL_H
+#define LAMINACTL_HYPERCALL_H
+
+#include <stdint.h>
+
+/* The registers of the ABI (include/lamina/hypercall.h): in before the
+ * call, out after it. RAX is the function in and the status out. */
+struct hc_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi;
+};
+
+/* Runs VMMCALL (AMD, Hygon) or VMCALL (others), chosen by the CPUID
+ * vendor. Returns 0 when the instruction completed, -1 when it faulted
+ * (#UD or #GP: no hypervisor answers it), leaving r untouched then. */
+int hc_call(struct hc_regs *r);
+
+/* The status in RAX as a signed number (0, a byte count, or LAMINA_E_*). */
+static inline int64_t hc_status(const struct hc_regs *r)
+{
+	return (int64_t)r->rax;
+}
+
+#endif
