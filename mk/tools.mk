@@ -26,3 +26,17 @@ $(BUILD)/unit/laminactl: $(LAMINACTL_TEST_SRCS)
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MF $@.d -o $@ $^ $(UNIT_LIBS)
 -include $(BUILD)/unit/laminactl.d
+
+# The fixed workload that Linux runs in the system tests and `make bench`.
+WORKLOAD_SRCS := $(wildcard tests/system/workload/*.c)
+WORKLOAD_OBJS := $(WORKLOAD_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/tests/system/workload/%.o: tests/system/workload/%.c
+	@mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(TOOL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/workload: $(WORKLOAD_OBJS)
+	$(Q)$(HOSTCC) $(TOOL_LDFLAGS) -o $@ $^
+
+ALL_TARGETS += $(BUILD)/workload
+-include $(WORKLOAD_OBJS:.o=.d)

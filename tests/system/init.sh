@@ -1,0 +1,77 @@
+#!/bin/sh
+# /init of the test initramfs (tests/system/mkinitramfs.sh). The kernel
+# command line picks the scenario: lamina.test=check|bench|shell (default
+# shell). Results go to the console as "LTEST: KEY: VALUE" lines, the run
+# ends with "LTEST: done" and a power-off.
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev
+# If the kernel found no /dev/console in the archive, stdio is closed.
+[ -t 1 ] || exec </dev/console >/dev/console 2>&1
+echo "LTEST: init"
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+dmesg -n 1 # kernel messages off the console: they would split our lines
+
+say() { echo "LTEST: $*"; }
+
+# report KEY CMD...: the command's output as "LTEST: KEY: LINE" lines, then
+# its exit status as "LTEST: KEY.rc: N".
+report() {
+	key=$1
+	shift
+	"$@" >/tmp/report.out 2>&1
+	rc=$?
+	while IFS= read -r line; do say "$key: $line"; done </tmp/report.out
+	say "$key.rc: $rc"
+}
+
+load_modules() {
+	[ -f /etc/modules ] || return 0
+	while read -r ko; do
+		insmod "/lib/modules/$ko" || say "error: insmod $ko failed"
+	done </etc/modules
+}
+
+scenario_check() {
+	say "cpus.online: $(cat /sys/devices/system/cpu/online)"
+	say "cpus.nproc: $(nproc)"
+	dmesg | grep -o 'BIOS-e820: .*' | while IFS= read -r line; do
+		say "e820: ${line#BIOS-e820: }"
+	done
+	report version laminactl version
+	report meminfo laminactl meminfo
+	workload
+	report stats laminactl stats
+}
+
+# The workload between two snapshots of lamina's exit counts.
+scenario_bench() {
+	say "cpus.online: $(cat /sys/devices/system/cpu/online)"
+	report stats.before laminactl stats
+	workload
+	report stats.after laminactl stats
+}
+
+scenario_shell() {
+	dmesg -n 7
+	echo "lamina test shell: 'laminactl help' lists its commands;"
+	echo "'poweroff -f' ends the run (in QEMU, Ctrl-A X also does)."
+	setsid cttyhack sh -l
+}
+
+scenario=shell
+for word in $(cat /proc/cmdline); do
+	case $word in
+	lamina.test=*) scenario=${word#lamina.test=} ;;
+	esac
+done
+say "scenario: $scenario"
+load_modules
+case $scenario in
+check | bench | shell)
+	"scenario_$scenario"
+	say done
+	;;
+*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|shell)" ;;
+esac
+poweroff -f

@@ -1,0 +1,72 @@
+# Helpers of the Linux system tests (*.t here), on top of tests/lib/common.sh.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+. "$TOP/tests/system/linux.sh"
+
+# need FILE...: every file exists, else a failing TAP line naming them.
+need() {
+	local f missing=()
+	for f in "$@"; do [ -e "$f" ] || missing+=("$f"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	not_ok "prerequisites present: missing ${missing[*]} (make first)"
+	return 1
+}
+
+# not CMD...: succeeds when the command fails (for check).
+not() { ! "$@"; }
+
+# make_initramfs OUT [MODULE...]
+make_initramfs() {
+	BUILD=$BUILD "$TOP/tests/system/mkinitramfs.sh" "$@"
+}
+
+# run_to_exit TIMEOUT CMD...: runs the emulator until it exits by itself or
+# TIMEOUT seconds pass (then it is killed). Sets RUN_STATUS: "exit:N" or
+# "timeout". Its stdout and stderr go to $WORK/qemu.out.
+run_to_exit() {
+	local timeout=$1 rc
+	shift
+	timeout -k 5 "$timeout" "$@" </dev/null >"$WORK/qemu.out" 2>&1
+	rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then RUN_STATUS=timeout; else RUN_STATUS="exit:$rc"; fi
+}
+
+# ltest LOG KEY: the values of the guest's "LTEST: KEY: VALUE" lines.
+ltest() {
+	tr -d '\r' <"$1" | sed -n "s/^LTEST: $2: //p"
+}
+
+# expect_ltest LOG KEY VALUE NAME: some "LTEST: KEY: ..." line is VALUE.
+expect_ltest() {
+	if ltest "$1" "$2" | grep -qxF -- "$3"; then ok "$4"; else
+		not_ok "$4"
+		echo "#   expected 'LTEST: $2: $3', found:"
+		ltest "$1" "$2" | head -5 | sed 's/^/#     /'
+	fi
+}
+
+# e820_entry LOG TYPE HOW BASE END: some "LTEST: e820: [mem A-B] TYPE" line
+# "covers" BASE..END (A <= BASE, END <= B) or "overlaps" it (shares a byte).
+e820_entry() {
+	local a b t
+	while read -r a b t; do
+		[ "$t" = "$2" ] || continue
+		case $3 in
+		covers) [ $((a)) -le $(($4)) ] && [ $(($5)) -le $((b)) ] && return 0 ;;
+		overlaps) [ $((a)) -le $(($5)) ] && [ $(($4)) -le $((b)) ] && return 0 ;;
+		esac
+	done < <(e820_ranges "$1")
+	return 1
+}
+
+# "START END TYPE" for each e820 line the guest reported.
+e820_ranges() {
+	ltest "$1" e820 | sed -n 's/^\[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] \(.*\)$/\1 \2 \3/p'
+}
+
+# A table of `laminactl stats` (reported under KEY): the cell of row REASON
+# and column COLUMN (cpu0, cpu1, ..., total).
+stats_cell() {
+	ltest "$1" "$2" | awk -v row="$3" -v col="$4" '
+		$1 == "reason" { for (i = 2; i <= NF; i++) if ($i == col) c = i }
+		$1 == row && c { print $c; exit }'
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Debian's Linux under lamina on QEMU TCG (AMD-V with NPT), 4 CPUs, 2 GiB,
+# lamina's log on COM2 and the guest's console on COM1: SMP, the memory map
+# that hides lamina, the workload, laminactl, and a clean power-off.
+. "$(dirname "$0")/lib.sh"
+need "$LAMINA" "$BUILD/laminactl" "$BUILD/workload" "$(linux_kernel)" || finish
+
+log=$WORK/serial.log lamina_log=$WORK/lamina.log
+make_initramfs "$WORK/initramfs.cpio"
+qemu_linux lamina 4 2G "$LINUX_CONSOLE lamina.test=check" "$WORK/initramfs.cpio" "console=com2"
+run_to_exit 240 "${QEMU_CMD[@]}" -serial "file:$log" -serial "file:$lamina_log" -monitor none
+
+expect_in "$lamina_log" . "lamina logs on COM2"
+expect_in "$log" '^LTEST: init' "Linux reaches /init under lamina"
+expect_ltest "$log" cpus.online 0-3 "4 CPUs online"
+expect_ltest "$log" cpus.nproc 4 "nproc is 4"
+
+expect_ltest "$log" version.rc 0 "laminactl version works"
+expect_in "$log" '^LTEST: version: lamina version: [0-9]+\.[0-9]+\.[0-9]+' "laminactl version names lamina's version"
+expect_ltest "$log" version "back end: AMD-V (SVM)" "laminactl version names the AMD-V back end"
+expect_ltest "$log" version "cpus: 4" "laminactl version counts 4 CPUs"
+
+range=$(ltest "$log" meminfo | sed -n 's/^lamina memory: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p')
+if [ -n "$range" ]; then
+	ok "laminactl meminfo gives lamina's range ($range)"
+	check "lamina's range lies inside a reserved e820 entry" e820_entry "$log" reserved covers $range
+	check "lamina's range overlaps no usable e820 entry" not e820_entry "$log" usable overlaps $range
+else
+	not_ok "laminactl meminfo gives lamina's range"
+fi
+
+expect_ltest "$log" work ok "workload completes"
+expect_ltest "$log" stats.rc 0 "laminactl stats works"
+expect_in "$log" '^LTEST: stats: reason +cpu0 +cpu1 +cpu2 +cpu3 +total$' "laminactl stats prints a table of 4 CPUs"
+for cpu in cpu0 cpu1 cpu2 cpu3; do
+	n=$(stats_cell "$log" stats cpuid "$cpu")
+	check "$cpu counted CPUID exits (${n:-none})" [ "${n:-0}" -gt 0 ]
+done
+expect_in "$log" '^LTEST: done' "scenario finishes"
+check "poweroff -f ends QEMU within the timeout ($RUN_STATUS)" [ "$RUN_STATUS" = exit:0 ]
+if [ $FAILED -ne 0 ]; then
+	show_log "$log"
+	show_log "$lamina_log" 40
+fi
+finish
