@@ -1,0 +1,307 @@
+/* cpu_policy: what lamina shows the guest of the CPU. Virtualization is
+ * hidden (CPUID bits, MSRs, instructions), the rest passes through.
+ * Checks that hold on bare hardware too run everywhere; the ones only
+ * lamina makes true are skipped bare.
+ *
+ * Options, to compare CPUID with what the emulator's CPU model should
+ * report: vendor=STRING leaf1=EAX_OF_LEAF_1 maxleaf=N maxext=N. */
+#include "boot.h"
+#include "cpu.h"
+#include "hc.h"
+#include "print.h"
+#include "tap.h"
+#include "trap.h"
+#include "util.h"
+
+const char test_name[] = "cpu_policy";
+const char *const test_options[] = { "vendor", "leaf1", "maxleaf", "maxext", NULL };
+
+/* ---- CPUID seen the same with and without lamina ---- */
+
+static void check_cpuid_option(const char *key, u32 got)
+{
+	if (boot_opt(key))
+		tap_eq(got, boot_opt_num(key, 0), "cpuid: %s is %s", key, boot_opt(key));
+}
+
+static void check_cpuid_passthrough(void)
+{
+	const char *want = boot_opt("vendor");
+	u32 apic_base = (u32)rdmsr(MSR_APIC_BASE);
+	char vendor[13];
+
+	cpu_vendor(vendor);
+	kprintf("# cpuid: vendor %s, leaf 1 eax 0x%x, max 0x%x/0x%x\n", vendor,
+		cpuid(1, 0).eax, cpuid(0, 0).eax, cpuid(0x80000000, 0).eax);
+	if (want)
+		tap_check(strcmp(vendor, want) == 0, "cpuid: vendor is %s (got %s)", want,
+			  vendor);
+	check_cpuid_option("leaf1", cpuid(1, 0).eax);
+	check_cpuid_option("maxleaf", cpuid(0, 0).eax);
+	check_cpuid_option("maxext", cpuid(0x80000000, 0).eax);
+
+	/* The initial APIC ID must be the one the local APIC answers to. */
+	if ((apic_base & BIT(11)) && !(apic_base & BIT(10)))
+		tap_eq(cpuid(1, 0).ebx >> 24, mmio_read32((apic_base & ~0xfffu) + 0x20) >> 24,
+		       "cpuid: leaf 1 APIC ID matches the local APIC's ID register");
+}
+
+/* ---- MSRs that are not lamina's business ---- */
+
+static void check_msr_roundtrip(const char *name, u32 msr, u64 test_value)
+{
+	u64 old = 0, got = 0;
+	int vec;
+
+	if (rdmsr_probe(msr, &old) != TRAP_NONE) {
+		tap_check(false, "msr: %s (0x%x) is readable", name, msr);
+		return;
+	}
+	vec = wrmsr_probe(msr, test_value);
+	rdmsr_probe(msr, &got);
+	tap_check(vec == TRAP_NONE && got == test_value,
+		  "msr: %s (0x%x) write 0x%llx, reads back", name, msr, test_value);
+	if (got != test_value)
+		kprintf("#   write raised %s, read 0x%llx\n", vector_name(vec), got);
+	wrmsr_probe(msr, old);
+	rdmsr_probe(msr, &got);
+	tap_eq(got, old, "msr: %s restored to 0x%llx", name, old);
+}
+
+static void check_msr_passthrough(void)
+{
+	/* SYSRET/SYSCALL selectors 0x23/0x10 and an EIP: any value goes. */
+	check_msr_roundtrip("STAR", MSR_STAR, 0x0023001012345678ull);
+	/* PA1 = WC instead of WT: a valid PAT, which matters nothing here
+	 * with paging off. */
+	check_msr_roundtrip("PAT", MSR_PAT, 0x0007040600070106ull);
+}
+
+/* ---- EFER ---- */
+
+static void check_efer_nxe(u64 efer)
+{
+	u64 got = 0;
+
+	if (!cpu_has(0x80000001, 'd', 20)) {
+		tap_skip("no NX", "efer: NXE can be toggled");
+		return;
+	}
+	wrmsr_probe(MSR_EFER, efer ^ EFER_NXE);
+	rdmsr_probe(MSR_EFER, &got);
+	tap_eq(got, efer ^ EFER_NXE, "efer: NXE toggled reads back");
+	wrmsr_probe(MSR_EFER, efer);
+	rdmsr_probe(MSR_EFER, &got);
+	tap_eq(got, efer, "efer: NXE toggled back");
+}
+
+static void check_efer(bool amd)
+{
+	u64 efer = 0;
+
+	if (!tap_vec(rdmsr_probe(MSR_EFER, &efer), TRAP_NONE, "efer: readable"))
+		return;
+	tap_eq(efer & EFER_SVME, 0, "efer: SVME reads clear (efer=0x%llx)", efer);
+	tap_vec(wrmsr_probe(MSR_EFER, efer), TRAP_NONE, "efer: writing back its value works");
+	check_efer_nxe(efer);
+	/* On Intel, bit 12 is reserved anyway; on AMD only lamina forbids it
+	 * (bare, the write would turn SVM on). */
+	if (amd && !lamina_present())
+		tap_skip("bare", "efer: setting SVME raises #GP");
+	else
+		tap_vec(wrmsr_probe(MSR_EFER, efer | EFER_SVME), VEC_GP,
+			"efer: setting SVME raises #GP");
+}
+
+/* ---- XSAVE state control ---- */
+
+static void check_xsetbv(void)
+{
+	u64 want = 3, got = 0; /* x87 | SSE */
+
+	if (!cpu_has(1, 'c', 26)) {
+		tap_skip("no XSAVE", "xsetbv: XCR0 x87|SSE[|AVX] reads back");
+		return;
+	}
+	write_cr4_probe(read_cr4() | CR4_OSXSAVE);
+	tap_check(cpu_has(1, 'c', 27), "cpuid: OSXSAVE follows CR4.OSXSAVE");
+	if (cpu_has(1, 'c', 28))
+		want |= 4; /* AVX */
+	tap_vec(xsetbv_probe(0, want), TRAP_NONE, "xsetbv: XCR0=0x%llx accepted", want);
+	xgetbv_probe(0, &got);
+	tap_eq(got, want, "xgetbv: XCR0 reads back 0x%llx", want);
+	/* SSE without x87 is invalid: the CPU (or lamina for it) says #GP. */
+	tap_vec(xsetbv_probe(0, 2), VEC_GP, "xsetbv: invalid XCR0=2 raises #GP");
+	xgetbv_probe(0, &got);
+	tap_eq(got, want, "xgetbv: XCR0 unchanged by the invalid write");
+}
+
+/* ---- AMD-V hidden ---- */
+
+#define INSN_PROBE(fn, text, ...)                                            \
+	static int fn(void)                                                  \
+	{                                                                    \
+		__asm__ volatile(PROBE(text)::__VA_ARGS__ : "memory", "ebx"); \
+		return trap_vector;                                          \
+	}
+
+INSN_PROBE(probe_vmrun, "vmrun", "a"(0))
+INSN_PROBE(probe_vmload, "vmload", "a"(0))
+INSN_PROBE(probe_vmsave, "vmsave", "a"(0))
+INSN_PROBE(probe_stgi, "stgi", "a"(0))
+INSN_PROBE(probe_clgi, "clgi", "a"(0))
+INSN_PROBE(probe_skinit, "skinit", "a"(0))
+INSN_PROBE(probe_invlpga, "invlpga", "a"(0), "c"(0))
+
+struct insn_probe {
+	const char *name;
+	int (*run)(void);
+	bool needs_lamina; /* #UD only under lamina */
+};
+
+static void check_insns_ud(const struct insn_probe *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].needs_lamina && !lamina_present())
+			tap_skip("bare, CPU supports it", "insn: %s raises #UD", p[i].name);
+		else
+			tap_vec(p[i].run(), VEC_UD, "insn: %s raises #UD", p[i].name);
+	}
+}
+
+static void check_svm_insns(void)
+{
+	/* With EFER.SVME clear, STGI, CLGI and SKINIT still run where
+	 * CPUID announces SKINIT; the rest always raise #UD. */
+	bool skinit = cpu_has(0x80000001, 'c', 12);
+	const struct insn_probe p[] = {
+		{ "VMRUN", probe_vmrun, false },    { "VMLOAD", probe_vmload, false },
+		{ "VMSAVE", probe_vmsave, false },  { "STGI", probe_stgi, skinit },
+		{ "CLGI", probe_clgi, skinit },     { "SKINIT", probe_skinit, skinit },
+		{ "INVLPGA", probe_invlpga, false },
+	};
+
+	check_insns_ud(p, ARRAY_SIZE(p));
+}
+
+static u8 scratch_page[4096] __aligned(4096);
+
+static void check_svm_hidden(void)
+{
+	struct cpuid_regs r = cpuid(0x8000000a, 0);
+	u64 v = 1;
+
+	if (!lamina_present()) {
+		tap_skip("bare", "SVM in CPUID and SVM MSRs hidden");
+		return;
+	}
+	tap_eq(cpuid(0x80000001, 0).ecx & BIT(2), 0, "cpuid: 0x80000001 ECX.SVM reads 0");
+	tap_check(!r.eax && !r.ebx && !r.ecx && !r.edx, "cpuid: 0x8000000a reads zeros");
+	tap_vec(rdmsr_probe(MSR_VM_CR, &v), TRAP_NONE, "msr: VM_CR readable");
+	tap_eq(v, 0x18, "msr: VM_CR reads LOCK|SVMDIS");
+	tap_vec(wrmsr_probe(MSR_VM_CR, 0x18), VEC_GP, "msr: VM_CR write raises #GP");
+	tap_vec(wrmsr_probe(MSR_VM_CR, 0), VEC_GP, "msr: VM_CR clearing SVMDIS raises #GP");
+	v = 1;
+	tap_vec(rdmsr_probe(MSR_VM_HSAVE_PA, &v), TRAP_NONE, "msr: VM_HSAVE_PA readable");
+	tap_eq(v, 0, "msr: VM_HSAVE_PA reads 0");
+	/* A page of ours: if the write went through, lamina would save its
+	 * own state there rather than somewhere worse. */
+	tap_vec(wrmsr_probe(MSR_VM_HSAVE_PA, (u32)scratch_page), VEC_GP,
+		"msr: VM_HSAVE_PA write raises #GP");
+}
+
+/* ---- VT-x hidden ---- */
+
+static u64 vmx_region[2] __aligned(16);
+
+INSN_PROBE(probe_vmxon, "vmxon %0", "m"(vmx_region[0]))
+INSN_PROBE(probe_vmxoff, "vmxoff", "a"(0))
+INSN_PROBE(probe_vmclear, "vmclear %0", "m"(vmx_region[0]))
+INSN_PROBE(probe_vmptrld, "vmptrld %0", "m"(vmx_region[0]))
+INSN_PROBE(probe_vmptrst, "vmptrst %0", "m"(vmx_region[0]))
+INSN_PROBE(probe_vmread, "vmread %%eax, %%ebx", "a"(0x681e) /* guest RIP */)
+INSN_PROBE(probe_vmwrite, "vmwrite %%ebx, %%eax", "a"(0x681e))
+INSN_PROBE(probe_vmlaunch, "vmlaunch", "a"(0))
+INSN_PROBE(probe_vmresume, "vmresume", "a"(0))
+INSN_PROBE(probe_invept, "invept %0, %%eax", "m"(vmx_region), "a"(2))
+INSN_PROBE(probe_invvpid, "invvpid %0, %%eax", "m"(vmx_region), "a"(2))
+INSN_PROBE(probe_vmfunc, "vmfunc", "a"(0), "c"(0))
+
+static void check_vmx_insns(void)
+{
+	/* Bare with CR4.VMXE clear they raise #UD too: not in VMX operation
+	 * (VMFUNC: not in VMX non-root operation). */
+	const struct insn_probe p[] = {
+		{ "VMXON", probe_vmxon, false },       { "VMXOFF", probe_vmxoff, false },
+		{ "VMCLEAR", probe_vmclear, false },   { "VMPTRLD", probe_vmptrld, false },
+		{ "VMPTRST", probe_vmptrst, false },   { "VMREAD", probe_vmread, false },
+		{ "VMWRITE", probe_vmwrite, false },   { "VMLAUNCH", probe_vmlaunch, false },
+		{ "VMRESUME", probe_vmresume, false }, { "INVEPT", probe_invept, false },
+		{ "INVVPID", probe_invvpid, false },   { "VMFUNC", probe_vmfunc, false },
+	};
+
+	check_insns_ud(p, ARRAY_SIZE(p));
+}
+
+static void check_feature_control(void)
+{
+	u64 fc = 0;
+
+	int vec = rdmsr_probe(MSR_FEATURE_CONTROL, &fc);
+
+	if (!tap_vec(vec, TRAP_NONE, "msr: IA32_FEATURE_CONTROL readable (0x%llx)", fc))
+		return;
+	if (lamina_present()) {
+		tap_eq(fc & 1, 1, "msr: IA32_FEATURE_CONTROL locked");
+		tap_eq(fc & 6, 0, "msr: IA32_FEATURE_CONTROL VMX enables clear");
+	} else {
+		tap_skip("bare", "msr: IA32_FEATURE_CONTROL locked, VMX enables clear");
+	}
+	if (fc & 1)
+		tap_vec(wrmsr_probe(MSR_FEATURE_CONTROL, fc), VEC_GP,
+			"msr: IA32_FEATURE_CONTROL (locked) write raises #GP");
+	else
+		tap_skip("unlocked", "msr: IA32_FEATURE_CONTROL write raises #GP");
+}
+
+static void check_vmx_hidden(void)
+{
+	u32 bad = 0;
+	u64 v;
+
+	if (!lamina_present()) {
+		tap_skip("bare", "VMX in CPUID, VMX MSRs and CR4.VMXE hidden");
+		return;
+	}
+	tap_eq(cpuid(1, 0).ecx & BIT(5), 0, "cpuid: 1 ECX.VMX reads 0");
+	for (u32 msr = 0x480; msr <= 0x491; msr++) {
+		int vec = rdmsr_probe(msr, &v);
+
+		if (vec != VEC_GP) {
+			kprintf("#   rdmsr 0x%x: %s, 0x%llx\n", msr, vector_name(vec), v);
+			bad++;
+		}
+	}
+	tap_eq(bad, 0, "msr: VMX capability MSRs 0x480-0x491 raise #GP on read");
+	tap_vec(write_cr4_probe(read_cr4() | CR4_VMXE), VEC_GP,
+		"cr4: setting VMXE raises #GP");
+}
+
+void test_main(void)
+{
+	bool amd = cpu_is_amd();
+
+	check_cpuid_passthrough();
+	check_msr_passthrough();
+	check_efer(amd);
+	check_xsetbv();
+	if (amd) {
+		check_svm_hidden();
+		check_svm_insns();
+	} else {
+		check_feature_control();
+		check_vmx_hidden();
+		check_vmx_insns();
+	}
+	tap_eq(read_cr4() & CR4_VMXE, 0, "cr4: VMXE reads clear");
+}

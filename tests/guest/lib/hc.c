@@ -1,0 +1,55 @@
+/* The hypercall instruction, behind a probe: without lamina it raises
+ * #UD (VMMCALL with EFER.SVME clear, VMCALL outside VMX operation). */
+#include "cpu.h"
+#include "hc.h"
+#include "print.h"
+#include "trap.h"
+
+static bool amd, present;
+
+/* The two instructions differ only in their opcode. */
+#define HC_INSN(fn, insn)                                                       \
+	static int fn(struct hc_regs *r)                                        \
+	{                                                                       \
+		__asm__ volatile(PROBE(insn)                                    \
+				 : "+a"(r->eax), "+b"(r->ebx), "+c"(r->ecx),    \
+				   "+d"(r->edx), "+S"(r->esi)                   \
+				 :                                              \
+				 : "memory");                                   \
+		return trap_vector;                                             \
+	}
+
+HC_INSN(vmmcall, "vmmcall")
+HC_INSN(vmcall, "vmcall")
+
+int hc_call(struct hc_regs *r)
+{
+	return amd ? vmmcall(r) : vmcall(r);
+}
+
+int hc_call_other(struct hc_regs *r)
+{
+	return amd ? vmcall(r) : vmmcall(r);
+}
+
+bool lamina_present(void)
+{
+	return present;
+}
+
+void hc_init(void)
+{
+	struct hc_regs r = { .eax = LAMINA_HC_VERSION };
+	int vec;
+
+	amd = cpu_is_amd();
+	vec = hc_call(&r);
+	present = vec == TRAP_NONE && r.eax == 0 && r.ebx == (u32)LAMINA_MAGIC;
+	if (present)
+		kprintf("# lamina: present, version 0x%x, %u CPUs\n", r.ecx, r.esi);
+	else if (vec != TRAP_NONE)
+		kprintf("# lamina: absent (%s raised %s)\n", amd ? "VMMCALL" : "VMCALL",
+			vector_name(vec));
+	else
+		kprintf("# lamina: absent (no magic: eax=0x%x ebx=0x%x)\n", r.eax, r.ebx);
+}

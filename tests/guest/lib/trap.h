@@ -1,0 +1,50 @@
+/* Exceptions. Any exception is fatal (reported as a failed check, then the
+ * kernel ends) unless it comes from a probe: a stretch of instructions
+ * wrapped in PROBE(), registered in the .extable section. A fault there
+ * records its vector and error code and resumes after the stretch, so a
+ * test can ask "did this raise #GP?" and go on. Probes work in ring 3. */
+#ifndef GUEST_TRAP_H
+#define GUEST_TRAP_H
+
+#include <core/types.h>
+
+#define TRAP_NONE (-1)
+#define VEC_DB 1
+#define VEC_UD 6
+#define VEC_DF 8
+#define VEC_GP 13
+#define VEC_PF 14
+
+extern volatile int trap_vector; /* TRAP_NONE or the vector caught */
+extern volatile u32 trap_error;  /* its error code, 0 if it has none */
+
+/* Inline-asm text: clears trap_vector, then runs `insns`. */
+#define PROBE(insns)                                              \
+	"movl $-1, trap_vector\n"                                 \
+	"771:\n\t" insns "\n772:\n"                               \
+	".pushsection .extable, \"a\"\n.long 771b, 772b\n.popsection\n"
+
+struct trap_frame {
+	u32 edi, esi, ebp, esp0, ebx, edx, ecx, eax; /* pushal */
+	u32 vector, error;
+	u32 eip, cs, eflags;
+	u32 user_esp, user_ss; /* only when the CPU came from ring 3 */
+};
+
+void trap_init(void);
+/* Loads the IDT on the calling CPU (APs, after the BSP ran trap_init). */
+void trap_load_idt(void);
+const char *vector_name(int vector);
+
+/* Probed MSR and control-register access: TRAP_NONE or the vector. */
+int rdmsr_probe(u32 msr, u64 *val);
+int wrmsr_probe(u32 msr, u64 val);
+int write_cr4_probe(u32 val);
+int xsetbv_probe(u32 xcr, u64 val);
+int xgetbv_probe(u32 xcr, u64 *val);
+
+/* Runs fn in ring 3 on its own stack; returns when fn returns. Ring 3
+ * has IOPL 0: no port I/O, so no printing in fn. */
+void ring3_run(void (*fn)(void));
+
+#endif
