@@ -12,7 +12,7 @@ HV_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=kernel -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-	-fno-strict-aliasing -fcf-protection=none \
+	-fno-strict-aliasing -fcf-protection=none -fno-tree-loop-distribute-patterns \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Iinclude -MMD -MP
 HV_ASFLAGS := -Iinclude -MMD -MP -D__ASSEMBLY__ -g

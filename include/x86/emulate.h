@@ -71,8 +71,12 @@ struct x86_insn {
 	u8 opcode;         /* last opcode byte */
 	u8 prefixes;       /* X86_PFX_* */
 	u8 rex;            /* 0 when absent */
+	u8 vex;            /* 0, or C4/C5 (VEX), 62 (EVEX), 8F (XOP): then
+			    * opcode_map is the map that prefix selects */
 	enum x86_seg seg_override; /* X86_SEG_NONE when absent */
-	u8 opsize;         /* operand size in bytes: 1, 2, 4 or 8 */
+	u8 opsize;         /* operand size in bytes: 1, 2, 4 or 8 (exact for
+			    * the emulated opcodes; elsewhere 1 is not told
+			    * apart from the 66/REX.W size) */
 	u8 adsize;         /* address size in bytes: 2, 4 or 8 */
 	bool has_modrm;
 	u8 modrm, sib;

@@ -1,0 +1,127 @@
+/* Reads the Multiboot 1 or 2 information block into boot_info. Everything
+ * is copied: the block and its strings lie in memory the guest will own. */
+#include <core/bootinfo.h>
+#include <core/mm.h>
+#include <core/string.h>
+#include <x86/multiboot.h>
+
+struct boot_info boot_info;
+
+static void copy_str(char *dst, size_t size, u64 pa)
+{
+	strlcpy_l(dst, pa ? phys_to_virt(pa) : "", size);
+}
+
+static void add_module(struct boot_info *bi, u64 start, u64 end, u64 str_pa)
+{
+	if (bi->nmods == BOOT_MAX_MODULES)
+		return;
+	struct boot_module *m = &bi->mods[bi->nmods++];
+	m->start = start;
+	m->end = end;
+	copy_str(m->cmdline, sizeof(m->cmdline), str_pa);
+}
+
+static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
+{
+	const struct mb1_info *mbi = phys_to_virt(info_pa);
+
+	bi->protocol = 1;
+	bi->info_base = info_pa;
+	bi->info_size = sizeof(*mbi);
+	if (mbi->flags & MB1_INFO_CMDLINE)
+		copy_str(bi->cmdline, sizeof(bi->cmdline), mbi->cmdline);
+	if (mbi->flags & MB1_INFO_LOADER_NAME)
+		copy_str(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
+	if (mbi->flags & MB1_INFO_MODS) {
+		const struct mb1_module *mods = phys_to_virt(mbi->mods_addr);
+		for (u32 i = 0; i < mbi->mods_count; i++)
+			add_module(bi, mods[i].mod_start, mods[i].mod_end, mods[i].string);
+	}
+	if (mbi->flags & MB1_INFO_MMAP) {
+		u64 p = mbi->mmap_addr, end = p + mbi->mmap_length;
+		while (p + sizeof(struct mb1_mmap_entry) <= end) {
+			const struct mb1_mmap_entry *e = phys_to_virt(p);
+			memmap_add(&bi->fw_map, e->base, e->length, e->type);
+			p += e->size + sizeof(e->size);
+		}
+	} else if (mbi->flags & MB1_INFO_MEMORY) {
+		memmap_add(&bi->fw_map, 0, (u64)mbi->mem_lower << 10, MEM_USABLE);
+		memmap_add(&bi->fw_map, 1 * MiB, (u64)mbi->mem_upper << 10, MEM_USABLE);
+	} else {
+		return "the boot loader gave no memory map";
+	}
+	return NULL;
+}
+
+static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
+{
+	const char *payload = (const char *)(t + 1);
+	u32 len = t->size - sizeof(*t);
+
+	switch (t->type) {
+	case MB2_TAG_CMDLINE:
+		strlcpy_l(bi->cmdline, payload, MIN(sizeof(bi->cmdline), (size_t)len + 1));
+		break;
+	case MB2_TAG_LOADER_NAME:
+		strlcpy_l(bi->loader, payload, MIN(sizeof(bi->loader), (size_t)len + 1));
+		break;
+	case MB2_TAG_MODULE: {
+		const struct mb2_tag_module *m = (const void *)t;
+		add_module(bi, m->mod_start, m->mod_end, 0);
+		strlcpy_l(bi->mods[bi->nmods - 1].cmdline, m->string,
+			  MIN(sizeof(bi->mods[0].cmdline), (size_t)(t->size - sizeof(*m)) + 1));
+		break;
+	}
+	case MB2_TAG_MMAP: {
+		const struct mb2_tag_mmap *mm = (const void *)t;
+		for (u32 off = sizeof(*mm); off + sizeof(struct mb2_mmap_entry) <= t->size;
+		     off += mm->entry_size) {
+			const struct mb2_mmap_entry *e = (const void *)((const char *)t + off);
+			memmap_add(&bi->fw_map, e->base, e->length, e->type);
+		}
+		break;
+	}
+	case MB2_TAG_ACPI_OLD:
+	case MB2_TAG_ACPI_NEW:
+		if (!bi->has_rsdp || t->type == MB2_TAG_ACPI_NEW) {
+			memcpy(bi->rsdp, payload, MIN(len, (u32)sizeof(bi->rsdp)));
+			bi->has_rsdp = true;
+		}
+		break;
+	}
+}
+
+static const char *parse_mb2(u64 info_pa, struct boot_info *bi)
+{
+	const u32 *hdr = phys_to_virt(info_pa);
+	u32 total = hdr[0];
+
+	bi->protocol = 2;
+	bi->info_base = info_pa;
+	bi->info_size = total;
+	for (u32 off = 8; off + sizeof(struct mb2_tag) <= total;) {
+		const struct mb2_tag *t = (const void *)((const char *)hdr + off);
+		if (t->type == MB2_TAG_END || t->size < sizeof(*t))
+			break;
+		parse_mb2_tag(t, bi);
+		off += ALIGN_UP(t->size, 8u);
+	}
+	if (!bi->fw_map.n)
+		return "the boot loader gave no memory map";
+	return NULL;
+}
+
+const char *bootinfo_parse(u32 magic, u64 info_pa, struct boot_info *bi)
+{
+	const char *err;
+
+	if (magic == MB1_BOOTLOADER_MAGIC)
+		err = parse_mb1(info_pa, bi);
+	else if (magic == MB2_BOOTLOADER_MAGIC)
+		err = parse_mb2(info_pa, bi);
+	else
+		return "not started by a Multiboot loader (bad magic in EAX)";
+	memmap_sanitize(&bi->fw_map);
+	return err;
+}

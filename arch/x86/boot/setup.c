@@ -1,0 +1,118 @@
+/* From the 64-bit entry to a relocated lamina: read what the loader gave
+ * us, bring up the console, carve lamina's home from the top of RAM, build
+ * the final page tables there and move the image into it. */
+#include <core/bootinfo.h>
+#include <core/console.h>
+#include <core/cpu.h>
+#include <core/init.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <core/options.h>
+#include <core/string.h>
+#include <core/version.h>
+#include <x86/arch_cpu.h>
+#include <x86/cpu.h>
+#include <x86/paging.h>
+
+#define HOME_DEFAULT (32 * MiB)
+#define HOME_MIN (8 * MiB)
+#define HOME_ALIGN (2 * MiB)
+
+static u64 opt_mem = HOME_DEFAULT;
+static int parse_mem(const char *v, void *target)
+{
+	u64 size;
+
+	if (parse_size(v, &size) || size < HOME_MIN || size > 64 * GiB)
+		return -1;
+	*(u64 *)target = ALIGN_UP(size, HOME_ALIGN);
+	return 0;
+}
+OPTION(mem, "mem", "<size>[K|M|G], 8M to 64G (rounded up to 2M; default 32M)",
+       parse_mem, &opt_mem, "memory lamina keeps for itself, from the top of RAM");
+
+extern char _image_start[], _image_end[];
+extern char _bss_end_phys[];
+
+/* Option problems are found before the console exists: keep them. */
+static char option_msgs[8][512];
+static unsigned int noption_msgs;
+bool options_ok = true;
+
+static void keep_option_msg(const char *msg, void *arg)
+{
+	if (noption_msgs < ARRAY_SIZE(option_msgs))
+		strlcpy_l(option_msgs[noption_msgs++], msg, sizeof(option_msgs[0]));
+}
+
+static void print_memmap(const struct memmap *m, const char *title)
+{
+	log_info("%s:", title);
+	for (unsigned int i = 0; i < m->n; i++)
+		log_info("  [mem %#014llx-%#014llx] %s",
+			 (unsigned long long)m->r[i].base,
+			 (unsigned long long)(m->r[i].base + m->r[i].size - 1),
+			 mem_type_name(m->r[i].type));
+}
+
+static void choose_home(void)
+{
+	struct mem_range avoid[BOOT_MAX_MODULES + 3];
+	unsigned int n = 0;
+
+	avoid[n++] = (struct mem_range){ 0, 1 * MiB, 0 };
+	avoid[n++] = (struct mem_range){ LOAD_PHYS, (uintptr_t)_bss_end_phys - LOAD_PHYS, 0 };
+	avoid[n++] = (struct mem_range){ boot_info.info_base, boot_info.info_size, 0 };
+	for (unsigned int i = 0; i < boot_info.nmods; i++)
+		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
+			boot_info.mods[i].end - boot_info.mods[i].start, 0 };
+	home.size = opt_mem;
+	home.image_size = ALIGN_UP((u64)(_image_end - _image_start), PAGE_SIZE);
+	if (memmap_find_free(&boot_info.fw_map, home.size, HOME_ALIGN, UINT64_MAX,
+			     avoid, n, &home.base)) {
+		log_err("no %llu MiB of free RAM for lamina (option mem=); stopping",
+			(unsigned long long)(home.size >> 20));
+		halt_forever();
+	}
+}
+
+/* Called from entry32.S on the boot stack. */
+__noreturn void boot_main(u32 magic, u32 info_pa);
+__noreturn void boot_main(u32 magic, u32 info_pa)
+{
+	const char *err;
+
+	arch_cpu_early_bsp();
+	err = bootinfo_parse(magic, info_pa, &boot_info);
+	options_ok = options_parse(boot_info.cmdline, keep_option_msg, NULL);
+	console_init();
+	log_raw("\nlamina " LAMINA_VERSION_STRING " - thin hypervisor for x86-64\n");
+	if (err) {
+		log_err("%s; stopping", err);
+		halt_forever();
+	}
+	log_info("loaded by %s (Multiboot%d), command line: '%s'",
+		 boot_info.loader[0] ? boot_info.loader : "an unnamed loader",
+		 boot_info.protocol, boot_info.cmdline);
+	for (unsigned int i = 0; i < noption_msgs; i++)
+		log_err("%s", option_msgs[i]);
+	print_memmap(&boot_info.fw_map, "firmware memory map");
+	choose_home();
+	paging_early_map(home.base, home.size);
+	mm_init(home.base + home.image_size, home.base + home.size);
+	/* The direct map covers RAM and ACPI tables (device registers go
+	 * through io_map), and at least the low 4 GiB. */
+	u64 dm_top = MAX(memmap_end_of(&boot_info.fw_map, MEM_USABLE),
+			 MAX(memmap_end_of(&boot_info.fw_map, MEM_ACPI),
+			     memmap_end_of(&boot_info.fw_map, MEM_NVS)));
+	dm_top = ALIGN_UP(MAX(dm_top, 4 * GiB), GiB);
+	paging_relocate(paging_build_host(dm_top));
+	log_info("lamina's home: [mem %#014llx-%#014llx] (%llu MiB at the top of usable RAM): "
+		 "image %llu KiB, %llu KiB free for its allocator",
+		 (unsigned long long)home.base,
+		 (unsigned long long)(home.base + home.size - 1),
+		 (unsigned long long)(home.size >> 20),
+		 (unsigned long long)(home.image_size >> 10),
+		 (unsigned long long)(mm_free_pages() * 4));
+	lamina_main();
+}

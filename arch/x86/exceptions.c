@@ -1,0 +1,97 @@
+/* Interrupts and exceptions taken while lamina itself runs. An exception
+ * is a bug in lamina unless the faulting instruction has a fixup (the
+ * *_safe helpers): print everything and stop every CPU. */
+#include <core/cpu.h>
+#include <core/log.h>
+#include <core/panic.h>
+#include <x86/apic.h>
+#include <x86/arch_cpu.h>
+#include <x86/cpu.h>
+#include <x86/fatal.h>
+
+struct extable_entry {
+	u64 insn, fixup;
+};
+extern const struct extable_entry __start_lamina_extable[], __stop_lamina_extable[];
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved (15)", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD error", "#VE virtualization exception",
+	"#CP control protection", "reserved (22)", "reserved (23)", "reserved (24)",
+	"reserved (25)", "reserved (26)", "reserved (27)", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved (31)",
+};
+
+static bool fixup(struct irq_frame *f)
+{
+	for (const struct extable_entry *e = __start_lamina_extable;
+	     e < __stop_lamina_extable; e++) {
+		if (e->insn == f->rip) {
+			f->rip = e->fixup;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dump_frame(const struct irq_frame *f)
+{
+	log_raw("  rip %016llx  rsp %016llx  rflags %016llx  cs %llx ss %llx\n",
+		(unsigned long long)f->rip, (unsigned long long)f->rsp,
+		(unsigned long long)f->rflags, (unsigned long long)f->cs,
+		(unsigned long long)f->ss);
+	log_raw("  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx\n",
+		(unsigned long long)f->rax, (unsigned long long)f->rbx,
+		(unsigned long long)f->rcx, (unsigned long long)f->rdx);
+	log_raw("  rsi %016llx  rdi %016llx  rbp %016llx  r8  %016llx\n",
+		(unsigned long long)f->rsi, (unsigned long long)f->rdi,
+		(unsigned long long)f->rbp, (unsigned long long)f->r8);
+	log_raw("  r9  %016llx  r10 %016llx  r11 %016llx  r12 %016llx\n",
+		(unsigned long long)f->r9, (unsigned long long)f->r10,
+		(unsigned long long)f->r11, (unsigned long long)f->r12);
+	log_raw("  r13 %016llx  r14 %016llx  r15 %016llx\n",
+		(unsigned long long)f->r13, (unsigned long long)f->r14,
+		(unsigned long long)f->r15);
+	log_raw("  cr0 %016llx  cr2 %016llx  cr3 %016llx  cr4 %016llx\n",
+		(unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
+		(unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+}
+
+static __noreturn void fatal_exception(struct irq_frame *f)
+{
+	const char *name = f->vector < 32 ? exception_names[f->vector] : "interrupt";
+
+	fatal_begin();
+	log_raw("\nlamina: FATAL: exception %s (vector %llu, error code %#llx) on cpu%u\n",
+		name, (unsigned long long)f->vector, (unsigned long long)f->error,
+		this_cpu_index());
+	dump_frame(f);
+	backtrace(f->rip, f->rbp);
+	fatal_end();
+}
+
+static void nmi(void)
+{
+	if (fatal_in_progress())
+		halt_forever();
+	/* Not ours: the guest gets it at the next entry. */
+	this_cpu()->nmi_pending = true;
+}
+
+void interrupt_dispatch(struct irq_frame *f);
+void interrupt_dispatch(struct irq_frame *f)
+{
+	if (f->vector == 2)
+		return nmi();
+	if (f->vector < 32) {
+		if (fixup(f))
+			return;
+		fatal_exception(f);
+	}
+	if (f->vector != VECTOR_SPURIOUS)
+		apic_eoi();
+}

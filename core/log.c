@@ -1,0 +1,89 @@
+/* Log lines go to the console and to a ring of the most recent text. One
+ * lock keeps lines whole when CPUs log at once. */
+#include <core/console.h>
+#include <core/cpu.h>
+#include <core/format.h>
+#include <core/log.h>
+#include <core/spinlock.h>
+#include <core/time.h>
+#include <stdarg.h>
+
+#define LOG_RING_SIZE (64 * 1024)
+
+enum log_level log_level_max = LOG_INFO;
+
+static spinlock_t log_lock = SPINLOCK_INIT;
+static char ring[LOG_RING_SIZE];
+static u64 ring_total; /* bytes ever written */
+
+static void ring_put(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ring[(ring_total + i) % LOG_RING_SIZE] = s[i];
+	ring_total += n;
+}
+
+static void emit(const char *s, size_t n)
+{
+	ring_put(s, n);
+	console_write(s, n);
+}
+
+long log_read(u64 off, char *buf, size_t len)
+{
+	long n = 0;
+
+	spin_lock(&log_lock);
+	if (ring_total > LOG_RING_SIZE && off < ring_total - LOG_RING_SIZE) {
+		n = -1;
+	} else {
+		while ((size_t)n < len && off + n < ring_total) {
+			buf[n] = ring[(off + n) % LOG_RING_SIZE];
+			n++;
+		}
+	}
+	spin_unlock(&log_lock);
+	return n;
+}
+
+static const char *const level_tag[] = { "ERROR: ", "warning: ", "", "debug: " };
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	u64 ns = time_ns();
+	int n;
+
+	if (level > log_level_max)
+		return;
+	n = format(line, sizeof(line), "[%5llu.%06llu] cpu%u: %s",
+		   (unsigned long long)(ns / 1000000000),
+		   (unsigned long long)(ns / 1000 % 1000000), this_cpu_index(),
+		   level_tag[level]);
+	va_start(ap, fmt);
+	n += format_v(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	spin_lock(&log_lock);
+	emit(line, n);
+	spin_unlock(&log_lock);
+}
+
+void log_raw(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = format_v(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(text) - 1)
+		n = sizeof(text) - 1;
+	spin_lock(&log_lock);
+	emit(text, n);
+	spin_unlock(&log_lock);
+}

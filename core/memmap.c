@@ -1,0 +1,192 @@
+/* e820-style memory maps: cleaning up what firmware reports, carving out
+ * lamina's home, and finding free space for guest boot data. */
+#include <core/memmap.h>
+
+void memmap_add(struct memmap *m, u64 base, u64 size, u32 type)
+{
+	if (m->n < MEMMAP_MAX)
+		m->r[m->n++] = (struct mem_range){ base, size, type };
+}
+
+/* Higher wins where ranges overlap. */
+static int type_rank(u32 type)
+{
+	switch (type) {
+	case MEM_USABLE: return 0;
+	case MEM_ACPI: return 2;
+	case MEM_NVS: return 3;
+	case MEM_RESERVED: return 4;
+	case MEM_BAD: return 5;
+	default: return 1;
+	}
+}
+
+static void sort_u64(u64 *v, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		u64 x = v[i];
+		unsigned int j = i;
+		for (; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static u64 range_end(const struct mem_range *r)
+{
+	/* Clip at 2^64 - 1; callers treat end as exclusive. */
+	return r->base + r->size < r->base ? UINT64_MAX : r->base + r->size;
+}
+
+/* The winning type over [a, b) among the input ranges, or 0 if none. */
+static u32 type_at(const struct mem_range *in, unsigned int n, u64 a, u64 b)
+{
+	u32 best = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (in[i].base <= a && range_end(&in[i]) >= b &&
+		    (!best || type_rank(in[i].type) > type_rank(best)))
+			best = in[i].type;
+	return best;
+}
+
+unsigned int memmap_sanitize(struct memmap *m)
+{
+	struct mem_range in[MEMMAP_MAX];
+	u64 pts[2 * MEMMAP_MAX];
+	unsigned int n = 0, np = 0;
+
+	for (unsigned int i = 0; i < m->n; i++) {
+		if (!m->r[i].size)
+			continue;
+		in[n] = m->r[i];
+		pts[np++] = in[n].base;
+		pts[np++] = range_end(&in[n]);
+		n++;
+	}
+	sort_u64(pts, np);
+	m->n = 0;
+	for (unsigned int i = 0; i + 1 < np; i++) {
+		u64 a = pts[i], b = pts[i + 1];
+		if (a == b)
+			continue;
+		u32 t = type_at(in, n, a, b);
+		if (!t)
+			continue;
+		struct mem_range *last = m->n ? &m->r[m->n - 1] : NULL;
+		if (last && last->type == t && range_end(last) == a)
+			last->size += b - a;
+		else
+			memmap_add(m, a, b - a, t);
+	}
+	return m->n;
+}
+
+int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
+{
+	struct memmap out = { 0 };
+	u64 end = base + size;
+
+	if (!size)
+		return 0;
+	/* Keep the parts of each range outside [base, end), then insert. */
+	for (unsigned int i = 0; i < m->n; i++) {
+		const struct mem_range *r = &m->r[i];
+		u64 rend = range_end(r);
+		if (rend <= base || r->base >= end) {
+			if (out.n == MEMMAP_MAX)
+				return -1;
+			memmap_add(&out, r->base, r->size, r->type);
+			continue;
+		}
+		if (r->base < base)
+			memmap_add(&out, r->base, base - r->base, r->type);
+		if (rend > end)
+			memmap_add(&out, end, rend - end, r->type);
+	}
+	if (out.n + 1 > MEMMAP_MAX)
+		return -1;
+	memmap_add(&out, base, size, type);
+	*m = out;
+	memmap_sanitize(m);
+	return 0;
+}
+
+bool memmap_is_usable(const struct memmap *m, u64 base, u64 size)
+{
+	u64 end = base + size;
+
+	/* Sanitized maps are sorted and merged: one range must cover it. */
+	for (unsigned int i = 0; i < m->n; i++)
+		if (m->r[i].type == MEM_USABLE && m->r[i].base <= base &&
+		    range_end(&m->r[i]) >= end)
+			return true;
+	return false;
+}
+
+u64 memmap_end_of(const struct memmap *m, u32 type)
+{
+	u64 top = 0;
+
+	for (unsigned int i = 0; i < m->n; i++)
+		if (!type || m->r[i].type == type)
+			top = MAX(top, range_end(&m->r[i]));
+	return top;
+}
+
+/* Lowers *end below any avoided range that [*end - size, *end) overlaps.
+ * Returns true when it moved. */
+static bool dodge(u64 *end, u64 size, u64 align, const struct mem_range *avoid,
+		  unsigned int nav)
+{
+	for (unsigned int i = 0; i < nav; i++) {
+		u64 a = avoid[i].base, b = range_end(&avoid[i]);
+		if (!avoid[i].size || *end <= a || *end - size >= b)
+			continue;
+		if (a < size) {
+			*end = 0;
+			return true;
+		}
+		*end = ALIGN_DOWN(a - size, align) + size;
+		return true;
+	}
+	return false;
+}
+
+int memmap_find_free(const struct memmap *m, u64 size, u64 align, u64 limit,
+		     const struct mem_range *avoid, unsigned int nav, u64 *base)
+{
+	if (!size || !align)
+		return -1;
+	for (int i = (int)m->n - 1; i >= 0; i--) {
+		const struct mem_range *r = &m->r[i];
+		if (r->type != MEM_USABLE)
+			continue;
+		u64 end = MIN(range_end(r), limit);
+		if (end < size)
+			continue;
+		end = ALIGN_DOWN(end - size, align) + size;
+		do {
+			if (end < size || end - size < r->base)
+				break;
+		} while (dodge(&end, size, align, avoid, nav));
+		if (end >= size && end - size >= r->base && end <= MIN(range_end(r), limit)) {
+			*base = end - size;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *mem_type_name(u32 type)
+{
+	switch (type) {
+	case MEM_USABLE: return "usable";
+	case MEM_RESERVED: return "reserved";
+	case MEM_ACPI: return "ACPI data";
+	case MEM_NVS: return "ACPI NVS";
+	case MEM_BAD: return "unusable";
+	case MEM_PMEM: return "persistent";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,170 @@
+/* Slab-style heap. Every page handed out by the heap starts with a
+ * header, so heap_free() finds an object's size class (or a large
+ * block's order) from the page the pointer lies in. */
+#include <core/heap.h>
+#include <core/string.h>
+
+#define HEAP_MAGIC 0x48454150u /* "HEAP" */
+#define HEAP_LARGE 0xff
+#define MIN_SHIFT 4
+
+struct heap_object {
+	struct heap_object *next;
+};
+
+struct heap_page {
+	u32 magic;
+	u8 class;                 /* size class, or HEAP_LARGE */
+	u8 order;                 /* large blocks: buddy order */
+	u16 nfree;
+	struct heap_object *free; /* free objects in this page */
+	struct heap_page *next, *prev; /* in the class's partial list */
+};
+
+#define HEADER_SIZE 64 /* objects start here, 16-aligned */
+STATIC_ASSERT(sizeof(struct heap_page) <= HEADER_SIZE, "heap page header size");
+
+static size_t class_size(unsigned int c)
+{
+	return (size_t)1 << (c + MIN_SHIFT);
+}
+
+static unsigned int objects_per_page(unsigned int c)
+{
+	return (PAGE_SIZE - HEADER_SIZE) / class_size(c);
+}
+
+void heap_init(struct heap *h, struct buddy *pages)
+{
+	h->lock = (spinlock_t)SPINLOCK_INIT;
+	h->pages = pages;
+	for (unsigned int c = 0; c < HEAP_NCLASSES; c++)
+		h->classes[c].partial = NULL;
+	h->live_objects = 0;
+}
+
+static void partial_add(struct heap_class *hc, struct heap_page *pg)
+{
+	pg->prev = NULL;
+	pg->next = hc->partial;
+	if (hc->partial)
+		hc->partial->prev = pg;
+	hc->partial = pg;
+}
+
+static void partial_del(struct heap_class *hc, struct heap_page *pg)
+{
+	if (pg->prev)
+		pg->prev->next = pg->next;
+	else
+		hc->partial = pg->next;
+	if (pg->next)
+		pg->next->prev = pg->prev;
+	pg->next = pg->prev = NULL;
+}
+
+static struct heap_page *new_slab(struct heap *h, unsigned int c)
+{
+	struct heap_page *pg = buddy_alloc(h->pages, 0);
+
+	if (!pg)
+		return NULL;
+	pg->magic = HEAP_MAGIC;
+	pg->class = c;
+	pg->order = 0;
+	pg->free = NULL;
+	pg->nfree = 0;
+	for (unsigned int i = 0; i < objects_per_page(c); i++) {
+		struct heap_object *o =
+			(void *)((char *)pg + HEADER_SIZE + i * class_size(c));
+		o->next = pg->free;
+		pg->free = o;
+		pg->nfree++;
+	}
+	return pg;
+}
+
+static void *alloc_large(struct heap *h, size_t size)
+{
+	unsigned int order = 0;
+
+	while (((size_t)PAGE_SIZE << order) < size + HEADER_SIZE)
+		if (++order > BUDDY_MAX_ORDER)
+			return NULL;
+	struct heap_page *pg = buddy_alloc(h->pages, order);
+	if (!pg)
+		return NULL;
+	pg->magic = HEAP_MAGIC;
+	pg->class = HEAP_LARGE;
+	pg->order = order;
+	void *p = (char *)pg + HEADER_SIZE;
+	memset(p, 0, size);
+	__atomic_fetch_add(&h->live_objects, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void *heap_alloc(struct heap *h, size_t size)
+{
+	unsigned int c = 0;
+
+	if (!size)
+		size = 1;
+	while (c < HEAP_NCLASSES && class_size(c) < size)
+		c++;
+	if (c == HEAP_NCLASSES)
+		return alloc_large(h, size);
+	spin_lock(&h->lock);
+	struct heap_class *hc = &h->classes[c];
+	struct heap_page *pg = hc->partial;
+	if (!pg) {
+		pg = new_slab(h, c);
+		if (!pg) {
+			spin_unlock(&h->lock);
+			return NULL;
+		}
+		partial_add(hc, pg);
+	}
+	struct heap_object *o = pg->free;
+	pg->free = o->next;
+	if (--pg->nfree == 0)
+		partial_del(hc, pg);
+	h->live_objects++;
+	spin_unlock(&h->lock);
+	memset(o, 0, class_size(c));
+	return o;
+}
+
+void heap_free(struct heap *h, void *p)
+{
+	if (!p)
+		return;
+	struct heap_page *pg = (void *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
+	if (pg->class == HEAP_LARGE) {
+		pg->magic = 0;
+		__atomic_fetch_sub(&h->live_objects, 1, __ATOMIC_RELAXED);
+		buddy_free(h->pages, pg, pg->order);
+		return;
+	}
+	unsigned int c = pg->class;
+	struct heap_class *hc = &h->classes[c];
+	struct heap_object *o = p;
+
+	spin_lock(&h->lock);
+	o->next = pg->free;
+	pg->free = o;
+	h->live_objects--;
+	if (++pg->nfree == 1)
+		partial_add(hc, pg);
+	/* Give an empty page back, but keep one per class to avoid churn. */
+	if (pg->nfree == objects_per_page(c) && (hc->partial != pg || pg->next)) {
+		partial_del(hc, pg);
+		pg->magic = 0;
+		buddy_free(h->pages, pg, 0);
+	}
+	spin_unlock(&h->lock);
+}
+
+size_t heap_live_objects(struct heap *h)
+{
+	return __atomic_load_n(&h->live_objects, __ATOMIC_RELAXED);
+}

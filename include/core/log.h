@@ -1,0 +1,27 @@
+/* Leveled log lines, stamped with time since boot and CPU number, to the
+ * console and to an in-memory ring the guest can read (LAMINA_HC_LOG_READ). */
+#ifndef CORE_LOG_H
+#define CORE_LOG_H
+
+#include <core/types.h>
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
+
+#define log_err(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* Raw text to the console and ring, no prefix (banners, register dumps). */
+void log_raw(const char *fmt, ...) __printf(1, 2);
+
+/* Copy up to len bytes of the log from absolute offset off; returns the
+ * number copied, or -1 if off has already been overwritten. */
+long log_read(u64 off, char *buf, size_t len);
+
+/* Only messages at or below this level are printed (option loglevel=). */
+extern enum log_level log_level_max;
+
+#endif

@@ -1,0 +1,56 @@
+/* Physical memory maps in e820 terms: the firmware's, cleaned up, and the
+ * ones lamina gives the guest (its own memory marked reserved). */
+#ifndef CORE_MEMMAP_H
+#define CORE_MEMMAP_H
+
+#include <core/types.h>
+
+enum mem_type {
+	MEM_USABLE = 1,
+	MEM_RESERVED = 2,
+	MEM_ACPI = 3,     /* ACPI tables, reclaimable */
+	MEM_NVS = 4,      /* ACPI non-volatile storage */
+	MEM_BAD = 5,
+	MEM_PMEM = 7,
+};
+
+struct mem_range {
+	u64 base, size;
+	u32 type;
+};
+
+#define MEMMAP_MAX 128
+
+struct memmap {
+	unsigned int n;
+	struct mem_range r[MEMMAP_MAX];
+};
+
+/* Append a range as the firmware reported it (no checks; see sanitize). */
+void memmap_add(struct memmap *m, u64 base, u64 size, u32 type);
+
+/* Sort, clip at 2^64, drop empty ranges, resolve overlaps (a non-usable
+ * type wins over usable; among others the most restrictive: bad, then
+ * reserved, NVS, ACPI, unknown types), and merge neighbours of one type.
+ * Returns the number of ranges. */
+unsigned int memmap_sanitize(struct memmap *m);
+
+/* Make [base, base + size) of the given type, splitting what was there.
+ * The map must be sanitized; it stays so. Returns -1 if it would overflow. */
+int memmap_set(struct memmap *m, u64 base, u64 size, u32 type);
+
+/* True when all of [base, base + size) is usable RAM. */
+bool memmap_is_usable(const struct memmap *m, u64 base, u64 size);
+
+/* End of the highest range of the given type, or of any type for 0. */
+u64 memmap_end_of(const struct memmap *m, u32 type);
+
+/* The highest base, aligned to align, such that [base, base + size) is
+ * usable RAM, ends at or below limit and overlaps none of the nav ranges
+ * in avoid[]. Returns 0 and sets *base, or -1. */
+int memmap_find_free(const struct memmap *m, u64 size, u64 align, u64 limit,
+		     const struct mem_range *avoid, unsigned int nav, u64 *base);
+
+const char *mem_type_name(u32 type);
+
+#endif

@@ -1,0 +1,23 @@
+/* The ACPI tables lamina reads: the MADT for the CPUs (and, for device
+ * mediation, the MCFG). */
+#ifndef X86_ACPI_H
+#define X86_ACPI_H
+
+#include <core/types.h>
+
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision, creator_id, creator_revision;
+} __packed;
+
+/* Find the RSDP and root table; returns a message on failure. */
+const char *acpi_init(void);
+/* The n-th table with this signature, or NULL. */
+const struct acpi_header *acpi_find(const char sig[4], unsigned int n);
+/* Enabled CPUs from the MADT: APIC IDs into ids[], returns how many. */
+unsigned int acpi_cpu_apic_ids(u32 *ids, unsigned int max);
+
+#endif
