@@ -14,6 +14,15 @@ LOG=$WORK/com1.log
 HVLOG=
 MODSTR=
 
+# with_module FILE "ARGS": the runs that follow pass FILE, with that
+# command line, as a further module after the kernel.
+EXTRA_MOD=
+EXTRA_MOD_ARGS=
+with_module() {
+	EXTRA_MOD=$1
+	EXTRA_MOD_ARGS=$2
+}
+
 # Missing build products end the script with a failure that says so.
 need_built() {
 	local f
@@ -31,6 +40,7 @@ guest_qemu_bare() {
 	local name=$1 args=$2 smp=$3
 	shift 3
 	need_built "$GUEST_DIR/$name.elf"
+	[ -n "$EXTRA_MOD" ] && set -- -initrd "$EXTRA_MOD $EXTRA_MOD_ARGS" "$@"
 	run_until "$LOG" "$(done_marker "$name")" "$QEMU_TIMEOUT" \
 		qemu-system-x86_64 -accel tcg -machine q35 -cpu "$QEMU_CPU" \
 		-smp "$smp" -m "$GUEST_MEM" -kernel "$GUEST_DIR/$name.elf" \
@@ -38,12 +48,12 @@ guest_qemu_bare() {
 		-monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
 }
 
-# guest_qemu_lamina NAME "ARGS" SMP [",MORE MODULES"] [QEMU ARGS...]
+# guest_qemu_lamina NAME "ARGS" SMP [QEMU ARGS...]
 # lamina logs to COM2 so that COM1 holds only the guest's lines.
 guest_qemu_lamina() {
-	local name=$1 args=$2 smp=$3 more=${4:-}
+	local name=$1 args=$2 smp=$3 more=
 	shift 3
-	[ $# -gt 0 ] && shift
+	[ -n "$EXTRA_MOD" ] && more=",$EXTRA_MOD $EXTRA_MOD_ARGS"
 	need_built "$LAMINA" "$GUEST_DIR/$name.elf"
 	HVLOG=$WORK/com2.log
 	MODSTR="$GUEST_DIR/$name.elf $name.elf${args:+ $args}"
@@ -52,12 +62,18 @@ guest_qemu_lamina() {
 		"$GUEST_MEM" "console=com2" "$MODSTR$more" -serial "file:$HVLOG" "$@"
 }
 
+grub_extra_module() {
+	[ -n "$EXTRA_MOD" ] && echo "$1 /boot/$(basename "$EXTRA_MOD") $EXTRA_MOD_ARGS"
+	return 0
+}
+
 # guest_bochs_bare NAME "ARGS" MODEL CPUS: GRUB `multiboot` on Bochs.
 guest_bochs_bare() {
 	local name=$1 args=$2 model=$3 cpus=$4
 	need_built "$GUEST_DIR/$name.elf"
 	make_iso "$WORK/test.iso" "multiboot /boot/$name.elf${args:+ $args}
-boot" "$GUEST_DIR/$name.elf"
+$(grub_extra_module module)
+boot" "$GUEST_DIR/$name.elf" $EXTRA_MOD
 	bochs_run "$LOG" "$(done_marker "$name")" "$BOCHS_TIMEOUT" "$model" \
 		"$cpus" "$GUEST_MEM" "$WORK/test.iso"
 }
@@ -72,7 +88,8 @@ guest_bochs_lamina() {
 	: >"$HVLOG"
 	make_iso "$WORK/test.iso" "multiboot2 /boot/lamina.elf console=com2
 module2 /boot/$name.elf $MODSTR
-boot" "$LAMINA" "$GUEST_DIR/$name.elf"
+$(grub_extra_module module2)
+boot" "$LAMINA" "$GUEST_DIR/$name.elf" $EXTRA_MOD
 	bochs_run "$LOG" "$(done_marker "$name")" "$BOCHS_TIMEOUT" "$model" \
 		"$cpus" "$GUEST_MEM" "$WORK/test.iso" "$HVLOG"
 }
