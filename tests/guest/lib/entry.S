@@ -58,7 +58,7 @@ boot_cr4:	.long 0
 boot_eflags:	.long 0
 
 	.balign 8
-	.globl gdt, gdt_desc
+	.globl gdt, gdt_desc, gdt_limit
 gdt:
 	.quad 0
 	.quad 0x00cf9a000000ffff	/* SEL_KCODE */
@@ -68,10 +68,11 @@ gdt:
 	.quad 0				/* SEL_TSS, filled in by trap_init */
 	.quad 0x00af9a000000ffff	/* SEL_KCODE64 */
 gdt_end:
+	.set gdt_limit, gdt_end - gdt - 1	/* for the AP trampoline */
 	.balign 4
 	.word 0
 gdt_desc:
-	.word gdt_end - gdt - 1
+	.word gdt_limit
 	.long gdt
 
 	.bss

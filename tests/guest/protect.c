@@ -1,0 +1,256 @@
+/* protect: the guest cannot touch lamina's memory. For a sample of the
+ * pages MEMINFO names (first, last, every stride-th), stores of 1, 2, 4
+ * and 8 bytes and a REP STOSD over the page, then loads: every load must
+ * return all-ones, nothing may fault, memory next to the range must work
+ * as usual, and lamina must still be intact (SELFCHECK).
+ *
+ * Bare, the same accesses on a page of our own show that the accessors
+ * themselves work (written values read back).
+ *
+ * Option stride=N: sample every N-th page (default 64). */
+#include "boot.h"
+#include "cpu.h"
+#include "hc.h"
+#include "longmode.h"
+#include "print.h"
+#include "tap.h"
+#include "trap.h"
+#include "util.h"
+
+const char test_name[] = "protect";
+const char *const test_options[] = { "stride", NULL };
+
+#define PAGE 4096u
+
+/* Probed stores and loads of an exact width (8: via 64-bit mode). */
+static int store(u32 addr, int width, u64 v)
+{
+	switch (width) {
+	case 1:
+		__asm__ volatile(PROBE("movb %b1, (%0)")::"r"(addr), "q"((u8)v) : "memory");
+		break;
+	case 2:
+		__asm__ volatile(PROBE("movw %w1, (%0)")::"r"(addr), "r"((u16)v) : "memory");
+		break;
+	case 4:
+		__asm__ volatile(PROBE("movl %1, (%0)")::"r"(addr), "r"((u32)v) : "memory");
+		break;
+	default:
+		return lm_store64(addr, v);
+	}
+	return trap_vector;
+}
+
+static int load(u32 addr, int width, u64 *v)
+{
+	u32 x = 0;
+
+	switch (width) {
+	case 1:
+		__asm__ volatile(PROBE("movzbl (%1), %0") : "+r"(x) : "r"(addr) : "memory");
+		break;
+	case 2:
+		__asm__ volatile(PROBE("movzwl (%1), %0") : "+r"(x) : "r"(addr) : "memory");
+		break;
+	case 4:
+		__asm__ volatile(PROBE("movl (%1), %0") : "+r"(x) : "r"(addr) : "memory");
+		break;
+	default:
+		return lm_load64(addr, v);
+	}
+	*v = x;
+	return trap_vector;
+}
+
+static int fill_page(u32 page, u32 pattern)
+{
+	u32 di = page, cx = PAGE / 4;
+
+	__asm__ volatile(PROBE("rep stosl") : "+D"(di), "+c"(cx) : "a"(pattern) : "memory");
+	return trap_vector;
+}
+
+/* What one kind of access did over all sampled pages. */
+struct tally {
+	u32 pages, bad;
+	u32 first_bad_addr;
+	u64 first_bad_value;
+	int first_bad_vec;
+};
+
+static void note(struct tally *t, u32 addr, int vec, u64 got, bool good)
+{
+	if (good)
+		return;
+	if (!t->bad++) {
+		t->first_bad_addr = addr;
+		t->first_bad_value = got;
+		t->first_bad_vec = vec;
+	}
+}
+
+static void report(const struct tally *t, const char *what)
+{
+	tap_check(t->pages && !t->bad, "%s (%u pages)", what, t->pages);
+	if (t->bad)
+		kprintf("#   %u bad, first at 0x%08x: %s, value 0x%llx\n", t->bad,
+			t->first_bad_addr, vector_name(t->first_bad_vec), t->first_bad_value);
+}
+
+static const int widths[] = { 1, 2, 4, 8 };
+static struct tally t_store[4], t_load[4], t_fill, t_fill_load;
+
+static u64 ones(int width)
+{
+	return width == 8 ? ~0ull : (1ull << (8 * width)) - 1;
+}
+
+/* Each width at its own offset; `expect_ones`: hidden memory, else the
+ * stored value must come back. */
+static void probe_widths(u32 page, bool expect_ones, bool with8)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(widths); i++) {
+		int w = widths[i];
+		u32 addr = page + 0x100 * (i + 1) + 8;
+		u64 v = 0x0123456789abcdefull & ones(w), got = 0;
+		int vec;
+
+		if (w == 8 && !with8)
+			continue;
+		vec = store(addr, w, v);
+		t_store[i].pages++;
+		note(&t_store[i], addr, vec, 0, vec == TRAP_NONE);
+		vec = load(addr, w, &got);
+		t_load[i].pages++;
+		note(&t_load[i], addr, vec, got,
+		     vec == TRAP_NONE && got == (expect_ones ? ones(w) : v));
+	}
+}
+
+/* REP STOSD over the page, then 4-byte loads: all of them on `full`
+ * pages, 16 spread over the others. */
+static void probe_fill(u32 page, bool expect_ones, bool full)
+{
+	u32 pattern = 0x5a5aa5a5, step = full ? 4 : PAGE / 16;
+	int vec = fill_page(page, pattern);
+
+	t_fill.pages++;
+	note(&t_fill, page, vec, 0, vec == TRAP_NONE);
+	t_fill_load.pages++;
+	for (u32 off = 0; off < PAGE; off += step) {
+		u64 got = 0;
+
+		vec = load(page + off, 4, &got);
+		note(&t_fill_load, page + off, vec, got,
+		     vec == TRAP_NONE && got == (expect_ones ? 0xffffffffu : pattern));
+	}
+}
+
+static void tally_reset(void)
+{
+	memset(t_store, 0, sizeof(t_store));
+	memset(t_load, 0, sizeof(t_load));
+	memset(&t_fill, 0, sizeof(t_fill));
+	memset(&t_fill_load, 0, sizeof(t_fill_load));
+}
+
+static bool tally_clean(void)
+{
+	bool clean = !t_fill.bad && !t_fill_load.bad;
+
+	for (u32 i = 0; i < ARRAY_SIZE(widths); i++)
+		clean = clean && !t_store[i].bad && !t_load[i].bad;
+	return clean;
+}
+
+static void report_all(const char *where, const char *expect)
+{
+	char what[96];
+
+	for (u32 i = 0; i < ARRAY_SIZE(widths); i++) {
+		if (!t_store[i].pages) {
+			tap_skip("no long mode", "%s: %u-byte stores and loads", where, widths[i]);
+			continue;
+		}
+		ksnprintf(what, sizeof(what), "%s: %u-byte stores raise nothing", where,
+			  widths[i]);
+		report(&t_store[i], what);
+		ksnprintf(what, sizeof(what), "%s: %u-byte loads %s", where, widths[i], expect);
+		report(&t_load[i], what);
+	}
+	ksnprintf(what, sizeof(what), "%s: REP STOSD over a page raises nothing", where);
+	report(&t_fill, what);
+	ksnprintf(what, sizeof(what), "%s: loads after REP STOSD %s", where, expect);
+	report(&t_fill_load, what);
+}
+
+static u8 own_page[PAGE] __aligned(PAGE);
+
+static void check_own_page(void)
+{
+	probe_widths((u32)own_page, false, lm_available());
+	probe_fill((u32)own_page, false, true);
+	report_all("own page", "read back what was stored");
+}
+
+/* A page next to the range, if the map says it is RAM: it must behave
+ * as RAM. Its contents are put back. */
+static void check_neighbour(u32 page, const char *where)
+{
+	static u8 saved[PAGE];
+
+	if (!mmap_covered(page, PAGE, MMAP_AVAILABLE)) {
+		tap_skip("not RAM", "the page %s lamina's memory works as RAM", where);
+		return;
+	}
+	memcpy(saved, (void *)page, PAGE);
+	tally_reset();
+	probe_widths(page, false, lm_available());
+	probe_fill(page, false, true);
+	memcpy((void *)page, saved, PAGE);
+	tap_check(tally_clean(), "the page %s lamina's memory (0x%08x) works as RAM", where,
+		  page);
+}
+
+static void check_hidden(u32 base, u32 size)
+{
+	u32 stride = (u32)boot_opt_num("stride", 64), pages = size / PAGE, n = 0;
+	bool with8 = lm_available();
+
+	if (!stride)
+		stride = 1;
+	for (u32 i = 0; i < pages; i++) {
+		if (i % stride && i != pages - 1)
+			continue;
+		probe_widths(base + i * PAGE, true, with8);
+		probe_fill(base + i * PAGE, true, i == 0);
+		n++;
+	}
+	kprintf("# protect: sampled %u of %u pages, every %u-th; page %u is 0x%08x\n", n,
+		pages, stride, stride, base + stride * PAGE);
+	report_all("lamina's memory", "return all-ones");
+}
+
+void test_main(void)
+{
+	struct hc_regs r = { .eax = LAMINA_HC_MEMINFO };
+	struct hc_regs check = { .eax = LAMINA_HC_SELFCHECK };
+
+	check_own_page();
+	if (!lamina_present()) {
+		tap_skip("bare", "stores to lamina's memory");
+		return;
+	}
+	hc_call(&r);
+	kprintf("# meminfo: %08x-%08x\n", r.ebx, r.ebx + r.ecx - 1);
+	if (!tap_check(r.eax == 0 && r.ecx && !(r.ebx % PAGE) && !(r.ecx % PAGE),
+		       "meminfo: a page-aligned range"))
+		return;
+	tally_reset();
+	check_hidden(r.ebx, r.ecx);
+	check_neighbour(r.ebx - PAGE, "below");
+	check_neighbour(r.ebx + r.ecx, "above");
+	hc_call(&check);
+	tap_check(check.eax == 0 && check.ebx == 1, "selfcheck: lamina intact (status %d, rbx %u)",
+		  hc_status(&check), check.ebx);
+}

@@ -1,0 +1,234 @@
+/* smp: start every AP the way Linux does and see each check in once.
+ * The BSP finds the enabled CPUs in the ACPI MADT, then sends each AP
+ * INIT (assert, 10 ms, de-assert) and two STARTUP IPIs 200 us apart, to
+ * its APIC ID through the ICR. The AP runs a real-mode trampoline into
+ * 32-bit protected mode, records its APIC ID and halts. Under lamina,
+ * once all are up, APIC accesses must cause no exits any more.
+ *
+ * Options:
+ *   x2apic          every CPU goes to x2APIC mode (the BSP first, each AP
+ *                   itself after checking in); IPIs through the ICR MSR
+ *   ipi=broadcast   one INIT/SIPI/SIPI to all-excluding-self instead
+ *   ipi=target      one per AP (the default)
+ *   init_delay=US   INIT assert to de-assert (default 10000)
+ *   sipi_delay=US   after each SIPI (default 200) */
+#include "acpi.h"
+#include "ap.h"
+#include "apic.h"
+#include "boot.h"
+#include "cpu.h"
+#include "hc.h"
+#include "print.h"
+#include "tap.h"
+#include "timer.h"
+#include "util.h"
+
+const char test_name[] = "smp";
+const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", NULL };
+
+#define START_TIMEOUT_US 10000000u /* for all APs together */
+#define MAX_ID 256
+
+static struct acpi_cpus cpus;
+static u32 bsp_id, n_aps;
+static bool use_x2apic;
+
+/* Written by the APs. */
+static volatile u32 checkins[MAX_ID];  /* by APIC ID */
+static volatile u32 arrived;           /* total check-ins */
+static volatile u32 x2apic_ok[MAX_ID]; /* 1: AP in x2APIC mode, right ID */
+static volatile u32 x2apic_done;
+
+static u32 initial_apic_id(void)
+{
+	return cpuid(1, 0).ebx >> 24;
+}
+
+/* On each AP, from the trampoline. */
+static void ap_checkin(void)
+{
+	u32 id = initial_apic_id();
+
+	__atomic_add_fetch(&checkins[id % MAX_ID], 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST);
+	if (!use_x2apic)
+		return;
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_X2APIC | APIC_BASE_ENABLE);
+	x2apic_ok[id % MAX_ID] = (rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC) &&
+				 (u32)rdmsr(0x802) == id;
+	__atomic_add_fetch(&x2apic_done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Waits until *counter reaches n or the deadline passes. */
+static bool wait_count(volatile u32 *counter, u32 n, u64 deadline)
+{
+	while (*counter < n)
+		if (time_us() > deadline)
+			return false;
+	return true;
+}
+
+static bool send(u32 dest, u32 icr)
+{
+	bool sent = apic_send_ipi(dest, icr);
+
+	if (!sent)
+		kprintf("#   IPI 0x%x to %u stayed pending\n", icr, dest);
+	return sent;
+}
+
+/* INIT assert, wait, INIT de-assert, then two SIPIs: Linux's order (it
+ * still de-asserts, which an APIC must ignore). */
+static bool init_sipi_sipi(u32 dest, u32 shorthand, u32 vector)
+{
+	u32 init_delay = (u32)boot_opt_num("init_delay", 10000);
+	u32 sipi_delay = (u32)boot_opt_num("sipi_delay", 200);
+	bool sent = send(dest, shorthand | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
+
+	udelay(init_delay);
+	sent &= send(dest, shorthand | ICR_INIT | ICR_LEVEL);
+	for (int i = 0; i < 2; i++) {
+		sent &= send(dest, shorthand | ICR_STARTUP | vector);
+		udelay(sipi_delay);
+	}
+	return sent;
+}
+
+static bool start_aps(u32 vector, bool broadcast)
+{
+	u64 deadline = time_us() + START_TIMEOUT_US;
+	bool sent = true;
+	u32 started = 0;
+
+	if (broadcast) {
+		sent = init_sipi_sipi(0, ICR_ALL_BUT_SELF, vector);
+		return wait_count(&arrived, n_aps, deadline) && sent;
+	}
+	for (u32 i = 0; i < cpus.count; i++) {
+		if (cpus.apic_id[i] == bsp_id)
+			continue;
+		/* One at a time, as Linux does: wait for this one first. */
+		sent &= init_sipi_sipi(cpus.apic_id[i], 0, vector);
+		if (!wait_count(&arrived, ++started, deadline)) {
+			kprintf("#   APIC ID %u did not check in\n", cpus.apic_id[i]);
+			return false;
+		}
+	}
+	return sent;
+}
+
+static void check_checkins(u64 elapsed_us)
+{
+	u32 others = 0;
+
+	tap_eq(arrived, n_aps, "smp: %u APs checked in (in %llu ms)", n_aps,
+	       udiv64(elapsed_us, 1000, NULL));
+	for (u32 i = 0; i < cpus.count; i++)
+		if (cpus.apic_id[i] != bsp_id)
+			tap_eq(checkins[cpus.apic_id[i] % MAX_ID], 1,
+			       "smp: APIC ID %u checked in once", cpus.apic_id[i]);
+	for (u32 id = 0; id < MAX_ID; id++) {
+		bool listed = false;
+
+		for (u32 i = 0; i < cpus.count; i++)
+			listed |= cpus.apic_id[i] == id && id != bsp_id;
+		if (!listed)
+			others += checkins[id];
+	}
+	tap_eq(others, 0, "smp: no check-in from an APIC ID not started");
+}
+
+static void check_x2apic_aps(void)
+{
+	bool all = wait_count(&x2apic_done, n_aps, time_us() + 1000000);
+
+	tap_check(all, "x2apic: every AP switched itself (%u of %u)", x2apic_done, n_aps);
+	for (u32 i = 0; i < cpus.count; i++)
+		if (cpus.apic_id[i] != bsp_id)
+			tap_eq(x2apic_ok[cpus.apic_id[i] % MAX_ID], 1,
+			       "x2apic: APIC ID %u in x2APIC mode with its ID", cpus.apic_id[i]);
+}
+
+static struct hc_regs counts_from_msr_read(void)
+{
+	struct hc_regs r = { .eax = LAMINA_HC_EXIT_COUNTS, .ebx = 0,
+			     .ecx = LAMINA_EXIT_MSR_READ };
+
+	hc_call(&r);
+	return r;
+}
+
+/* Once every AP runs, lamina should have dropped the intercepts it used
+ * to start them: TPR writes, in the same APIC page (or MSR range) as the
+ * ICR, must cause no exits. The counters: RBX MSR_READ, RCX MSR_WRITE,
+ * RDX HYPERCALL, RSI NESTED_FAULT. */
+static void check_steady_state(void)
+{
+	struct hc_regs a, b;
+
+	if (!lamina_present()) {
+		tap_skip("bare", "steady state: no APIC exits");
+		return;
+	}
+	a = counts_from_msr_read();
+	for (u32 i = 0; i < 1000; i++)
+		apic_write(APIC_TPR, (i & 1) << 4);
+	apic_write(APIC_TPR, 0);
+	b = counts_from_msr_read();
+	tap_eq(b.esi - a.esi, 0, "steady state: 1000 TPR writes, no nested-paging exits");
+	tap_eq(b.ecx - a.ecx, 0, "steady state: 1000 TPR writes, no WRMSR exits");
+	tap_eq(b.ebx - a.ebx, 0, "steady state: 1000 TPR writes, no RDMSR exits");
+	tap_eq(b.edx - a.edx, 1, "steady state: only EXIT_COUNTS counted as a hypercall");
+}
+
+static bool setup_bsp(void)
+{
+	bool timer = timer_init();
+
+	tap_check(timer, "timer: TSC calibrated against the PIT (%u kHz)", tsc_khz());
+	if (!tap_check(acpi_find_cpus(&cpus) && cpus.count, "acpi: MADT lists CPUs"))
+		return false;
+	if (!tap_check(apic_init(), "apic: BSP's local APIC enabled"))
+		return false;
+	bsp_id = initial_apic_id();
+	n_aps = cpus.count - 1;
+	if (use_x2apic) {
+		if (!tap_check(cpu_has(1, 'c', 21), "x2apic: CPUID announces x2APIC"))
+			return false;
+		apic_enable_x2apic();
+		tap_eq(apic_self_id(), bsp_id, "x2apic: BSP in x2APIC mode, ID %u", bsp_id);
+	}
+	for (u32 i = 0; i < cpus.count; i++)
+		kprintf("# cpu %u: APIC ID %u%s\n", i, cpus.apic_id[i],
+			cpus.apic_id[i] == bsp_id ? " (BSP)" : "");
+	return true;
+}
+
+void test_main(void)
+{
+	const char *ipi = boot_opt("ipi");
+	bool broadcast = ipi && strcmp(ipi, "broadcast") == 0;
+	u32 vector, before;
+	u64 t0;
+
+	if (ipi && !broadcast && strcmp(ipi, "target") != 0)
+		tap_check(false, "cmdline: ipi=%s is neither broadcast nor target", ipi);
+	use_x2apic = boot_opt("x2apic") != NULL;
+	if (!setup_bsp())
+		return;
+	vector = ap_tramp_install(ap_checkin);
+	if (!tap_check(vector != 0, "smp: trampoline below 1 MiB at 0x%x", vector << 12))
+		return;
+	kprintf("# starting %u APs (%s, %s)\n", n_aps, broadcast ? "broadcast" : "targeted",
+		use_x2apic ? "x2APIC" : "xAPIC");
+	t0 = time_us();
+	tap_check(start_aps(vector, broadcast), "smp: INIT/SIPI/SIPI sent and all APs up");
+	check_checkins(time_us() - t0);
+	/* A second start of an AP would show up as a late check-in. */
+	before = arrived;
+	udelay(100000);
+	tap_eq(arrived, before, "smp: no AP checked in again later");
+	if (use_x2apic)
+		check_x2apic_aps();
+	check_steady_state();
+}
