@@ -60,7 +60,8 @@ const u16 x86_onebyte_attr[256] = {
 	   __,     __,     __,     __,     __,     __,     M_,     M_,
 };
 
-/* 0F 38 and 0F 3A are escapes to the three-byte maps (decode.c). */
+/* 0F 38 and 0F 3A are escapes to the three-byte maps (decode.c). 0F 0F is
+ * 3DNow!: the operation byte comes last, where an imm8 would. */
 const u16 x86_0f_attr[256] = {
 /*         0       1       2       3       4       5       6       7
  *         8       9       a       b       c       d       e       f */
@@ -121,7 +122,7 @@ static const struct op_def onebyte_ops[256] = {
 	[0x80] = { 0, FORM_MEM_IMM, OPF_BYTE, grp1 },
 	[0x81] = { 0, FORM_MEM_IMM, 0, grp1 },
 	[0x82] = { 0, FORM_MEM_IMM, OPF_BYTE, grp1 }, /* 80 alias, not in 64-bit */
-	[0x83] = { 0, FORM_MEM_IMM, OPF_SIMM8, grp1 },
+	[0x83] = { 0, FORM_MEM_IMM, 0, grp1 },
 	[0x84] = { X86_OP_TEST, FORM_MEM_REG, OPF_BYTE, NULL },
 	[0x85] = { X86_OP_TEST, FORM_MEM_REG, 0, NULL },
 	[0x86] = { X86_OP_XCHG, FORM_MEM_REG, OPF_BYTE, NULL },

@@ -48,8 +48,7 @@ enum op_form {
 #define OPF_SRC1  0x02 /* MOVZX/MOVSX/MOVSXD source size: 1 byte */
 #define OPF_SRC2  0x04 /* ... 2 bytes */
 #define OPF_SRC4  0x08 /* ... 4 bytes (or the operand size if smaller) */
-#define OPF_SIMM8 0x10 /* 8-bit immediate sign-extended to the operand size */
-#define OPF_64    0x20 /* only in 64-bit mode (MOVSXD; ARPL elsewhere) */
+#define OPF_64    0x10 /* only in 64-bit mode (MOVSXD; ARPL elsewhere) */
 
 /* One emulated opcode. When group is set, the operation is group[ModRM.reg]
  * (X86_OP_NONE for the members the emulator does not execute). */
