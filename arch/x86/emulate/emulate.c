@@ -1,0 +1,133 @@
+/* Execute a decoded instruction that touched trapped memory: MOV and its
+ * extending forms, the ALU ops, TEST, XCHG, the bit tests and the string
+ * moves. Memory goes through ctx->ops; registers, flags and RIP change only
+ * once every access of the instruction (of the iteration, for REP) has
+ * succeeded, so a fault leaves the state as it was. */
+#include "emul.h"
+
+/* The two operands of a non-string instruction, in the order the form
+ * gives them: dst is written (or compared), src is read. */
+static void operands(const struct emu_ctx *ctx, const struct x86_insn *insn,
+		     const struct op_def *def, struct operand *dst,
+		     struct operand *src)
+{
+	unsigned int size = insn->opsize;
+	struct operand acc = reg_operand(insn, X86_RAX, size);
+	struct operand reg = reg_operand(insn, modrm_reg_ext(insn), size);
+	struct operand mem = mem_operand(ctx, insn, size);
+
+	switch (def->form) {
+	case FORM_MEM_REG: *dst = mem; *src = reg; break;
+	case FORM_REG_MEM: *dst = reg; *src = mem; break;
+	case FORM_MEM_IMM: *dst = mem; *src = imm_operand(insn); break;
+	case FORM_ACC_MOFFS: *dst = acc; *src = mem; break;
+	default: *dst = mem; *src = acc; break; /* FORM_MOFFS_ACC */
+	}
+}
+
+/* MOV, MOVZX, MOVSX and MOVSXD: the extending forms read a narrower
+ * source (MOVSXD's is 4 bytes, or the operand size when that is 2). */
+static enum emu_result emu_mov(struct emu_ctx *ctx, const struct x86_insn *insn,
+			       const struct op_def *def)
+{
+	struct operand dst, src;
+	u64 v;
+
+	operands(ctx, insn, def, &dst, &src);
+	if (def->flags & OPF_SRC1)
+		src.size = 1;
+	else if (def->flags & OPF_SRC2)
+		src.size = 2;
+	else if (def->flags & OPF_SRC4)
+		src.size = MIN(4u, dst.size);
+	if (operand_read(ctx, &src, &v))
+		return EMU_FAULT;
+	if (insn->op == X86_OP_MOVSX)
+		v = sext(v, src.size);
+	if (operand_write(ctx, &dst, v))
+		return EMU_FAULT;
+	return EMU_OK;
+}
+
+/* ADD ... CMP and TEST: CMP and TEST only set the flags. */
+static enum emu_result emu_alu(struct emu_ctx *ctx, const struct x86_insn *insn,
+			       const struct op_def *def)
+{
+	struct operand dst, src;
+	u64 a, b, res, rflags = ctx->rflags;
+
+	operands(ctx, insn, def, &dst, &src);
+	if (operand_read(ctx, &dst, &a) || operand_read(ctx, &src, &b))
+		return EMU_FAULT;
+	res = alu_exec(insn->op, insn->opsize, a, b, &rflags);
+	if (insn->op != X86_OP_CMP && insn->op != X86_OP_TEST &&
+	    operand_write(ctx, &dst, res))
+		return EMU_FAULT;
+	ctx->rflags = rflags;
+	return EMU_OK;
+}
+
+/* XCHG with memory: the memory is written first, so that a fault leaves
+ * the register as it was. */
+static enum emu_result emu_xchg(struct emu_ctx *ctx, const struct x86_insn *insn,
+				const struct op_def *def)
+{
+	struct operand mem, reg;
+	u64 m, r;
+
+	operands(ctx, insn, def, &mem, &reg);
+	if (operand_read(ctx, &mem, &m) || operand_read(ctx, &reg, &r) ||
+	    operand_write(ctx, &mem, r))
+		return EMU_FAULT;
+	operand_write(ctx, &reg, m);
+	return EMU_OK;
+}
+
+typedef enum emu_result (*emu_handler)(struct emu_ctx *ctx,
+				       const struct x86_insn *insn,
+				       const struct op_def *def);
+
+static const emu_handler handlers[] = {
+	[X86_OP_MOV] = emu_mov, [X86_OP_MOVZX] = emu_mov,
+	[X86_OP_MOVSX] = emu_mov,
+	[X86_OP_ADD] = emu_alu, [X86_OP_OR] = emu_alu, [X86_OP_ADC] = emu_alu,
+	[X86_OP_SBB] = emu_alu, [X86_OP_AND] = emu_alu, [X86_OP_SUB] = emu_alu,
+	[X86_OP_XOR] = emu_alu, [X86_OP_CMP] = emu_alu, [X86_OP_TEST] = emu_alu,
+	[X86_OP_XCHG] = emu_xchg,
+	[X86_OP_BT] = emu_bittest, [X86_OP_BTS] = emu_bittest,
+	[X86_OP_BTR] = emu_bittest, [X86_OP_BTC] = emu_bittest,
+};
+
+/* LOCK is allowed on read-modify-write instructions whose destination is
+ * memory; anywhere else it is #UD. XCHG is locked with or without it. */
+static bool lock_allowed(const struct x86_insn *insn, const struct op_def *def)
+{
+	switch (insn->op) {
+	case X86_OP_ADD: case X86_OP_OR: case X86_OP_ADC: case X86_OP_SBB:
+	case X86_OP_AND: case X86_OP_SUB: case X86_OP_XOR:
+		return def->form == FORM_MEM_REG || def->form == FORM_MEM_IMM;
+	case X86_OP_XCHG: case X86_OP_BTS: case X86_OP_BTR: case X86_OP_BTC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn)
+{
+	const struct op_def *def = x86_op_def(insn->opcode_map, insn->opcode);
+	enum emu_result r;
+
+	if (insn->vex || !def || insn->op == X86_OP_NONE || !insn->mem_operand)
+		return EMU_UNSUPPORTED; /* also every register-only form */
+	if ((insn->prefixes & X86_PFX_LOCK) && !lock_allowed(insn, def))
+		return EMU_UNSUPPORTED;
+	if (def->form == FORM_STRING)
+		return emu_string(ctx, insn); /* advances RIP itself */
+	if (insn->op >= ARRAY_SIZE(handlers) || !handlers[insn->op])
+		return EMU_UNSUPPORTED;
+	r = handlers[insn->op](ctx, insn, def);
+	if (r == EMU_OK)
+		advance_rip(ctx, insn);
+	return r;
+}
