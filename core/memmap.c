@@ -32,10 +32,15 @@ static void sort_u64(u64 *v, unsigned int n)
 	}
 }
 
-static u64 range_end(const struct mem_range *r)
+static u64 clipped_end(u64 base, u64 size)
 {
 	/* Clip at 2^64 - 1; callers treat end as exclusive. */
-	return r->base + r->size < r->base ? UINT64_MAX : r->base + r->size;
+	return base + size < base ? UINT64_MAX : base + size;
+}
+
+static u64 range_end(const struct mem_range *r)
+{
+	return clipped_end(r->base, r->size);
 }
 
 /* The winning type over [a, b) among the input ranges, or 0 if none. */
@@ -85,7 +90,7 @@ unsigned int memmap_sanitize(struct memmap *m)
 int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
 {
 	struct memmap out = { 0 };
-	u64 end = base + size;
+	u64 end = clipped_end(base, size);
 
 	if (!size)
 		return 0;
@@ -106,7 +111,7 @@ int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
 	}
 	if (out.n + 1 > MEMMAP_MAX)
 		return -1;
-	memmap_add(&out, base, size, type);
+	memmap_add(&out, base, end - base, type);
 	*m = out;
 	memmap_sanitize(m);
 	return 0;
@@ -114,7 +119,7 @@ int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
 
 bool memmap_is_usable(const struct memmap *m, u64 base, u64 size)
 {
-	u64 end = base + size;
+	u64 end = clipped_end(base, size);
 
 	/* Sanitized maps are sorted and merged: one range must cover it. */
 	for (unsigned int i = 0; i < m->n; i++)
