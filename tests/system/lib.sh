@@ -30,11 +30,6 @@ run_to_exit() {
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then RUN_STATUS=timeout; else RUN_STATUS="exit:$rc"; fi
 }
 
-# ltest LOG KEY: the values of the guest's "LTEST: KEY: VALUE" lines.
-ltest() {
-	tr -d '\r' <"$1" | sed -n "s/^LTEST: $2: //p"
-}
-
 # expect_ltest LOG KEY VALUE NAME: some "LTEST: KEY: ..." line is VALUE.
 expect_ltest() {
 	if ltest "$1" "$2" | grep -qxF -- "$3"; then ok "$4"; else

@@ -1,5 +1,6 @@
-# Booting Linux in QEMU TCG, with or without lamina: sourced by the system
-# tests (lib.sh), mkinitramfs.sh, bench.sh and `make run` (run.sh).
+# Booting Linux in QEMU TCG, with or without lamina, and reading what the
+# test initramfs's /init reports: sourced by the system tests (lib.sh),
+# mkinitramfs.sh, bench.sh and `make run` (run.sh).
 _linux_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAMINA=${LAMINA:-${BUILD:-$_linux_top/build}/lamina.elf}
 QEMU_CPU=${QEMU_CPU:-EPYC-Rome,+svm,+npt}
@@ -39,4 +40,9 @@ qemu_linux() {
 	bare) QEMU_CMD+=(-kernel "$kernel" -append "$kargs" -initrd "$initrd") ;;
 	*) echo "qemu_linux: unknown mode '$mode'" >&2; return 1 ;;
 	esac
+}
+
+# ltest LOG KEY: the values of /init's "LTEST: KEY: VALUE" lines.
+ltest() {
+	tr -d '\r' <"$1" | sed -n "s/^LTEST: $2: //p"
 }
