@@ -7,3 +7,5 @@ include mk/unit.mk
 endif
 
 $(eval $(call unit_test,test_memmap,tests/unit/test_memmap.c core/memmap.c))
+$(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
+	core/lib/format.c core/lib/string.c))
