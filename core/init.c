@@ -1,13 +1,65 @@
 /* The order lamina comes up in, once it runs from its home. */
 #include <core/bootinfo.h>
 #include <core/cpu.h>
+#include <core/guest_mem.h>
 #include <core/init.h>
+#include <core/loader.h>
 #include <core/log.h>
+#include <core/nested.h>
+#include <core/panic.h>
+#include <core/protect.h>
+#include <core/smp.h>
+#include <core/string.h>
 #include <core/time.h>
+#include <core/vcpu.h>
 #include <x86/acpi.h>
 #include <x86/apic.h>
 #include <x86/arch_cpu.h>
+#include <x86/cpu.h>
 
+static const struct vendor_ops *pick_vendor(void)
+{
+	struct cpuid_regs r = cpuid(0);
+	char id[13];
+
+	memcpy(id, &r.ebx, 4);
+	memcpy(id + 4, &r.edx, 4);
+	memcpy(id + 8, &r.ecx, 4);
+	id[12] = 0;
+	if (!strcmp(id, "AuthenticAMD") || !strcmp(id, "HygonGenuine"))
+		return &svm_ops;
+	if (!strcmp(id, "GenuineIntel"))
+		return &vmx_ops;
+	log_err("unknown CPU vendor '%s'; lamina supports AMD-V and Intel VT-x", id);
+	return NULL;
+}
+
+/* Nothing to run: lamina stays up, idle, and says why. */
+static __noreturn void idle(const char *why)
+{
+	log_err("%s", why);
+	log_info("lamina stays up with no guest running");
+	halt_forever();
+}
+
+static void start_guest_on_bsp(struct vcpu *v)
+{
+	struct guest_entry entry;
+	char why[256];
+	const char *err = loader_prepare(&entry, why, sizeof(why));
+
+	if (err)
+		idle(err);
+	vendor->reset(v, &entry.reset);
+	memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[X86_RAX] = entry.eax;
+	v->gpr[X86_RBX] = entry.ebx;
+	v->gpr[X86_RSI] = entry.esi;
+	v->state = VCPU_RUNNING;
+	log_info("starting the %s guest at %#llx on %u CPU%s (%s)", entry.kind,
+		 (unsigned long long)entry.reset.rip, cpu_count, cpu_count > 1 ? "s" : "",
+		 vendor->name);
+}
 
 __noreturn void lamina_main(void)
 {
@@ -16,13 +68,25 @@ __noreturn void lamina_main(void)
 	idt_init();
 	arch_cpu_init(this_cpu());
 	tsc_calibrate();
-	log_info("TSC runs at %llu kHz", (unsigned long long)tsc_khz());
-	err = acpi_init();
-	if (err)
-		log_err("%s", err);
+	if ((err = acpi_init()))
+		log_err("%s: lamina will use the boot CPU only", err);
 	apic_init();
-	u32 ids[MAX_CPUS];
-	unsigned int n = acpi_cpu_apic_ids(ids, MAX_CPUS);
-	log_info("%u CPUs in the ACPI MADT; this one has APIC ID %u", n, apic_id());
-	halt_forever();
+	vendor = pick_vendor();
+	if (!vendor)
+		idle("lamina cannot run on this CPU");
+	if ((err = vendor->check()))
+		idle(err);
+	log_info("virtualization: %s", vendor->name);
+	guest_map_init();
+	nested_init();
+	protect_init();
+	smp_boot_aps();
+	if (vendor->cpu_enable())
+		panic("cannot enable %s on the boot CPU", vendor->name);
+	struct vcpu *v = vcpu_create(this_cpu(), nested_root());
+	smp_prepare_guest();
+	if (!options_ok)
+		idle("a protecting option is malformed (see above): the guest does not start");
+	start_guest_on_bsp(v);
+	vcpu_loop(v);
 }

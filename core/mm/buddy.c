@@ -50,7 +50,8 @@ static void pop_free(struct buddy *b, size_t idx)
 void buddy_init(struct buddy *b, uintptr_t start, size_t size)
 {
 	uintptr_t s = ALIGN_UP(start, PAGE_SIZE);
-	size_t total = (start + size - s) >> PAGE_SHIFT;
+	/* The region may end before its first whole page. */
+	size_t total = start + size > s ? (start + size - s) >> PAGE_SHIFT : 0;
 	size_t meta_pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
 
 	b->lock = (spinlock_t)SPINLOCK_INIT;

@@ -85,6 +85,7 @@ static inline void wrmsr(u32 msr, u64 v)
  * for and lamina forwards; see arch/x86/extable.c). */
 int rdmsr_safe(u32 msr, u64 *v);
 int wrmsr_safe(u32 msr, u64 v);
+int xsetbv_safe(u32 index, u64 v);
 
 #define DEFINE_CR_ACCESS(n)                                              \
 	static inline u64 read_cr##n(void)                               \

@@ -1,0 +1,127 @@
+/* Starting every CPU of the ACPI MADT into lamina, before the guest runs:
+ * INIT-SIPI-SIPI into the trampoline, one AP at a time. */
+#include <core/bootinfo.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <core/panic.h>
+#include <core/smp.h>
+#include <core/string.h>
+#include <core/time.h>
+#include <x86/acpi.h>
+#include <x86/apic.h>
+#include <x86/arch_cpu.h>
+#include <x86/cpu.h>
+#include <x86/paging.h>
+
+extern const char trampoline_start[], trampoline_end[];
+extern const char tramp_far32[], tramp_far64[], tramp_gdt_desc[], tramp_cr3[];
+extern const char tramp_efer[], tramp_entry[], tramp_stack[], tramp_cpu[];
+extern const char ap_entry64[];
+
+#define TRAMP_PAGES 4 /* code, PML4, PDPT, PD */
+
+static u8 *tramp;   /* lamina's address of the trampoline area */
+static u64 tramp_pa;
+
+static void *field(const char *sym)
+{
+	return tramp + (sym - trampoline_start);
+}
+
+static void patch32(const char *sym, u32 add)
+{
+	*(u32 *)field(sym) += add;
+}
+
+/* A free page-aligned area below 1 MiB that no boot module or the boot
+ * information uses (the guest has not started: it is ours to borrow). */
+static int find_low_area(void)
+{
+	struct mem_range avoid[BOOT_MAX_MODULES + 2];
+	unsigned int n = 0;
+
+	avoid[n++] = (struct mem_range){ 0, PAGE_SIZE, 0 };
+	avoid[n++] = (struct mem_range){ boot_info.info_base, boot_info.info_size, 0 };
+	for (unsigned int i = 0; i < boot_info.nmods; i++)
+		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
+			boot_info.mods[i].end - boot_info.mods[i].start, 0 };
+	return memmap_find_free(&boot_info.fw_map, TRAMP_PAGES * PAGE_SIZE, PAGE_SIZE,
+				0x100000, avoid, n, &tramp_pa);
+}
+
+static void setup_trampoline(void)
+{
+	u64 *pml4, *pdpt, *pd;
+
+	memcpy(tramp, trampoline_start, trampoline_end - trampoline_start);
+	patch32(tramp_gdt_desc + 2, (u32)tramp_pa);
+	patch32(tramp_far32, (u32)tramp_pa);
+	patch32(tramp_far64, (u32)tramp_pa);
+	*(u64 *)field(tramp_cr3) = tramp_pa + PAGE_SIZE;
+	*(u64 *)field(tramp_efer) = EFER_LME |
+		(cpu_has(0x80000001, CPUID_EDX, 20) ? EFER_NXE : 0);
+	*(u64 *)field(tramp_entry) = (uintptr_t)ap_entry64;
+
+	/* Temporary PML4: low 2 MiB identity (this code), upper half shared. */
+	pml4 = (u64 *)(tramp + PAGE_SIZE);
+	pdpt = (u64 *)(tramp + 2 * PAGE_SIZE);
+	pd = (u64 *)(tramp + 3 * PAGE_SIZE);
+	memset(pml4, 0, 3 * PAGE_SIZE);
+	memcpy(&pml4[256], &((u64 *)phys_to_virt(host_cr3))[256], 256 * sizeof(u64));
+	pml4[0] = (tramp_pa + 2 * PAGE_SIZE) | 3;
+	pdpt[0] = (tramp_pa + 3 * PAGE_SIZE) | 3;
+	pd[0] = 0x83; /* 2 MiB page at 0 */
+}
+
+static bool start_ap(struct cpu *c)
+{
+	u8 vector = (u8)(tramp_pa >> PAGE_SHIFT);
+
+	*(u64 *)field(tramp_stack) = c->stack_top;
+	*(u64 *)field(tramp_cpu) = (uintptr_t)c;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	apic_send_ipi(c->apic_id, ICR_DM_INIT | ICR_LEVEL_ASSERT);
+	udelay(10000);
+	for (int i = 0; i < 2 && !c->online; i++) {
+		apic_send_ipi(c->apic_id, ICR_DM_SIPI | vector);
+		udelay(200);
+	}
+	/* Emulated CPUs can be slow to get going: wait up to a second. */
+	u64 deadline = time_ns() + 1000000000ull;
+	while (!c->online && time_ns() < deadline)
+		cpu_relax();
+	return c->online;
+}
+
+void smp_boot_aps(void)
+{
+	u32 ids[MAX_CPUS];
+	unsigned int n = acpi_cpu_apic_ids(ids, MAX_CPUS);
+	u32 self = apic_id();
+
+	cpus[0]->apic_id = self;
+	if (n <= 1)
+		return;
+	if (find_low_area()) {
+		log_err("no free memory below 1 MiB for the AP start-up code; "
+			"running on the boot CPU only");
+		return;
+	}
+	tramp = phys_to_virt(tramp_pa);
+	setup_trampoline();
+	for (unsigned int i = 0; i < n; i++) {
+		if (ids[i] == self)
+			continue;
+		struct cpu *c = arch_cpu_alloc(cpu_count, ids[i]);
+		cpus[cpu_count] = c;
+		if (!start_ap(c)) {
+			log_err("CPU with APIC ID %u did not start; going on without it", ids[i]);
+			cpus[cpu_count] = NULL;
+			continue;
+		}
+		cpu_count++;
+	}
+	/* The guest gets the low pages back. */
+	memset(tramp, 0, TRAMP_PAGES * PAGE_SIZE);
+	log_info("%u CPUs under lamina (APIC IDs from the MADT)", cpu_count);
+}

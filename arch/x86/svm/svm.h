@@ -1,0 +1,20 @@
+/* Private to the AMD-V back end. */
+#ifndef SVM_SVM_H
+#define SVM_SVM_H
+
+#include <core/vcpu.h>
+#include "vmcb.h"
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	struct vmcb *host_vmcb; /* lamina's FS/GS/TR... while the guest runs */
+	u64 host_vmcb_pa;
+};
+
+extern struct pt_format npt_format;
+void svm_run(struct vcpu *v);
+bool svm_has_nrips(void);
+void svm_enter(u64 *gprs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
+
+#endif

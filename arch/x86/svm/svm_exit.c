@@ -1,0 +1,103 @@
+/* Entering the guest and turning #VMEXIT codes into generic exits. */
+#include <core/cpu.h>
+#include <core/vcpu.h>
+#include <x86/cpu.h>
+#include "svm.h"
+
+struct exit_map {
+	u16 code;
+	u8 reason;
+};
+
+static const struct exit_map exit_table[] = {
+	{ SVM_EXIT_CPUID, LAMINA_EXIT_CPUID },
+	{ SVM_EXIT_VMMCALL, LAMINA_EXIT_HYPERCALL },
+	{ SVM_EXIT_NPF, LAMINA_EXIT_NESTED_FAULT },
+	{ SVM_EXIT_IOIO, LAMINA_EXIT_IO },
+	{ SVM_EXIT_NMI, LAMINA_EXIT_NMI },
+	{ SVM_EXIT_INIT, LAMINA_EXIT_INIT },
+	{ SVM_EXIT_SHUTDOWN, LAMINA_EXIT_SHUTDOWN },
+	{ SVM_EXIT_VMRUN, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_VMLOAD, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_VMSAVE, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_STGI, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_CLGI, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_SKINIT, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_INVLPGA, LAMINA_EXIT_VIRT_INSN },
+	{ SVM_EXIT_XSETBV, LAMINA_EXIT_XSETBV },
+	{ SVM_EXIT_INVD, LAMINA_EXIT_INVD },
+	{ SVM_EXIT_INTR, LAMINA_EXIT_INTR },
+};
+
+static enum lamina_exit_reason reason_of(const struct vmcb_control *c)
+{
+	if (c->exit_code == SVM_EXIT_MSR)
+		return c->exit_info1 ? LAMINA_EXIT_MSR_WRITE : LAMINA_EXIT_MSR_READ;
+	if (c->exit_code >= SVM_EXIT_EXCP_BASE && c->exit_code < SVM_EXIT_EXCP_BASE + 32)
+		return LAMINA_EXIT_EXCEPTION;
+	for (unsigned int i = 0; i < ARRAY_SIZE(exit_table); i++)
+		if (exit_table[i].code == c->exit_code)
+			return exit_table[i].reason;
+	return LAMINA_EXIT_OTHER;
+}
+
+static void fill_exit(struct vcpu *v, const struct vmcb *vmcb)
+{
+	const struct vmcb_control *c = &vmcb->ctl;
+	struct vm_exit *e = &v->exit;
+
+	*e = (struct vm_exit){ .reason = reason_of(c), .vendor_code = c->exit_code };
+	/* With NRIPS the CPU reports where an intercepted instruction ends. */
+	if (svm_has_nrips() && c->next_rip > vmcb->save.rip &&
+	    c->next_rip - vmcb->save.rip <= X86_MAX_INSN_LEN)
+		e->insn_len = c->next_rip - vmcb->save.rip;
+	switch (e->reason) {
+	case LAMINA_EXIT_NESTED_FAULT:
+		e->npf.gpa = c->exit_info2;
+		e->npf.write = c->exit_info1 & BIT(1);
+		e->npf.fetch = c->exit_info1 & BIT(4);
+		e->npf.in_walk = c->exit_info1 & BIT(33);
+		break;
+	case LAMINA_EXIT_IO:
+		e->io.port = c->exit_info1 >> 16;
+		e->io.in = c->exit_info1 & BIT(0);
+		e->io.string = c->exit_info1 & BIT(2);
+		e->io.rep = c->exit_info1 & BIT(3);
+		e->io.size = (c->exit_info1 >> 4) & 7; /* one-hot 1, 2, 4 */
+		e->insn_len = c->exit_info2 - vmcb->save.rip; /* next RIP, even without NRIPS */
+		break;
+	default:
+		break;
+	}
+	if (c->exit_int_info & SVM_EVT_VALID) {
+		e->event_pending = true;
+		e->event_vector = c->exit_int_info & 0xff;
+		e->event_type = (c->exit_int_info >> SVM_EVT_TYPE_SHIFT) & 7;
+		e->event_has_error = c->exit_int_info & SVM_EVT_ERROR_VALID;
+		e->event_error = c->exit_int_info >> 32;
+	}
+}
+
+void svm_run(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->vendor;
+	struct vmcb *vmcb = s->vmcb;
+
+	vmcb->save.rax = v->gpr[X86_RAX];
+	vmcb->save.rsp = v->gpr[X86_RSP];
+	vmcb->save.rip = v->rip;
+	vmcb->save.rflags = v->rflags;
+	svm_enter(v->gpr, s->vmcb_pa, s->host_vmcb_pa);
+	v->gpr[X86_RAX] = vmcb->save.rax;
+	v->gpr[X86_RSP] = vmcb->save.rsp;
+	v->rip = vmcb->save.rip;
+	v->rflags = vmcb->save.rflags;
+	vmcb->ctl.tlb_control = 0;
+	vmcb->ctl.event_inj = 0;
+	if (vmcb->ctl.exit_code == SVM_EXIT_NMI) {
+		/* The NMI is still pending, held by GIF = 0: open GIF so
+		 * lamina's handler takes it (and decides whose it is). */
+		__asm__ volatile("stgi; clgi" ::: "memory");
+	}
+	fill_exit(v, vmcb);
+}

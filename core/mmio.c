@@ -1,0 +1,202 @@
+/* Nested page faults: find the trapped range, emulate the instruction
+ * that faulted against it (the emulator reaches memory through the
+ * guest's page tables, so a MOVS between RAM and a trapped page works),
+ * and step the guest past it. */
+#include <core/exit_handlers.h>
+#include <core/format.h>
+#include <core/guest_mem.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <core/mmio.h>
+#include <core/nested.h>
+#include <core/spinlock.h>
+#include <core/string.h>
+#include <x86/pagetable.h>
+
+static struct mmio_region *regions;
+static spinlock_t regions_lock = SPINLOCK_INIT;
+
+int mmio_register(struct mmio_region *r)
+{
+	spin_lock(&regions_lock);
+	r->next = regions;
+	__atomic_store_n(&regions, r, __ATOMIC_RELEASE);
+	spin_unlock(&regions_lock);
+	return nested_protect(r->base, r->size, r->trap_reads ? 0 : PT_R | PT_X);
+}
+
+void mmio_unregister(struct mmio_region *r)
+{
+	spin_lock(&regions_lock);
+	for (struct mmio_region **p = &regions; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	}
+	spin_unlock(&regions_lock);
+	/* Regions are static objects: a CPU still reading r->next is safe. */
+	nested_restore(r->base, r->size);
+}
+
+static struct mmio_region *find_region(u64 gpa)
+{
+	for (struct mmio_region *r = __atomic_load_n(&regions, __ATOMIC_ACQUIRE); r;
+	     r = r->next)
+		if (gpa >= r->base && gpa < r->base + r->size)
+			return r;
+	return NULL;
+}
+
+/* Physical addresses beyond the nested map: nothing answers there, so
+ * reads float to all-ones and writes vanish, as on a PC bus. */
+static void unassigned_read(struct vcpu *v, struct mmio_region *r, u64 gpa,
+			    void *data, unsigned int size)
+{
+	memset(data, 0xff, size);
+}
+
+static void unassigned_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
+			     const void *data, unsigned int size)
+{
+}
+
+static const struct mmio_ops unassigned_ops = { unassigned_read, unassigned_write };
+static struct mmio_region unassigned = { .name = "unassigned", .ops = &unassigned_ops,
+					 .trap_reads = true };
+
+static struct mmio_region *region_for(u64 gpa)
+{
+	struct mmio_region *r = find_region(gpa);
+
+	if (!r && gpa >= nested_limit())
+		r = &unassigned;
+	return r;
+}
+
+/* One access of the emulated instruction, at most one page long. */
+static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+		       bool write)
+{
+	struct vcpu *v = ctx->opaque;
+	u64 gpa;
+
+	if (guest_translate(v, la, write ? ACCESS_WRITE : ACCESS_READ, &gpa, &ctx->fault))
+		return -1;
+	struct mmio_region *r = region_for(gpa);
+	if (r && (write || r->trap_reads)) {
+		if (write)
+			r->ops->write(v, r, gpa, data, size);
+		else
+			r->ops->read(v, r, gpa, data, size);
+		return 0;
+	}
+	if (!guest_ram_ok(gpa, size)) {
+		/* Untrapped device memory as the other operand: not emulated. */
+		log_warn("emulation: access to %#llx (not RAM, not trapped); #GP",
+			 (unsigned long long)gpa);
+		ctx->fault = (struct emu_fault){ .vector = 13, .has_error = true };
+		return -1;
+	}
+	if (write)
+		memcpy(phys_to_virt(gpa), data, size);
+	else
+		memcpy(data, phys_to_virt(gpa), size);
+	return 0;
+}
+
+static int emu_access(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+		      bool write)
+{
+	unsigned int first = MIN(size, (unsigned int)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
+
+	if (access_page(ctx, la, data, first, write))
+		return -1;
+	if (first < size)
+		return access_page(ctx, la + first, (u8 *)data + first, size - first, write);
+	return 0;
+}
+
+static int emu_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size)
+{
+	return emu_access(ctx, la, data, size, false);
+}
+
+static int emu_write(struct emu_ctx *ctx, u64 la, const void *data, unsigned int size)
+{
+	return emu_access(ctx, la, (void *)data, size, true);
+}
+
+static const struct emu_ops emu_ops = { emu_read, emu_write };
+
+static void log_unsupported(struct vcpu *v, const u8 *bytes, int n, u64 gpa)
+{
+	char hex[3 * X86_MAX_INSN_LEN + 1];
+	int len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += format(hex + len, sizeof(hex) - len, "%02x ", bytes[i]);
+	log_warn("cannot emulate the instruction at rip %#llx (bytes %s) touching "
+		 "%#llx; #GP to the guest", (unsigned long long)v->rip, hex,
+		 (unsigned long long)gpa);
+}
+
+static void emulate_at_rip(struct vcpu *v, u64 gpa)
+{
+	u8 bytes[X86_MAX_INSN_LEN];
+	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = v };
+	struct x86_insn insn;
+	int n = guest_fetch_insn(v, bytes, &ctx.fault);
+
+	if (n < 0)
+		return vcpu_inject_fault(v, &ctx.fault);
+	vcpu_load_emu(v, &ctx);
+	if (x86_decode(bytes, (unsigned int)n, ctx.mode, &insn)) {
+		log_unsupported(v, bytes, n, gpa);
+		return vcpu_inject_gp(v, 0);
+	}
+	switch (x86_emulate(&ctx, &insn)) {
+	case EMU_OK:
+	case EMU_CONTINUE:
+		vcpu_store_emu(v, &ctx);
+		break;
+	case EMU_FAULT:
+		vcpu_store_emu(v, &ctx);
+		vcpu_inject_fault(v, &ctx.fault);
+		break;
+	case EMU_UNSUPPORTED:
+		log_unsupported(v, bytes, insn.len, gpa);
+		vcpu_inject_gp(v, 0);
+		break;
+	}
+}
+
+void exit_nested_fault(struct vcpu *v)
+{
+	const struct vm_exit *e = &v->exit;
+	struct mmio_region *r = region_for(e->npf.gpa);
+	char why[128];
+
+	if (!r || (!r->trap_reads && !e->npf.write && !e->npf.fetch)) {
+		/* Nothing trapped here: a stale nested TLB entry after the
+		 * mapping was widened. Flush and retry. */
+		if (nested_allows(e->npf.gpa, e->npf.write, e->npf.fetch)) {
+			vendor->flush_nested(v);
+			return;
+		}
+		r = &unassigned;
+	}
+	if (e->npf.in_walk || e->event_pending) {
+		format(why, sizeof(why), "it used %s memory at %#llx for %s",
+		       r->name, (unsigned long long)e->npf.gpa,
+		       e->npf.in_walk ? "its page tables" : "delivering an interrupt");
+		guest_stop(v, why);
+	}
+	if (e->npf.fetch) {
+		/* Code fetched from there reads as 0xff bytes: no valid opcode. */
+		log_warn("guest executed from %s memory at %#llx; #UD", r->name,
+			 (unsigned long long)e->npf.gpa);
+		return vcpu_inject_ud(v);
+	}
+	emulate_at_rip(v, e->npf.gpa);
+}

@@ -1,0 +1,145 @@
+/* Intercepted MSR accesses. lamina intercepts few MSRs; those without a
+ * rule here reach this code only because the CPU cannot pass them through
+ * (AMD: MSRs outside the permission map), and are forwarded to the CPU:
+ * a #GP there becomes a #GP in the guest, as on bare hardware. */
+#include <core/exit_handlers.h>
+#include <core/smp.h>
+#include <x86/cpu.h>
+
+#define MSR_VM_CR 0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define VM_CR_LOCK BIT(3)
+#define VM_CR_SVMDIS BIT(4)
+#define FEATURE_CONTROL_LOCK BIT(0)
+#define FEATURE_CONTROL_VMX (BIT(1) | BIT(2))
+#define MSR_VMX_FIRST 0x480
+#define MSR_VMX_LAST 0x491
+#define MSR_X2APIC_ICR 0x830
+
+/* Returns 0, or -1 for #GP. */
+struct msr_rule {
+	u32 first, last;
+	int (*read)(struct vcpu *v, u32 msr, u64 *val);
+	int (*write)(struct vcpu *v, u32 msr, u64 val);
+};
+
+static int gp_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	return -1;
+}
+
+static int gp_write(struct vcpu *v, u32 msr, u64 val)
+{
+	return -1;
+}
+
+static int efer_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = vendor->get_reg(v, GUEST_EFER);
+	return 0;
+}
+
+/* Architectural checks of WRMSR EFER; SVME is reserved (SVM is hidden). */
+static int efer_write(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA;
+	u64 old = vendor->get_reg(v, GUEST_EFER);
+
+	if (cpu_has(0x80000001, CPUID_EDX, 20))
+		allowed |= EFER_NXE;
+	if (cpu_has(0x80000001, CPUID_EDX, 25))
+		allowed |= BIT(14); /* FFXSR */
+	if (cpu_has(0x80000001, CPUID_ECX, 17))
+		allowed |= BIT(15); /* TCE */
+	if (val & ~allowed)
+		return -1;
+	if ((vendor->get_reg(v, GUEST_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
+		return -1;
+	vendor->set_efer(v, (val & ~EFER_LMA) | (old & EFER_LMA));
+	return 0;
+}
+
+static int vm_cr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = VM_CR_LOCK | VM_CR_SVMDIS; /* "disabled by firmware" */
+	return 0;
+}
+
+static int zero_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	*val = 0;
+	return 0;
+}
+
+static int feature_control_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	if (rdmsr_safe(msr, val))
+		return -1;
+	*val = (*val | FEATURE_CONTROL_LOCK) & ~FEATURE_CONTROL_VMX;
+	return 0;
+}
+
+static int x2apic_icr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	if (smp_guest_icr_write(v, (u32)(val >> 32), (u32)val))
+		return 0;
+	return wrmsr_safe(msr, val);
+}
+
+static const struct msr_rule rules[] = {
+	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
+	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, gp_write },
+	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, zero_read, gp_write },
+	{ MSR_FEATURE_CONTROL, MSR_FEATURE_CONTROL, feature_control_read, gp_write },
+	{ MSR_VMX_FIRST, MSR_VMX_LAST, gp_read, gp_write },
+	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
+};
+
+static const struct msr_rule *rule_for(u32 msr)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(rules); i++)
+		if (msr >= rules[i].first && msr <= rules[i].last)
+			return &rules[i];
+	return NULL;
+}
+
+void exit_rdmsr(struct vcpu *v)
+{
+	u32 msr = (u32)v->gpr[X86_RCX];
+	const struct msr_rule *r = rule_for(msr);
+	u64 val;
+	int err = r && r->read ? r->read(v, msr, &val) : rdmsr_safe(msr, &val);
+
+	if (err)
+		return vcpu_inject_gp(v, 0);
+	v->gpr[X86_RAX] = (u32)val;
+	v->gpr[X86_RDX] = val >> 32;
+	vcpu_skip_insn(v);
+}
+
+void exit_wrmsr(struct vcpu *v)
+{
+	u32 msr = (u32)v->gpr[X86_RCX];
+	u64 val = (u32)v->gpr[X86_RAX] | (v->gpr[X86_RDX] << 32);
+	const struct msr_rule *r = rule_for(msr);
+	int err = r && r->write ? r->write(v, msr, val) : wrmsr_safe(msr, val);
+
+	if (err)
+		return vcpu_inject_gp(v, 0);
+	vcpu_skip_insn(v);
+}
+
+/* XSETBV exits on VT-x only. Check the value as the CPU would, then set
+ * it: XCR0 is the guest's (lamina never uses extended state). */
+void exit_xsetbv(struct vcpu *v)
+{
+	u32 index = (u32)v->gpr[X86_RCX];
+	u64 val = (u32)v->gpr[X86_RAX] | (v->gpr[X86_RDX] << 32);
+	struct cpuid_regs d = cpuid_count(0xd, 0);
+	u64 supported = d.eax | ((u64)d.edx << 32);
+
+	if (index != 0 || !(val & 1) || (val & ~supported) ||
+	    ((val & BIT(2)) && !(val & BIT(1))) || xsetbv_safe(index, val))
+		return vcpu_inject_gp(v, 0);
+	vcpu_skip_insn(v);
+}

@@ -1,0 +1,181 @@
+/* The vendor-neutral vCPU: the run loop, instruction skipping, event
+ * injection, and stopping the guest. */
+#include <core/guest_mem.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <core/nested.h>
+#include <core/panic.h>
+#include <core/string.h>
+#include <core/vcpu.h>
+#include <x86/apic.h>
+#include <x86/arch_cpu.h>
+#include <x86/cpu.h>
+
+const struct vendor_ops *vendor;
+static volatile bool guest_stopped;
+
+struct vcpu *vcpu_create(struct cpu *c, u64 nested_root)
+{
+	struct vcpu *v = kzalloc(sizeof(*v));
+
+	if (!v)
+		panic("out of memory for the vCPU of CPU %u", c->index);
+	v->cpu = c;
+	c->vcpu = v;
+	if (vendor->vcpu_init(v, nested_root))
+		panic("cannot set up the %s vCPU of CPU %u", vendor->name, c->index);
+	return v;
+}
+
+enum x86_mode vcpu_mode(struct vcpu *v)
+{
+	struct segment cs;
+
+	if (!(vendor->get_reg(v, GUEST_CR0) & CR0_PE) || (v->rflags & RFLAGS_VM))
+		return X86_MODE_16;
+	vendor->get_seg(v, X86_CS, &cs);
+	if ((vendor->get_reg(v, GUEST_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L))
+		return X86_MODE_64;
+	return (cs.attr & SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
+}
+
+static void advance_rip(struct vcpu *v, unsigned int len)
+{
+	enum x86_mode m = vcpu_mode(v);
+
+	v->rip += len;
+	if (m == X86_MODE_32)
+		v->rip &= 0xffffffffull;
+	else if (m == X86_MODE_16)
+		v->rip &= 0xffffull;
+}
+
+static void inject_fault(struct vcpu *v, const struct emu_fault *f)
+{
+	if (f->vector == 14)
+		vendor->set_cr2(v, f->cr2);
+	vendor->inject(v, EVENT_EXCEPTION, f->vector, f->has_error, f->error_code);
+	v->injected = true;
+}
+
+void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f)
+{
+	inject_fault(v, f);
+}
+
+void vcpu_inject_ud(struct vcpu *v)
+{
+	struct emu_fault f = { .vector = 6 };
+
+	inject_fault(v, &f);
+}
+
+void vcpu_inject_gp(struct vcpu *v, u32 error)
+{
+	struct emu_fault f = { .vector = 13, .has_error = true, .error_code = error };
+
+	inject_fault(v, &f);
+}
+
+void vcpu_skip_insn(struct vcpu *v)
+{
+	unsigned int len = v->exit.insn_len;
+
+	if (!len) {
+		/* No next RIP from the CPU: decode the instruction ourselves. */
+		u8 bytes[X86_MAX_INSN_LEN];
+		struct emu_fault f;
+		int n = guest_fetch_insn(v, bytes, &f);
+		if (n < 0)
+			return inject_fault(v, &f);
+		len = x86_insn_length(bytes, (unsigned int)n, vcpu_mode(v));
+		if (!len) {
+			log_warn("cannot decode the instruction at rip %#llx to step over it; #UD",
+				 (unsigned long long)v->rip);
+			return vcpu_inject_ud(v);
+		}
+	}
+	advance_rip(v, len);
+}
+
+void vcpu_load_emu(struct vcpu *v, struct emu_ctx *ctx)
+{
+	struct segment s;
+
+	ctx->mode = vcpu_mode(v);
+	memcpy(ctx->gpr, v->gpr, sizeof(ctx->gpr));
+	ctx->rip = v->rip;
+	ctx->rflags = v->rflags;
+	for (int i = X86_ES; i <= X86_GS; i++) {
+		vendor->get_seg(v, (enum x86_seg)i, &s);
+		ctx->seg_base[i] = s.base;
+	}
+}
+
+void vcpu_store_emu(struct vcpu *v, const struct emu_ctx *ctx)
+{
+	memcpy(v->gpr, ctx->gpr, sizeof(v->gpr));
+	v->rip = ctx->rip;
+	v->rflags = ctx->rflags;
+}
+
+void vcpu_start_at_sipi(struct vcpu *v, u8 vector)
+{
+	struct vcpu_reset r = { .protected_flat = false, .sipi_vector = vector };
+
+	memset(v->gpr, 0, sizeof(v->gpr));
+	v->gpr[X86_RDX] = cpuid(1).eax; /* processor signature, as after INIT */
+	vendor->reset(v, &r);
+	v->state = VCPU_RUNNING;
+}
+
+static __noreturn void park(struct vcpu *v)
+{
+	v->state = VCPU_STOPPED;
+	halt_forever();
+}
+
+__noreturn void guest_stop(struct vcpu *v, const char *why)
+{
+	if (!__atomic_exchange_n(&guest_stopped, true, __ATOMIC_ACQ_REL)) {
+		log_err("guest stopped: %s", why);
+		log_info("lamina stays up; every CPU of the guest is halted");
+		/* CPUs in the guest exit on the NMI (intercepted) and park. */
+		apic_send_nmi_all_but_self();
+	}
+	park(v);
+}
+
+/* An NMI lamina took belongs to the guest: deliver it when nothing else
+ * is being injected. */
+static void deliver_nmi(struct vcpu *v)
+{
+	if (v->cpu->nmi_pending && !v->injected) {
+		v->cpu->nmi_pending = false;
+		vendor->inject(v, EVENT_NMI, 2, false, 0);
+		v->injected = true;
+	}
+}
+
+__noreturn void vcpu_loop(struct vcpu *v)
+{
+	for (;;) {
+		deliver_nmi(v);
+		nested_sync(v);
+		vendor->run(v);
+		v->injected = false;
+		v->exit_counts[v->exit.reason]++;
+		if (guest_stopped)
+			park(v);
+		exit_dispatch(v);
+		/* An event the exit interrupted is delivered again. */
+		if (v->exit.event_pending && !v->injected) {
+			vendor->inject(v, (enum event_type)v->exit.event_type,
+				       v->exit.event_vector, v->exit.event_has_error,
+				       v->exit.event_error);
+			v->injected = true;
+		}
+		if (v->state == VCPU_STOPPED)
+			park(v);
+	}
+}

@@ -1,0 +1,38 @@
+/* lamina's view of guest memory: the guest's physical memory map, and
+ * reads and writes at guest linear addresses through the guest's own page
+ * tables, as the CPU would do them (so emulated instructions fault the way
+ * real ones do). */
+#ifndef CORE_GUEST_MEM_H
+#define CORE_GUEST_MEM_H
+
+#include <core/memmap.h>
+#include <core/vcpu.h>
+
+/* The memory map the guest is given: the firmware's, with lamina's home
+ * reserved. */
+extern struct memmap guest_map;
+void guest_map_init(void);
+
+enum guest_access { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH };
+
+/* True when lamina may touch [gpa, gpa + len) as guest RAM: usable, ACPI
+ * or below 1 MiB, and not lamina's own. */
+bool guest_ram_ok(u64 gpa, u64 len);
+
+/* Guest linear -> guest physical, with the checks and A/D updates of the
+ * guest's paging mode. 0, or -1 with a #PF in *f. */
+int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
+		    struct emu_fault *f);
+
+/* Copy to/from guest RAM at a linear address (may cross pages). 0, or -1
+ * with *f filled (#PF; #GP when the memory is not RAM lamina may touch). */
+int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
+		      enum guest_access acc, struct emu_fault *f);
+int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
+		       struct emu_fault *f);
+
+/* Fetch the bytes of the instruction at CS:RIP (up to 15; fewer at the end
+ * of readable memory). Returns the number fetched, or -1 with *f. */
+int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f);
+
+#endif

@@ -1,0 +1,16 @@
+/* CPUs under lamina and the guest's start of its APs (core/smp.c,
+ * arch/x86/smp_boot.c). */
+#ifndef CORE_SMP_H
+#define CORE_SMP_H
+
+#include <core/vcpu.h>
+
+/* Start every CPU of the MADT into lamina (boot CPU, before the guest). */
+void smp_boot_aps(void);
+/* Arm whatever lamina needs to see the guest's INIT/SIPI. */
+void smp_prepare_guest(void);
+/* The guest wrote ICR (dest: APIC ID for non-shorthand IPIs). Returns
+ * true when lamina consumed the IPI (INIT/SIPI while APs start). */
+bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr);
+
+#endif

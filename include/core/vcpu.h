@@ -1,0 +1,158 @@
+/* The guest CPU as vendor-neutral code sees it, and the small interface
+ * the VT-x and AMD-V back ends implement. Generic code never says VMCS or
+ * VMCB: it reads exits as struct vm_exit and changes the guest through
+ * struct vendor_ops. */
+#ifndef CORE_VCPU_H
+#define CORE_VCPU_H
+
+#include <core/cpu.h>
+#include <lamina/hypercall.h>
+#include <x86/emulate.h>
+#include <x86/pagetable.h>
+
+enum vcpu_state {
+	VCPU_WAIT_INIT,  /* AP before the guest's INIT */
+	VCPU_WAIT_SIPI,  /* AP after INIT, before SIPI */
+	VCPU_STARTING,   /* AP given a SIPI vector, not yet entered */
+	VCPU_RUNNING,
+	VCPU_STOPPED,    /* guest stopped (triple fault, fatal guest error) */
+};
+
+/* A segment register in the AMD VMCB attribute layout (type, S, DPL, P,
+ * AVL, L, D/B, G in bits 0-11); the VT-x back end converts. */
+struct segment {
+	u16 sel;
+	u16 attr;
+	u32 limit;
+	u64 base;
+};
+
+#define SEG_ATTR_TYPE(a) ((a) & 0xf)
+#define SEG_ATTR_S BIT(4)
+#define SEG_ATTR_DPL(a) (((a) >> 5) & 3)
+#define SEG_ATTR_P BIT(7)
+#define SEG_ATTR_L BIT(9)
+#define SEG_ATTR_DB BIT(10)
+#define SEG_ATTR_G BIT(11)
+
+struct vm_exit {
+	enum lamina_exit_reason reason;
+	u8 insn_len;          /* 0 when the CPU did not tell (AMD without NRIPS) */
+	u64 vendor_code;      /* the raw exit code, for messages */
+	union {
+		struct {
+			u64 gpa;
+			bool write, fetch;
+			bool in_walk;     /* while the CPU walked the guest's page tables */
+		} npf;
+		struct {
+			u16 port;
+			u8 size;
+			bool in, string, rep;
+		} io;
+		struct {
+			u8 vector;
+		} sipi;
+	};
+	/* An event the guest was receiving when the exit happened; it must be
+	 * delivered again (both vendors report it). */
+	bool event_pending;
+	u8 event_type, event_vector;
+	bool event_has_error;
+	u32 event_error;
+};
+
+/* Event types for inject (match the VT-x/AMD encodings' meaning). */
+enum event_type { EVENT_EXTINT = 0, EVENT_NMI = 2, EVENT_EXCEPTION = 3, EVENT_SOFTINT = 4 };
+
+struct vcpu {
+	struct cpu *cpu;
+	u64 gpr[16];            /* enum x86_gpr order, RSP included */
+	u64 rip, rflags;        /* valid between exit and entry */
+	struct vm_exit exit;
+	volatile enum vcpu_state state;
+	volatile u8 sipi_vector;
+	bool injected;          /* an event is queued for the next entry */
+	u64 nested_gen;         /* nested tables as of the last flush */
+	u64 exit_counts[LAMINA_EXIT_COUNT];
+	void *vendor;           /* the back end's per-vCPU data */
+};
+
+/* Real mode at a SIPI vector, or 32-bit flat protected mode as boot
+ * protocols (Multiboot, Linux 32-bit) specify. */
+struct vcpu_reset {
+	bool protected_flat;
+	u16 cs_sel, ds_sel;     /* protected: selectors into the GDT below */
+	u64 rip;
+	u64 gdt_base;
+	u16 gdt_limit;
+	u8 sipi_vector;         /* real mode */
+};
+
+enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER };
+
+struct vendor_ops {
+	const char *name;
+	enum lamina_vendor id;
+	/* NULL if this CPU can run lamina, else why not. */
+	const char *(*check)(void);
+	/* Per physical CPU, on that CPU: enable the extension. 0 or -1. */
+	int (*cpu_enable)(void);
+	/* Per vCPU, on its CPU: control structure, intercepts, nested root. */
+	int (*vcpu_init)(struct vcpu *v, u64 nested_root);
+	/* Enter the guest; return at the next exit with v->exit filled and
+	 * v->gpr/rip/rflags current. */
+	void (*run)(struct vcpu *v);
+	/* Put the vCPU in a boot state (all registers but GPRs, which the
+	 * caller sets). */
+	void (*reset)(struct vcpu *v, const struct vcpu_reset *r);
+	/* APs: wait for INIT/SIPI in guest mode (VT-x) - NULL if the CPU has
+	 * no such state and lamina must wait instead (AMD-V). */
+	void (*wait_for_sipi)(struct vcpu *v);
+	u64 (*get_reg)(struct vcpu *v, enum guest_reg r);
+	/* EFER as the guest wrote it; the back end keeps its own bits. */
+	void (*set_efer)(struct vcpu *v, u64 efer);
+	void (*set_cr2)(struct vcpu *v, u64 cr2);
+	void (*get_seg)(struct vcpu *v, enum x86_seg s, struct segment *out);
+	unsigned int (*cpl)(struct vcpu *v);
+	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
+		       bool has_error, u32 error);
+	/* Nested page-table format and TLB flush after changing it. */
+	struct pt_format *nested_format;
+	void (*flush_nested)(struct vcpu *v);
+	/* Intercept (or not) guest reads/writes of an MSR. */
+	void (*intercept_msr)(u32 msr, bool read, bool write);
+	/* Back-end specific exits (e.g. VT-x CR accesses). */
+	void (*handle_private)(struct vcpu *v);
+	/* AP start: the guest's INIT/SIPI are seen by intercepting the APIC
+	 * ICR (AMD-V) or arrive as exits (VT-x, needs nothing). */
+	bool sees_init_sipi;
+};
+
+extern const struct vendor_ops *vendor;
+extern const struct vendor_ops svm_ops, vmx_ops;
+
+static inline struct vcpu *this_vcpu(void)
+{
+	return this_cpu()->vcpu;
+}
+
+/* core/vcpu.c */
+struct vcpu *vcpu_create(struct cpu *c, u64 nested_root);
+__noreturn void vcpu_loop(struct vcpu *v);
+void vcpu_skip_insn(struct vcpu *v);
+void vcpu_inject_ud(struct vcpu *v);
+void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
+void vcpu_inject_gp(struct vcpu *v, u32 error);
+enum x86_mode vcpu_mode(struct vcpu *v);
+void vcpu_start_at_sipi(struct vcpu *v, u8 vector);
+void vcpu_load_emu(struct vcpu *v, struct emu_ctx *ctx);
+void vcpu_store_emu(struct vcpu *v, const struct emu_ctx *ctx);
+
+/* core/exit.c */
+void exit_dispatch(struct vcpu *v);
+
+/* Stop the whole guest: every vCPU parks, lamina stays up. */
+__noreturn void guest_stop(struct vcpu *v, const char *why);
+
+#endif
