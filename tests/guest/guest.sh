@@ -1,26 +1,41 @@
 # Helpers for the test-kernel scripts (tests/guest/*.t): run one kernel,
 # bare or as lamina's guest, on QEMU or Bochs, then judge the run.
 # Source it (it sources tests/lib/common.sh). After a run:
-#   LOG    the guest's COM1 log (its TAP lines)
-#   HVLOG  lamina's COM2 log (empty for bare runs)
-#   MODSTR the module string given to lamina (the guest's command line)
+#   LOG     the guest's COM1 log (its TAP lines)
+#   HVLOG   lamina's COM2 log (empty for bare runs)
+#   MODSTR  the module string given to lamina (the guest's command line)
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 GUEST_DIR=$BUILD/guest
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT:-180}
 GUEST_MEM=${GUEST_MEM:-512}
+# A guest that has not started by then will not (lamina failed to boot or
+# to start it): the run ends early rather than wait out its timeout.
+QEMU_START_TIMEOUT=${QEMU_START_TIMEOUT:-30}
+BOCHS_START_TIMEOUT=${BOCHS_START_TIMEOUT:-90}
+BOCHS_HASWELL=corei7_haswell_4770
+BOCHS_SKYLAKE=corei7_skylake_x
 LOG=$WORK/com1.log
 HVLOG=
 MODSTR=
 
-# with_module FILE "ARGS": the runs that follow pass FILE, with that
-# command line, as a further module after the kernel.
+# What CPUID says on each emulated CPU model, bare (cpu_policy options):
+# lamina must pass these through unchanged.
+CPUID_EPYC_ROME="vendor=AuthenticAMD leaf1=0x830f10 maxleaf=0xd maxext=0x8000001e"
+CPUID_HASWELL="vendor=GenuineIntel leaf1=0x306c3 maxleaf=0xd maxext=0x80000008"
+CPUID_SKYLAKE_X="vendor=GenuineIntel leaf1=0x50654 maxleaf=0x16 maxext=0x80000008"
+
+# with_module "ARGS": the runs that follow pass a small file (what the
+# hypercall kernel's modules=1 expects) as a further module with that
+# command line. MOD_WANT: the command line the kernel should then see.
 EXTRA_MOD=
 EXTRA_MOD_ARGS=
+MOD_WANT=
 with_module() {
-	EXTRA_MOD=$1
-	EXTRA_MOD_ARGS=$2
+	EXTRA_MOD=$WORK/module.txt
+	EXTRA_MOD_ARGS=$1
+	echo "lamina-test-module: passed on to the guest" >"$EXTRA_MOD"
 }
 
 # Missing build products end the script with a failure that says so.
@@ -34,14 +49,41 @@ need_built() {
 }
 
 done_marker() { echo "^lamina-test: done $1"; }
+ABORT_MARKER='^lamina-test: abort'
+# The marker a run waits for: MARKER if set, else the kernel's done line;
+# either way also the watchdog's abort line.
+run_marker() { echo "${MARKER:-$(done_marker "$1")}|$ABORT_MARKER"; }
+
+# watchdog SECONDS CMD...: runs CMD; if the guest has printed no start
+# line after SECONDS, appends an abort line to the file the run watches
+# (no one else writes it then), which ends the run.
+watchdog() {
+	local limit=$1 file=${RUN_WATCH:-$LOG} dog
+	shift
+	(
+		for _ in $(seq "$limit"); do
+			sleep 1
+			grep -aq '^# lamina-test: start' "$LOG" 2>/dev/null && exit 0
+		done
+		echo "lamina-test: abort: no guest start line after $limit s" >>"$file"
+	) &
+	dog=$!
+	"$@"
+	kill "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
+	return 0
+}
 
 # guest_qemu_bare NAME "ARGS" SMP [QEMU ARGS...]
 guest_qemu_bare() {
 	local name=$1 args=$2 smp=$3
 	shift 3
 	need_built "$GUEST_DIR/$name.elf"
-	[ -n "$EXTRA_MOD" ] && set -- -initrd "$EXTRA_MOD $EXTRA_MOD_ARGS" "$@"
-	run_until "$LOG" "$(done_marker "$name")" "$QEMU_TIMEOUT" \
+	if [ -n "$EXTRA_MOD" ]; then
+		set -- -initrd "$EXTRA_MOD $EXTRA_MOD_ARGS" "$@"
+		MOD_WANT="$EXTRA_MOD $EXTRA_MOD_ARGS" # QEMU keeps the path
+	fi
+	watchdog "$QEMU_START_TIMEOUT" run_until "$LOG" "$(run_marker "$name")" "$QEMU_TIMEOUT" \
 		qemu-system-x86_64 -accel tcg -machine q35 -cpu "$QEMU_CPU" \
 		-smp "$smp" -m "$GUEST_MEM" -kernel "$GUEST_DIR/$name.elf" \
 		-append "$args" -serial "file:$LOG" -display none -no-reboot \
@@ -53,13 +95,16 @@ guest_qemu_bare() {
 guest_qemu_lamina() {
 	local name=$1 args=$2 smp=$3 more=
 	shift 3
-	[ -n "$EXTRA_MOD" ] && more=",$EXTRA_MOD $EXTRA_MOD_ARGS"
 	need_built "$LAMINA" "$GUEST_DIR/$name.elf"
+	if [ -n "$EXTRA_MOD" ]; then
+		more=",$EXTRA_MOD $EXTRA_MOD_ARGS"
+		MOD_WANT="$EXTRA_MOD $EXTRA_MOD_ARGS"
+	fi
 	HVLOG=$WORK/com2.log
 	MODSTR="$GUEST_DIR/$name.elf $name.elf${args:+ $args}"
-	: >"$HVLOG"
-	qemu_lamina "$LOG" "$(done_marker "$name")" "$QEMU_TIMEOUT" "$smp" \
-		"$GUEST_MEM" "console=com2" "$MODSTR$more" -serial "file:$HVLOG" "$@"
+	watchdog "$QEMU_START_TIMEOUT" qemu_lamina "$LOG" "$(run_marker "$name")" "$QEMU_TIMEOUT" \
+		"$smp" "$GUEST_MEM" "console=com2" "$MODSTR$more" \
+		-serial "file:$HVLOG" "$@"
 }
 
 grub_extra_module() {
@@ -71,11 +116,12 @@ grub_extra_module() {
 guest_bochs_bare() {
 	local name=$1 args=$2 model=$3 cpus=$4
 	need_built "$GUEST_DIR/$name.elf"
+	MOD_WANT=$EXTRA_MOD_ARGS # GRUB drops the path
 	make_iso "$WORK/test.iso" "multiboot /boot/$name.elf${args:+ $args}
 $(grub_extra_module module)
 boot" "$GUEST_DIR/$name.elf" $EXTRA_MOD
-	bochs_run "$LOG" "$(done_marker "$name")" "$BOCHS_TIMEOUT" "$model" \
-		"$cpus" "$GUEST_MEM" "$WORK/test.iso"
+	watchdog "$BOCHS_START_TIMEOUT" bochs_run "$LOG" "$(run_marker "$name")" "$BOCHS_TIMEOUT" \
+		"$model" "$cpus" "$GUEST_MEM" "$WORK/test.iso"
 }
 
 # guest_bochs_lamina NAME "ARGS" MODEL CPUS: GRUB `multiboot2` lamina
@@ -83,15 +129,22 @@ boot" "$GUEST_DIR/$name.elf" $EXTRA_MOD
 guest_bochs_lamina() {
 	local name=$1 args=$2 model=$3 cpus=$4
 	need_built "$LAMINA" "$GUEST_DIR/$name.elf"
+	MOD_WANT=$EXTRA_MOD_ARGS
 	HVLOG=$WORK/com2.log
 	MODSTR="$name.elf${args:+ $args}"
-	: >"$HVLOG"
 	make_iso "$WORK/test.iso" "multiboot2 /boot/lamina.elf console=com2
 module2 /boot/$name.elf $MODSTR
 $(grub_extra_module module2)
 boot" "$LAMINA" "$GUEST_DIR/$name.elf" $EXTRA_MOD
-	bochs_run "$LOG" "$(done_marker "$name")" "$BOCHS_TIMEOUT" "$model" \
-		"$cpus" "$GUEST_MEM" "$WORK/test.iso" "$HVLOG"
+	watchdog "$BOCHS_START_TIMEOUT" bochs_run "$LOG" "$(run_marker "$name")" "$BOCHS_TIMEOUT" \
+		"$model" "$cpus" "$GUEST_MEM" "$WORK/test.iso" "$HVLOG"
+}
+
+# How a run ended, in words, for a failing check.
+run_outcome() {
+	local abort
+	abort=$(grep -ah "$ABORT_MARKER" "$LOG" ${HVLOG:+"$HVLOG"} 2>/dev/null | head -1)
+	echo "${abort#lamina-test: abort: }${abort:+, }$RUN_STATUS"
 }
 
 show_logs() {
@@ -101,19 +154,10 @@ show_logs() {
 	return 0
 }
 
-# guest_report NAME: the run reached the kernel's done line, the kernel's
-# own TAP lines, and what the log says about lamina.
-guest_report() {
-	local name=$1
-	if grep -aqE "$(done_marker "$name")" "$LOG"; then
-		ok "$name ran to the end ($RUN_STATUS)"
-	else
-		not_ok "$name ran to the end ($RUN_STATUS)"
-		show_logs
-	fi
-	relay_tap "$LOG"
+# The guest's command line, and its further module's, as given.
+check_cmdlines() {
+	local name=$1 got
 	if [ -n "$HVLOG" ]; then
-		expect_in "$LOG" '^# lamina: present' "$name found lamina"
 		if grep -aqFx "# cmdline: $MODSTR" "$LOG"; then
 			ok "$name got its module string as command line"
 		else
@@ -121,10 +165,58 @@ guest_report() {
 			echo "#   want: # cmdline: $MODSTR"
 			grep -a '^# cmdline:' "$LOG" | sed 's/^/#   got:  /'
 		fi
+	fi
+	[ -n "$EXTRA_MOD" ] || return 0
+	got=$(sed -n 's/^# module 0: [0-9a-f-]* "\(.*\)"$/\1/p' "$LOG")
+	check "$name got the further module's command line ($got)" [ "$got" = "$MOD_WANT" ]
+}
+
+# guest_report NAME: the run reached the kernel's done line, the kernel's
+# own TAP lines, and what the logs say about lamina.
+guest_report() {
+	local name=$1
+	if grep -aqE "$(done_marker "$name")" "$LOG"; then
+		ok "$name ran to the end ($RUN_STATUS)"
+	else
+		not_ok "$name ran to the end ($(run_outcome))"
+		show_logs
+	fi
+	relay_tap "$LOG"
+	check_cmdlines "$name"
+	if [ -n "$HVLOG" ]; then
+		expect_in "$LOG" '^# lamina: present' "$name found lamina"
 		expect_not_in "$HVLOG" '[Pp][Aa][Nn][Ii][Cc]' "lamina did not panic"
 	else
 		expect_in "$LOG" '^# lamina: absent' "$name ran bare"
 	fi
 	grep -aqE '^not ok - ' "$LOG" && show_logs
 	return 0
+}
+
+# After the protect kernel: lamina logs stores to its memory once per
+# page. The kernel names one sampled page in the middle; lamina's log
+# must mention an address in it on exactly one line.
+check_logged_once() {
+	local page n
+	page=$(sed -n 's/^# protect: .* is 0x0*\([0-9a-f]*\)$/\1/p' "$LOG")
+	if [ -z "$page" ]; then
+		not_ok "lamina logged the stores to a sampled page once (page unknown)"
+		return 0
+	fi
+	n=$(grep -aciE "(^|[^0-9a-fx])(0x)?0*${page%???}[0-9a-f]{3}([^0-9a-f]|$)" "$HVLOG")
+	check "lamina logged the stores to page 0x$page once ($n lines)" [ "$n" -eq 1 ]
+}
+
+# After a triple_fault run (RUN_WATCH on lamina's log, RUN_LINGER s):
+# lamina said so and was still running RUN_LINGER s later.
+check_triple_fault() {
+	expect_in "$LOG" '^lamina-test: triple-fault now' "the guest got to its triple fault"
+	if [ "$RUN_STATUS" = marker ] && ! grep -aq "$ABORT_MARKER" "$HVLOG"; then
+		ok "lamina reported the triple fault and stayed up"
+	else
+		not_ok "lamina reported the triple fault and stayed up ($(run_outcome))"
+		show_logs
+	fi
+	expect_in "$HVLOG" '[Tt]riple[ -][Ff]ault' "lamina's log names the triple fault"
+	expect_not_in "$HVLOG" '[Pp][Aa][Nn][Ii][Cc]' "lamina did not panic"
 }

@@ -9,6 +9,7 @@
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
+#include "longmode.h"
 #include "print.h"
 #include "tap.h"
 #include "trap.h"
@@ -22,7 +23,9 @@ const char *const test_options[] = { "modules", NULL };
 #define SZ_2M 0x200000u
 
 static struct acpi_cpus cpus;
-static u32 hv_base, hv_size; /* from MEMINFO */
+static u64 hv_base, hv_size; /* from MEMINFO */
+static char log_text[8192];  /* lamina's log from offset 0 */
+static u32 log_len;
 
 static void check_boot_state(void)
 {
@@ -75,43 +78,37 @@ static void check_version(void)
 
 	tap_vec(hc_call(&r), TRAP_NONE, "version: the hypercall returns");
 	tap_eq(r.eax, 0, "version: status 0");
-	tap_eq(r.ebx, (u32)LAMINA_MAGIC, "version: RBX holds the magic (low half)");
-	tap_eq(r.ecx, LAMINA_VERSION_CODE, "version: RCX holds LAMINA_VERSION_CODE");
-	tap_eq(r.edx, vendor, "version: RDX names the CPU vendor's extension");
+	tap_eq(r.ebx, LAMINA_SIGNATURE, "version: EBX holds LAMINA_SIGNATURE");
+	tap_eq(r.ecx, LAMINA_VERSION_CODE, "version: ECX holds LAMINA_VERSION_CODE");
+	tap_eq(r.edx, vendor, "version: EDX names the CPU vendor's extension");
 	if (cpus.count)
-		tap_eq(r.esi, cpus.count, "version: RSI counts the MADT's enabled CPUs");
+		tap_eq(r.esi, cpus.count, "version: ESI counts the MADT's enabled CPUs");
 	else
-		tap_check(false, "version: RSI counts the MADT's enabled CPUs (no MADT)");
-}
-
-static struct hc_regs exit_counts(u32 cpu, u32 first)
-{
-	struct hc_regs r = { .eax = LAMINA_HC_EXIT_COUNTS, .ebx = cpu, .ecx = first };
-
-	hc_call(&r);
-	return r;
+		tap_check(false, "version: ESI counts the MADT's enabled CPUs (no MADT)");
 }
 
 static void check_exit_counts(void)
 {
 	enum { N = 100 };
-	struct hc_regs before = exit_counts(0, LAMINA_EXIT_CPUID), after, r;
+	u64 before = 0, after = 0, past = 1;
+	struct hc_regs r;
+	bool ok;
 
+	ok = hc_exit_count(0, LAMINA_EXIT_CPUID, &before);
 	for (int i = 0; i < N; i++)
 		cpuid(0, 0);
-	after = exit_counts(0, LAMINA_EXIT_CPUID);
-	tap_check(before.eax == 0 && after.eax == 0 && after.ebx - before.ebx >= N,
-		  "exit counts: CPU 0's CPUID count grew by >= %u (by %u)", N,
-		  after.ebx - before.ebx);
-	r = exit_counts(0, LAMINA_EXIT_COUNT - 1);
-	tap_check(r.eax == 0 && !r.ecx && !r.edx && !r.esi,
-		  "exit counts: reasons past the last read 0");
-	r = exit_counts(0, LAMINA_EXIT_COUNT);
-	tap_check(r.eax == 0 && !r.ebx && !r.ecx && !r.edx && !r.esi,
-		  "exit counts: from LAMINA_EXIT_COUNT on, all 0");
-	r = exit_counts(cpus.count ? cpus.count : 64, 0);
+	ok &= hc_exit_count(0, LAMINA_EXIT_CPUID, &after);
+	tap_check(ok && after - before >= N, "exit count: CPU 0's CPUID count grew by >= %u (by %llu)",
+		  N, after - before);
+	ok = hc_exit_count(0, LAMINA_EXIT_COUNT, &past);
+	tap_check(ok && past == 0, "exit count: reason LAMINA_EXIT_COUNT reads 0");
+	past = 1;
+	ok = hc_exit_count(0, 0xffffffffu, &past);
+	tap_check(ok && past == 0, "exit count: reason 0xffffffff reads 0");
+	r = (struct hc_regs){ .eax = LAMINA_HC_EXIT_COUNT, .ebx = cpus.count ? cpus.count : 64 };
+	hc_call(&r);
 	tap_eq((u32)hc_status(&r), (u32)LAMINA_E_INVAL,
-	       "exit counts: a CPU index past the last is LAMINA_E_INVAL");
+	       "exit count: a CPU index past the last is LAMINA_E_INVAL");
 }
 
 static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
@@ -121,13 +118,11 @@ static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
 
 static void check_meminfo(void)
 {
-	struct hc_regs r = { .eax = LAMINA_HC_MEMINFO };
+	bool ok = hc_meminfo(&hv_base, &hv_size);
 
-	hc_call(&r);
-	hv_base = r.ebx, hv_size = r.ecx;
-	kprintf("# meminfo: lamina keeps %08x-%08x (%u MiB)\n", hv_base,
-		hv_base + hv_size - 1, hv_size >> 20);
-	tap_check(r.eax == 0 && hv_size && !(hv_base % SZ_2M) && !(hv_size % SZ_2M),
+	kprintf("# meminfo: lamina keeps %llx-%llx (%llu MiB)\n", hv_base, hv_base + hv_size - 1,
+		hv_size >> 20);
+	tap_check(ok && hv_size && !(hv_base % SZ_2M) && !(hv_size % SZ_2M),
 		  "meminfo: a 2 MiB-aligned range");
 	tap_check(mmap_covered(hv_base, hv_size, MMAP_RESERVED),
 		  "meminfo: the memory map marks it reserved");
@@ -156,27 +151,62 @@ static void check_unknown_function(void)
 	}
 }
 
-/* LOG_READ returns 32 bytes in RBX..RSI; 32-bit code sees bytes 0-3 of
- * each, so it reads 4 bytes at a time. */
+/* 16 bytes a call, in EBX, ECX, EDX, ESI. */
 static void check_log_read(void)
 {
-	static char text[8192];
-	u32 len = 0;
 	s32 status = 0;
 
-	while (len + 4 <= sizeof(text)) {
-		struct hc_regs r = { .eax = LAMINA_HC_LOG_READ, .ebx = len };
+	while (log_len + 16 <= sizeof(log_text)) {
+		struct hc_regs r = { .eax = LAMINA_HC_LOG_READ, .ebx = log_len, .ecx = 0 };
+		u32 text[4];
 
 		hc_call(&r);
 		status = hc_status(&r);
-		if (status <= 0)
+		if (status <= 0 || status > 16)
 			break;
-		memcpy(text + len, &r.ebx, 4);
-		len += status < 4 ? (u32)status : 4;
+		text[0] = r.ebx, text[1] = r.ecx, text[2] = r.edx, text[3] = r.esi;
+		memcpy(log_text + log_len, text, (u32)status);
+		log_len += (u32)status;
 	}
-	kprintf("# log: read %u bytes, last status %d\n", len, status);
-	tap_check(status >= 0 && mem_contains(text, len, "lamina"),
+	kprintf("# log: read %u bytes, last status %d\n", log_len, status);
+	tap_check(status >= 0 && status <= 16 && mem_contains(log_text, log_len, "lamina"),
 		  "log read: the log from offset 0 mentions lamina");
+}
+
+/* From 64-bit mode: results fill whole registers (upper halves zero,
+ * status sign-extended), and inputs are 32 bits wide (upper halves
+ * ignored). */
+static void check_64bit(void)
+{
+	const u64 junk = 0xdead000000000000ull;
+	struct hc64_regs r = { .rax = junk | LAMINA_HC_VERSION, .rbx = junk, .rcx = junk,
+			       .rdx = junk, .rsi = junk };
+	u32 n = MIN(log_len, 16u);
+	u64 text[2];
+	int vec;
+
+	if (!lm_available()) {
+		tap_skip("no long mode", "64-bit: hypercalls");
+		return;
+	}
+	vec = lm_hypercall(&r, cpu_is_amd());
+	if (!lamina_present()) {
+		tap_vec(vec, VEC_UD, "64-bit: the hypercall instruction raises #UD bare");
+		return;
+	}
+	tap_check(vec == TRAP_NONE && r.rax == 0 && r.rbx == LAMINA_SIGNATURE &&
+			  r.rcx == LAMINA_VERSION_CODE && !(r.rdx >> 32) && !(r.rsi >> 32),
+		  "64-bit: VERSION ignores upper input halves, zeroes upper output halves");
+	r = (struct hc64_regs){ .rax = LAMINA_HC_LOG_READ };
+	vec = lm_hypercall(&r, cpu_is_amd());
+	text[0] = (r.rbx & 0xffffffffu) | r.rcx << 32;
+	text[1] = (r.rdx & 0xffffffffu) | r.rsi << 32;
+	tap_check(vec == TRAP_NONE && r.rax == n && !(r.rbx >> 32) && !(r.rcx >> 32) &&
+			  !(r.rdx >> 32) && !(r.rsi >> 32) && memcmp(text, log_text, n) == 0,
+		  "64-bit: LOG_READ gives the same bytes as from 32-bit code");
+	r = (struct hc64_regs){ .rax = LAMINA_HC_BASE + 0x7f };
+	vec = lm_hypercall(&r, cpu_is_amd());
+	tap_eq(r.rax, (u64)(s64)LAMINA_E_NOFUNC, "64-bit: an error status is sign-extended");
 }
 
 static struct hc_regs user_version, user_selfcheck, user_meminfo;
@@ -201,10 +231,11 @@ static void check_ring3(void)
 		return;
 	}
 	tap_check(user_vec[0] == TRAP_NONE && user_version.eax == 0 &&
-			  user_version.ebx == (u32)LAMINA_MAGIC,
+			  user_version.ebx == LAMINA_SIGNATURE,
 		  "ring 3: VERSION works");
 	tap_check(user_vec[2] == TRAP_NONE && user_meminfo.eax == 0 &&
-			  user_meminfo.ebx == hv_base && user_meminfo.ecx == hv_size,
+			  hc_pair(user_meminfo.ebx, user_meminfo.ecx) == hv_base &&
+			  hc_pair(user_meminfo.edx, user_meminfo.esi) == hv_size,
 		  "ring 3: MEMINFO works");
 	tap_check(user_vec[1] == TRAP_NONE, "ring 3: SELFCHECK raises no exception (%s)",
 		  vector_name(user_vec[1]));
@@ -217,7 +248,7 @@ static void check_selfcheck(void)
 	struct hc_regs r = { .eax = LAMINA_HC_SELFCHECK };
 
 	hc_call(&r);
-	tap_check(r.eax == 0 && r.ebx == 1, "selfcheck: lamina intact (status %d, rbx %u)",
+	tap_check(r.eax == 0 && r.ebx == 1, "selfcheck: lamina intact (status %d, EBX %u)",
 		  hc_status(&r), r.ebx);
 }
 
@@ -241,8 +272,10 @@ void test_main(void)
 		check_unknown_function();
 		check_log_read();
 		check_selfcheck();
+		check_64bit();
 	} else {
 		tap_skip("bare", "hypercalls from ring 0");
+		check_64bit();
 	}
 	check_ring3();
 }

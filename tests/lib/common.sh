@@ -63,14 +63,24 @@ wait_for() {
 # Run an emulator in the background until its serial log ($1) shows a line
 # matching the end marker ($2), it exits, or the timeout ($3 s) passes; the
 # rest is the command. Sets RUN_STATUS: "marker", "exit:N" or "timeout".
+# Optional, for one call: RUN_WATCH=FILE looks for the marker in FILE (say
+# the hypervisor's own console) instead; RUN_LINGER=S keeps the emulator
+# running S seconds after the marker, and RUN_STATUS is "marker-exit:N"
+# if it exited meanwhile.
 run_until() {
 	local log=$1 marker=$2 timeout=$3
+	local watch=${RUN_WATCH:-$1} linger=${RUN_LINGER:-0}
 	shift 3
 	: >"$log"
+	: >"$watch"
 	setsid "$@" </dev/null >"$log.out" 2>&1 &
 	local pid=$!
-	if wait_for "$log" "$marker" "$timeout" "$pid"; then
+	if wait_for "$watch" "$marker" "$timeout" "$pid"; then
 		RUN_STATUS=marker
+		if [ "$linger" -gt 0 ]; then
+			sleep "$linger"
+			kill -0 "$pid" 2>/dev/null || { wait "$pid"; RUN_STATUS="marker-exit:$?"; }
+		fi
 	elif kill -0 "$pid" 2>/dev/null; then
 		RUN_STATUS=timeout
 	else

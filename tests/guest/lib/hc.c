@@ -44,7 +44,7 @@ void hc_init(void)
 
 	amd = cpu_is_amd();
 	vec = hc_call(&r);
-	present = vec == TRAP_NONE && r.eax == 0 && r.ebx == (u32)LAMINA_MAGIC;
+	present = vec == TRAP_NONE && r.eax == 0 && r.ebx == LAMINA_SIGNATURE;
 	if (present)
 		kprintf("# lamina: present, version 0x%x, %u CPUs\n", r.ecx, r.esi);
 	else if (vec != TRAP_NONE)
@@ -52,4 +52,25 @@ void hc_init(void)
 			vector_name(vec));
 	else
 		kprintf("# lamina: absent (no magic: eax=0x%x ebx=0x%x)\n", r.eax, r.ebx);
+}
+
+bool hc_exit_count(u32 cpu, u32 reason, u64 *count)
+{
+	struct hc_regs r = { .eax = LAMINA_HC_EXIT_COUNT, .ebx = cpu, .ecx = reason };
+
+	if (hc_call(&r) != TRAP_NONE || r.eax != 0)
+		return false;
+	*count = hc_pair(r.ebx, r.ecx);
+	return true;
+}
+
+bool hc_meminfo(u64 *base, u64 *size)
+{
+	struct hc_regs r = { .eax = LAMINA_HC_MEMINFO };
+
+	if (hc_call(&r) != TRAP_NONE || r.eax != 0)
+		return false;
+	*base = hc_pair(r.ebx, r.ecx);
+	*size = hc_pair(r.edx, r.esi);
+	return true;
 }

@@ -1,5 +1,4 @@
-/* lamina's hypercalls (include/lamina/hypercall.h) from 32-bit code: the
- * registers are seen through their low 32 bits. */
+/* lamina's hypercalls (include/lamina/hypercall.h): 32-bit registers. */
 #ifndef GUEST_HC_H
 #define GUEST_HC_H
 
@@ -20,10 +19,22 @@ bool lamina_present(void);
 int hc_call(struct hc_regs *r);
 /* The other vendor's instruction, which must raise #UD. */
 int hc_call_other(struct hc_regs *r);
-/* Status in RAX as a signed number. */
+/* Status in EAX as a signed number. */
 static inline s32 hc_status(const struct hc_regs *r)
 {
 	return (s32)r->eax;
 }
+
+/* A 64-bit result given as two halves, low first. */
+static inline u64 hc_pair(u32 lo, u32 hi)
+{
+	return ((u64)hi << 32) | lo;
+}
+
+/* EXIT_COUNT: the count of exits for `reason` on CPU `cpu`; false (and
+ * *count untouched) if the call failed. */
+bool hc_exit_count(u32 cpu, u32 reason, u64 *count);
+/* MEMINFO: lamina's own memory; false if the call failed. */
+bool hc_meminfo(u64 *base, u64 *size);
 
 #endif

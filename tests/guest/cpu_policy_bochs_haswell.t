@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# cpu_policy under lamina on Bochs Haswell (VT-x): VMX hidden, the rest of the CPU passes through.
+. "$(dirname "$0")/guest.sh"
+guest_bochs_lamina cpu_policy "$CPUID_HASWELL" $BOCHS_HASWELL 1
+guest_report cpu_policy
+finish

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# cpu_policy under lamina on QEMU (AMD-V): SVM hidden, the rest of the CPU passes through.
+. "$(dirname "$0")/guest.sh"
+guest_qemu_lamina cpu_policy "$CPUID_EPYC_ROME" 1
+guest_report cpu_policy
+finish

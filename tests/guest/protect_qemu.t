@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# protect under lamina on QEMU (AMD-V): the guest cannot write over lamina's memory.
+. "$(dirname "$0")/guest.sh"
+guest_qemu_lamina protect "" 1
+guest_report protect
+check_logged_once
+finish
