@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Strict option parsing: unknown keys and malformed values are reported,
+# naming the option and the accepted form, and lamina goes on with the
+# default; good values take effect.
+. "$(dirname "$0")/../guest/guest.sh"
+need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
+kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
+done_re=$(done_marker hypercall)
+
+qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=banana foo=bar console=com2 loose" "$kernel" \
+	-serial "file:$WORK/com2.log"
+hv=$WORK/com2.log
+expect_in "$hv" "option 'mem=banana': expected mem=<size>\\[K\\|M\\|G\\], 8M to 64G .*; using the default" \
+	"mem=banana: the message names the option and its form"
+expect_in "$hv" "option 'foo=bar': unknown option 'foo'; known options: .*console.*mem" \
+	"foo=bar: reported as unknown, with the known options"
+expect_in "$hv" "option 'loose': expected key=value" "a word without '=' is reported"
+expect_in "$hv" "lamina's home: .* \\(32 MiB at the top of usable RAM\\)" \
+	"after mem=banana lamina uses its default of 32 MiB"
+expect_in "$LOG" "$done_re" "the guest still starts after bad options"
+
+qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=64M console=com2" "$kernel" \
+	-serial "file:$WORK/com2b.log"
+expect_in "$WORK/com2b.log" "lamina's home: .* \\(64 MiB at the top of usable RAM\\)" \
+	"mem=64M takes 64 MiB"
+expect_in "$LOG" "^# meminfo: lamina keeps .* \\(64 MiB\\)" \
+	"the guest sees the 64 MiB home through MEMINFO"
+
+# console=none: nothing on COM1 from lamina, the guest still runs.
+qemu_lamina "$LOG" "$done_re" 60 1 512 "console=none" "$kernel"
+expect_not_in "$LOG" '^lamina [0-9]' "console=none: no banner on COM1"
+expect_in "$LOG" "$done_re" "console=none: the guest runs"
+finish
