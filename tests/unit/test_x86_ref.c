@@ -2,11 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <Zydis/Zydis.h>
-
 #include "test_x86_ref.h"
 
-static const ZydisDecoder *decoder(enum x86_mode mode)
+const ZydisDecoder *ref_decoder(enum x86_mode mode)
 {
 	static ZydisDecoder dec[3];
 	static bool ready[3];
@@ -66,9 +64,9 @@ bool ref_decode(enum x86_mode mode, const u8 *bytes, unsigned int avail,
 	ZyanStatus st;
 
 	if (full)
-		st = ZydisDecoderDecodeFull(decoder(mode), bytes, avail, &zi, ops);
+		st = ZydisDecoderDecodeFull(ref_decoder(mode), bytes, avail, &zi, ops);
 	else
-		st = ZydisDecoderDecodeInstruction(decoder(mode), &ctx, bytes,
+		st = ZydisDecoderDecodeInstruction(ref_decoder(mode), &ctx, bytes,
 						   avail, &zi);
 	if (!ZYAN_SUCCESS(st) || knights_corner(&zi))
 		return false;

@@ -4,6 +4,8 @@
 #ifndef TEST_X86_REF_H
 #define TEST_X86_REF_H
 
+#include <Zydis/Zydis.h>
+
 #include <x86/emulate.h>
 
 struct ref_insn {
@@ -17,6 +19,9 @@ struct ref_insn {
 	unsigned int mnemonic;       /* ZydisMnemonic */
 	unsigned int encoding;       /* ZydisInstructionEncoding */
 };
+
+/* Zydis's decoder for a mode. */
+const ZydisDecoder *ref_decoder(enum x86_mode mode);
 
 /* Decode with Zydis; operands too (needed for .mem) when full is set.
  * false when Zydis finds no valid instruction, or one of Knights Corner. */
