@@ -2,9 +2,11 @@
  * and docs/hypercalls.md. Every value in and out is 32 bits wide. */
 #include <core/cpu.h>
 #include <core/exit_handlers.h>
+#include <core/init.h>
 #include <core/log.h>
 #include <core/mm.h>
 #include <core/protect.h>
+#include <core/smp.h>
 #include <core/string.h>
 
 static u32 arg(struct vcpu *v, enum x86_gpr r)
@@ -83,6 +85,7 @@ void exit_hypercall(struct vcpu *v)
 	u32 fn = arg(v, X86_RAX);
 	s32 status = LAMINA_E_NOFUNC;
 
+	crash_at_hypercall();
 	for (unsigned int i = 0; i < ARRAY_SIZE(hypercalls); i++) {
 		if (hypercalls[i].fn != fn)
 			continue;

@@ -6,6 +6,7 @@
 #include <core/loader.h>
 #include <core/log.h>
 #include <core/nested.h>
+#include <core/options.h>
 #include <core/panic.h>
 #include <core/protect.h>
 #include <core/smp.h>
@@ -16,6 +17,44 @@
 #include <x86/apic.h>
 #include <x86/arch_cpu.h>
 #include <x86/cpu.h>
+
+/* crash=: prove the fatal-error path (registers, call chain, every CPU
+ * stopped) works, by failing on purpose once all CPUs are up. */
+enum crash_mode { CRASH_NO, CRASH_FAULT, CRASH_PANIC, CRASH_HYPERCALL };
+static int opt_crash = CRASH_NO;
+static int parse_crash(const char *v, void *target)
+{
+	static const char *const names[] = { "no", "fault", "panic", "hypercall" };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(v, names[i])) {
+			*(int *)target = (int)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+OPTION(crash, "crash", "no|fault|panic|hypercall", parse_crash, &opt_crash,
+       "fail on purpose (after boot, or at a hypercall once the guest runs on "
+       "every CPU) to test lamina's fatal-error report");
+
+static __attribute__((noinline)) void crash_on_purpose(void)
+{
+	if (opt_crash == CRASH_PANIC)
+		panic("crash=panic given on the command line");
+	if (opt_crash == CRASH_FAULT) {
+		log_info("crash=fault: executing UD2 inside lamina");
+		__asm__ volatile("ud2");
+	}
+}
+
+void crash_at_hypercall(void)
+{
+	if (opt_crash == CRASH_HYPERCALL && smp_all_aps_started()) {
+		log_info("crash=hypercall: executing UD2 inside lamina");
+		__asm__ volatile("ud2");
+	}
+}
 
 static const struct vendor_ops *pick_vendor(void)
 {
@@ -85,6 +124,7 @@ __noreturn void lamina_main(void)
 		panic("cannot enable %s on the boot CPU", vendor->name);
 	struct vcpu *v = vcpu_create(this_cpu(), nested_root());
 	smp_prepare_guest();
+	crash_on_purpose();
 	if (!options_ok)
 		idle("a protecting option is malformed (see above): the guest does not start");
 	start_guest_on_bsp(v);

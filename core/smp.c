@@ -125,6 +125,11 @@ static void release_icr_trap(void)
 	log_info("every AP runs the guest: APIC intercepts dropped");
 }
 
+bool smp_all_aps_started(void)
+{
+	return __atomic_load_n(&aps_started, __ATOMIC_ACQUIRE) + 1 >= cpu_count;
+}
+
 void smp_prepare_guest(void)
 {
 	if (!vendor->sees_init_sipi && cpu_count > 1)

@@ -9,6 +9,8 @@
 void smp_boot_aps(void);
 /* Arm whatever lamina needs to see the guest's INIT/SIPI. */
 void smp_prepare_guest(void);
+/* Every AP has been started by the guest. */
+bool smp_all_aps_started(void);
 /* The guest wrote ICR (dest: APIC ID for non-shorthand IPIs). Returns
  * true when lamina consumed the IPI (INIT/SIPI while APs start). */
 bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr);

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# lamina's fatal-error path (option crash=): the report names the
+# exception or panic, shows registers and a call chain with function
+# names, and every CPU ends up halted — also CPUs that were running the
+# guest (they are stopped by an NMI that lamina intercepts). QEMU's
+# monitor tells whether each CPU is halted (HLT=1).
+. "$(dirname "$0")/../guest/guest.sh"
+need_built "$LAMINA" "$GUEST_DIR/smp.elf"
+PORT=$((20000 + $$ % 30000))
+
+# halted_cpus N: QEMU's monitor shows N halted CPUs (polled for up to
+# 10 s: the NMIs that stop the other CPUs land a moment after the report).
+halted_cpus() {
+	local n=0 try
+	for try in $(seq 20); do
+		n=$( (exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 0
+		      echo "info registers -a" >&3
+		      timeout 1 cat <&3) 2>/dev/null | grep -aoE 'HLT=1' | wc -l)
+		[ "$n" -eq "$1" ] && break
+		sleep 0.5
+	done
+	check "all $1 CPUs halted after the report ($n halted)" [ "$n" -eq "$1" ]
+}
+
+# crash_run MODE SMP MODULES: run until the report ends, then ask QEMU.
+crash_run() {
+	local mode=$1 smp=$2 mods=$3 log=$WORK/$1.log initrd=()
+	[ -n "$mods" ] && initrd=(-initrd "$mods")
+	: >"$log"
+	setsid qemu-system-x86_64 -accel tcg -machine q35 -cpu "$QEMU_CPU" -smp "$smp" \
+		-m 512 -kernel "$LAMINA" -append "crash=$mode" "${initrd[@]}" \
+		-serial "file:$log" -display none -no-reboot \
+		-monitor "tcp:127.0.0.1:$PORT,server,nowait" </dev/null >"$log.out" 2>&1 &
+	local pid=$!
+	if wait_for "$log" '^lamina: stopping all CPUs' 60 "$pid"; then
+		halted_cpus "$smp"
+	else
+		not_ok "crash=$mode: lamina reported and stopped"
+		show_log "$log"
+	fi
+	kill -- -"$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+crash_run fault 2 ""
+expect_in "$WORK/fault.log" 'FATAL: exception #UD invalid opcode \(vector 6' "crash=fault: the exception is named"
+expect_in "$WORK/fault.log" '^  rip ffffffff8[0-9a-f]+  rsp ' "crash=fault: registers are shown"
+expect_in "$WORK/fault.log" '^    ffffffff8[0-9a-f]+ crash_on_purpose\+0x' "crash=fault: the call chain names the faulting function"
+expect_in "$WORK/fault.log" '^    ffffffff8[0-9a-f]+ lamina_main\+0x' "crash=fault: and its caller"
+
+crash_run panic 2 ""
+expect_in "$WORK/panic.log" 'PANIC on cpu0: crash=panic given on the command line' "crash=panic: the message is shown"
+expect_in "$WORK/panic.log" '^    ffffffff8[0-9a-f]+ lamina_main\+0x' "crash=panic: the call chain starts at the caller"
+
+# The guest's APs are running when the smp kernel makes its first hypercall.
+crash_run hypercall 4 "$GUEST_DIR/smp.elf smp.elf"
+expect_in "$WORK/hypercall.log" 'every AP runs the guest' "crash=hypercall: the APs were running the guest"
+expect_in "$WORK/hypercall.log" '^    ffffffff8[0-9a-f]+ exit_hypercall\+0x' "crash=hypercall: the chain goes through the exit handler"
+finish
