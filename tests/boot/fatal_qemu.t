@@ -8,18 +8,22 @@
 need_built "$LAMINA" "$GUEST_DIR/smp.elf"
 PORT=$((20000 + $$ % 30000))
 
-# halted_cpus N: QEMU's monitor shows N halted CPUs (polled for up to
-# 10 s: the NMIs that stop the other CPUs land a moment after the report).
+# halted_cpus N: QEMU's monitor shows N CPUs halted in lamina's code
+# (RIP in lamina's image, HLT=1), not in the guest's. Polled for up to
+# 10 s: the NMIs that stop the other CPUs land a moment after the report.
 halted_cpus() {
-	local n=0 try
+	local n=0 h=0 regs try
 	for try in $(seq 20); do
-		n=$( (exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 0
-		      echo "info registers -a" >&3
-		      timeout 1 cat <&3) 2>/dev/null | grep -aoE 'HLT=1' | wc -l)
-		[ "$n" -eq "$1" ] && break
+		regs=$( (exec 3<>/dev/tcp/127.0.0.1/$PORT || exit 0
+			 echo "info registers -a" >&3
+			 timeout 1 cat <&3) 2>/dev/null)
+		n=$(grep -aoE 'RIP=ffffffff8[0-9a-f]+' <<<"$regs" | wc -l)
+		h=$(grep -aoE 'HLT=1' <<<"$regs" | wc -l)
+		[ "$n" -eq "$1" ] && [ "$h" -eq "$1" ] && break
 		sleep 0.5
 	done
-	check "all $1 CPUs halted after the report ($n halted)" [ "$n" -eq "$1" ]
+	check "all $1 CPUs halted in lamina after the report ($n in lamina, $h halted)" \
+		[ "$n" -eq "$1" -a "$h" -eq "$1" ]
 }
 
 # crash_run MODE SMP MODULES: run until the report ends, then ask QEMU.
