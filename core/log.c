@@ -4,13 +4,30 @@
 #include <core/cpu.h>
 #include <core/format.h>
 #include <core/log.h>
+#include <core/options.h>
 #include <core/spinlock.h>
+#include <core/string.h>
 #include <core/time.h>
 #include <stdarg.h>
 
 #define LOG_RING_SIZE (64 * 1024)
 
 enum log_level log_level_max = LOG_INFO;
+
+static int parse_level(const char *v, void *target)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(v, names[i])) {
+			*(enum log_level *)target = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+OPTION(loglevel, "loglevel", "error|warn|info|debug", parse_level, &log_level_max,
+       "the least important messages lamina prints (default info)");
 
 static spinlock_t log_lock = SPINLOCK_INIT;
 static char ring[LOG_RING_SIZE];
