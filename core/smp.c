@@ -10,6 +10,7 @@
  * Once every AP runs the guest, the trap is removed: no APIC exits in the
  * steady state. */
 #include <core/exit_handlers.h>
+#include <core/format.h>
 #include <core/log.h>
 #include <core/mmio.h>
 #include <core/nested.h>
@@ -136,12 +137,22 @@ void smp_prepare_guest(void)
 		arm_icr_trap();
 }
 
-/* VT-x: INIT and SIPI arrive on the AP itself. */
+/* VT-x: INIT and SIPI arrive on the AP itself. On AMD-V an INIT exit
+ * means one reached a CPU that runs the guest (the ICR trap is gone once
+ * every AP is up): the CPU cannot wait for a SIPI lamina would not see,
+ * and the INIT stays pending, so the guest is stopped with the reason. */
 void exit_init(struct vcpu *v)
 {
+	char why[128];
+
+	if (!vendor->wait_for_sipi) {
+		format(why, sizeof(why), "it sent INIT to CPU %u while that CPU ran the guest; "
+		       "restarting CPUs (offline/online) is not supported on %s yet",
+		       v->cpu->index, vendor->name);
+		guest_stop(v, why);
+	}
 	v->state = VCPU_WAIT_SIPI;
-	if (vendor->wait_for_sipi)
-		vendor->wait_for_sipi(v);
+	vendor->wait_for_sipi(v);
 }
 
 void exit_sipi(struct vcpu *v)
