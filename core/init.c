@@ -4,6 +4,7 @@
 #include <core/guest_mem.h>
 #include <core/init.h>
 #include <core/loader.h>
+#include <core/mmio.h>
 #include <core/log.h>
 #include <core/nested.h>
 #include <core/options.h>
@@ -119,6 +120,7 @@ __noreturn void lamina_main(void)
 	guest_map_init();
 	nested_init();
 	protect_init();
+	mmio_test_init();
 	smp_boot_aps();
 	if (vendor->cpu_enable())
 		panic("cannot enable %s on the boot CPU", vendor->name);

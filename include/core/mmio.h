@@ -31,4 +31,7 @@ int mmio_register(struct mmio_region *r);
 /* Remove it and map its pages normally again. */
 void mmio_unregister(struct mmio_region *r);
 
+/* The mmiotest= page (core/mmio_test.c), if the option asks for it. */
+void mmio_test_init(void);
+
 #endif
