@@ -3,6 +3,7 @@
 #include <core/format.h>
 #include <core/options.h>
 #include <core/string.h>
+#include <stdarg.h>
 
 extern const struct option_desc __start_lamina_options[];
 extern const struct option_desc __stop_lamina_options[];
@@ -15,6 +16,18 @@ const struct option_desc *options_begin(void)
 const struct option_desc *options_end(void)
 {
 	return __stop_lamina_options;
+}
+
+/* What a parser found wrong, if it said (option_error). */
+static char detail[160];
+
+void option_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_v(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
 }
 
 static const struct option_desc *find_option(const char *key, size_t len)
@@ -63,10 +76,11 @@ static void one_word(struct parse_state *st, const char *w, size_t len)
 		return;
 	}
 	size_t vlen = len - (eq + 1 - w);
+	detail[0] = 0;
 	if (vlen >= sizeof(value) || vlen == 0 ||
 	    (memcpy(value, eq + 1, vlen), value[vlen] = 0, o->parse(value, o->target))) {
-		format(msg, sizeof(msg), "option '%.*s': expected %s=%s; %s",
-		       (int)len, w, o->name, o->form,
+		format(msg, sizeof(msg), "option '%.*s': %s%sexpected %s=%s; %s",
+		       (int)len, w, detail, detail[0] ? "; " : "", o->name, o->form,
 		       o->fail_closed ? "refusing to start the guest"
 				      : "using the default");
 		st->report(msg, st->arg);

@@ -34,6 +34,10 @@ struct option_desc {
 bool options_parse(const char *cmdline,
 		   void (*report)(const char *msg, void *arg), void *arg);
 
+/* A parser may say what is wrong before returning -1; the message then
+ * reads "option 'k=v': <what>; expected k=<form>; ...". */
+void option_error(const char *fmt, ...) __printf(1, 2);
+
 /* Reusable value parsers. */
 int parse_size(const char *v, void *target);     /* u64: 123, 64K, 32M, 1G */
 int parse_u64(const char *v, void *target);      /* u64: decimal or 0x hex */

@@ -122,6 +122,8 @@ struct vendor_ops {
 	void (*flush_nested)(struct vcpu *v);
 	/* Intercept (or not) guest reads/writes of an MSR. */
 	void (*intercept_msr)(u32 msr, bool read, bool write);
+	/* Intercept (or not) guest accesses to an I/O port. */
+	void (*intercept_io)(u16 port, bool on);
 	/* Back-end specific exits (e.g. VT-x CR accesses). */
 	void (*handle_private)(struct vcpu *v);
 	/* AP start: the guest's INIT/SIPI are seen by intercepting the APIC

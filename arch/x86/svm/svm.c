@@ -2,7 +2,8 @@
  * Intercepts are the minimum: CPUID (to hide SVM), a few MSRs, the SVM
  * instructions (#UD), VMMCALL (hypercalls), INVD (would drop lamina's
  * dirty cache lines), NMI and INIT (lamina stays in control), shutdown,
- * and nested page faults. Interrupts, port I/O and the APIC pass through. */
+ * nested page faults, and the ports lamina hooks (none by default).
+ * Interrupts, other port I/O and the APIC pass through. */
 #include <core/log.h>
 #include <core/mm.h>
 #include <core/panic.h>
@@ -58,6 +59,18 @@ static void svm_intercept_msr(u32 msr, bool read, bool write)
 	}
 }
 
+/* One bit per port; an access of N bytes exits if any of its N bits is
+ * set. The IOIO intercept is always on: with no bit set it costs nothing. */
+static void svm_intercept_io(u16 port, bool on)
+{
+	u8 bit = 1u << (port % 8);
+
+	if (on)
+		__atomic_fetch_or(&iopm[port / 8], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&iopm[port / 8], (u8)~bit, __ATOMIC_RELAXED);
+}
+
 static int shared_init(void)
 {
 	if (msrpm)
@@ -90,7 +103,7 @@ static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 	struct vmcb_control *c = &s->vmcb->ctl;
 	c->intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_INIT |
 			     SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
-			     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_MSR |
+			     SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_MSR | SVM_INTERCEPT_IOIO |
 			     SVM_INTERCEPT_SHUTDOWN;
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
 			     SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
@@ -234,6 +247,7 @@ const struct vendor_ops svm_ops = {
 	.nested_format = &npt_format,
 	.flush_nested = svm_flush_nested,
 	.intercept_msr = svm_intercept_msr,
+	.intercept_io = svm_intercept_io,
 	.handle_private = NULL,
 	.sees_init_sipi = false,
 };
