@@ -8,6 +8,7 @@
 #include <core/log.h>
 #include <core/nested.h>
 #include <core/options.h>
+#include <core/pci.h>
 #include <core/panic.h>
 #include <core/protect.h>
 #include <core/smp.h>
@@ -121,6 +122,7 @@ __noreturn void lamina_main(void)
 	nested_init();
 	protect_init();
 	mmio_test_init();
+	bool devices_ok = pci_init();
 	smp_boot_aps();
 	if (vendor->cpu_enable())
 		panic("cannot enable %s on the boot CPU", vendor->name);
@@ -129,6 +131,8 @@ __noreturn void lamina_main(void)
 	crash_on_purpose();
 	if (!options_ok)
 		idle("a protecting option is malformed (see above): the guest does not start");
+	if (!devices_ok)
+		idle("a device could not be mediated as asked (see above): the guest does not start");
 	start_guest_on_bsp(v);
 	vcpu_loop(v);
 }

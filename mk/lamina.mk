@@ -1,6 +1,6 @@
 # The hypervisor image, build/lamina.elf. Every .c and .S file in the
 # directories below is part of it; other fragments add to HV_SRCS.
-HV_DIRS := core core/lib core/mm core/loader arch/x86 arch/x86/boot arch/x86/svm arch/x86/vmx
+HV_DIRS := core core/lib core/mm core/loader core/pci drivers/pci arch/x86 arch/x86/boot arch/x86/svm arch/x86/vmx
 HV_SRCS += $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 HV_OBJS = $(patsubst %,$(BUILD)/hv/%.o,$(basename $(HV_SRCS)))
 HV_LDS := arch/x86/boot/lamina.ld

@@ -178,9 +178,13 @@ void *io_map(u64 pa, u64 size)
 	u64 len = ALIGN_UP(pa + size, PAGE_SIZE) - base;
 	u64 va;
 
+	/* Large, aligned ranges (ECAM) get a 2 MiB-aligned address so the
+	 * builder can use large pages for them. */
+	u64 align = len >= 2 * MiB && IS_ALIGNED(base, 2 * MiB) ? 2 * MiB : PAGE_SIZE;
+
 	spin_lock(&io_lock);
-	va = io_next;
-	io_next += len + PAGE_SIZE; /* a guard page between mappings */
+	va = ALIGN_UP(io_next, align);
+	io_next = va + len + PAGE_SIZE; /* a guard page between mappings */
 	if (pt_map(&host_pt, va, base, len, PT_R | PT_W | PT_GLOBAL | PT_MEMTYPE(MT_UC)))
 		panic("out of memory mapping device registers at %#llx", (unsigned long long)pa);
 	spin_unlock(&io_lock);

@@ -16,18 +16,6 @@ static u8 *msrpm;  /* shared by all vCPUs: 2 bits per MSR, read then write */
 static u8 *iopm;   /* shared: all zero, port I/O passes through */
 static bool has_nrips;
 
-static const char *svm_check(void)
-{
-	if (cpuid(0x80000000).eax < 0x8000000a || !cpu_has(0x80000001, CPUID_ECX, 2))
-		return "this CPU has no AMD-V (SVM)";
-	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
-		return "AMD-V is disabled by the firmware (VM_CR.SVMDIS)";
-	if (!cpu_has(0x8000000a, CPUID_EDX, 0))
-		return "this CPU has AMD-V without nested paging (NPT); lamina needs NPT";
-	npt_format.max_leaf_level = cpu_has_1g_pages() ? 3 : 2;
-	return NULL;
-}
-
 static int svm_cpu_enable(void)
 {
 	void *hsave = page_alloc(0);
@@ -71,10 +59,10 @@ static void svm_intercept_io(u16 port, bool on)
 		__atomic_fetch_and(&iopm[port / 8], (u8)~bit, __ATOMIC_RELAXED);
 }
 
+/* The permission maps all vCPUs share, set up once (check() time, so
+ * hooks can be added before any vCPU exists). */
 static int shared_init(void)
 {
-	if (msrpm)
-		return 0;
 	msrpm = page_alloc(1); /* 8 KiB */
 	iopm = page_alloc(2);  /* 12 KiB used */
 	if (!msrpm || !iopm)
@@ -86,11 +74,25 @@ static int shared_init(void)
 	return 0;
 }
 
+static const char *svm_check(void)
+{
+	if (cpuid(0x80000000).eax < 0x8000000a || !cpu_has(0x80000001, CPUID_ECX, 2))
+		return "this CPU has no AMD-V (SVM)";
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+		return "AMD-V is disabled by the firmware (VM_CR.SVMDIS)";
+	if (!cpu_has(0x8000000a, CPUID_EDX, 0))
+		return "this CPU has AMD-V without nested paging (NPT); lamina needs NPT";
+	npt_format.max_leaf_level = cpu_has_1g_pages() ? 3 : 2;
+	if (shared_init())
+		return "out of memory for the AMD-V permission maps";
+	return NULL;
+}
+
 static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 {
 	struct svm_vcpu *s = kzalloc(sizeof(*s));
 
-	if (!s || shared_init())
+	if (!s)
 		return -1;
 	s->vmcb = page_alloc(0);
 	s->host_vmcb = page_alloc(0);

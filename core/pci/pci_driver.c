@@ -1,0 +1,47 @@
+/* PCI bring-up and the driver registry: drivers drop a descriptor into
+ * the lamina_pci_drivers section (PCI_DRIVER()); there is no central list. */
+#include <core/log.h>
+#include <core/pci.h>
+
+extern const struct pci_driver __start_lamina_pci_drivers[];
+extern const struct pci_driver __stop_lamina_pci_drivers[];
+
+void pci_access_init(void);
+void pci_enumerate(void);
+int pci_config_hook_ports(void);
+
+static void offer(struct pci_func *f)
+{
+	char name[40];
+
+	for (const struct pci_driver *d = __start_lamina_pci_drivers;
+	     d < __stop_lamina_pci_drivers; d++) {
+		if (!d->match || !d->match(f))
+			continue;
+		f->driver = d;
+		if (d->attach(f)) {
+			log_err("pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
+				d->name);
+			f->driver = NULL;
+			continue;
+		}
+		log_info("pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);
+		return;
+	}
+}
+
+bool pci_init(void)
+{
+	bool ok = true;
+
+	pci_access_init();
+	pci_enumerate();
+	pci_config_hook_ports(); /* without it, drivers fail to attach */
+	for (struct pci_func *f = pci_first(); f; f = f->next)
+		offer(f);
+	for (const struct pci_driver *d = __start_lamina_pci_drivers;
+	     d < __stop_lamina_pci_drivers; d++)
+		if (d->check && d->check())
+			ok = false;
+	return ok;
+}

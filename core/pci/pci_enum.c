@@ -1,0 +1,195 @@
+/* PCI enumeration at boot, before the guest runs: from bus 0 through every
+ * bridge (then any bus of the ECAM range not reached, for extra root
+ * buses), each function's BARs sized, its capabilities listed. */
+#include <core/format.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <core/pci.h>
+
+static struct pci_func *funcs, **funcs_tail = &funcs;
+static bool bus_seen[256];
+
+struct pci_func *pci_first(void)
+{
+	return funcs;
+}
+
+struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn)
+{
+	for (struct pci_func *f = funcs; f; f = f->next)
+		if (f->seg == seg && f->bus == bus && f->dev == dev && f->fn == fn)
+			return f;
+	return NULL;
+}
+
+const char *pci_name(const struct pci_func *f, char *buf, size_t size)
+{
+	format(buf, size, "%02x:%02x.%x (%04x:%04x)", f->bus, f->dev, f->fn, f->vendor,
+	       f->device);
+	return buf;
+}
+
+static u32 cfg_read(const struct pci_func *f, u16 off, unsigned int size)
+{
+	return pci_cfg_read(f->seg, f->bus, f->dev, f->fn, off, size);
+}
+
+static void cfg_write(const struct pci_func *f, u16 off, unsigned int size, u32 val)
+{
+	pci_cfg_write(f->seg, f->bus, f->dev, f->fn, off, size, val);
+}
+
+/* Size one BAR the usual way (all-ones, read back, restore); the caller
+ * has turned decoding off. Returns the number of BAR registers used. */
+static unsigned int size_bar(struct pci_func *f, unsigned int i)
+{
+	u16 reg = PCI_BAR0 + 4 * i;
+	u32 orig = cfg_read(f, reg, 4), mask;
+	struct pci_bar *b = &f->bar[i];
+
+	cfg_write(f, reg, 4, 0xffffffffu);
+	mask = cfg_read(f, reg, 4);
+	cfg_write(f, reg, 4, orig);
+	if (!mask || mask == 0xffffffffu)
+		return 1; /* unimplemented */
+	if (orig & 1) {
+		b->kind = PCI_BAR_IO;
+		b->base = orig & ~3u;
+		b->size = (~(mask & ~3u) + 1) & 0xffff;
+		return 1;
+	}
+	b->prefetch = orig & 8;
+	b->base = orig & ~0xfu;
+	u64 m = mask & ~0xfu;
+	if (((orig >> 1) & 3) == 2 && i + 1 < f->nbars) {
+		u32 hi = cfg_read(f, reg + 4, 4);
+		cfg_write(f, reg + 4, 4, 0xffffffffu);
+		m |= (u64)cfg_read(f, reg + 4, 4) << 32;
+		cfg_write(f, reg + 4, 4, hi);
+		b->base |= (u64)hi << 32;
+		b->kind = PCI_BAR_MEM64;
+		b->size = ~m + 1;
+		return 2;
+	}
+	b->kind = PCI_BAR_MEM32;
+	b->size = (u32)(~(u32)m + 1);
+	return 1;
+}
+
+static void size_bars(struct pci_func *f)
+{
+	u16 cmd = (u16)cfg_read(f, PCI_COMMAND, 2);
+
+	cfg_write(f, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM));
+	for (unsigned int i = 0; i < f->nbars;)
+		i += size_bar(f, i);
+	cfg_write(f, PCI_COMMAND, 2, cmd);
+}
+
+static void add_cap(struct pci_func *f, u16 off, u16 id, bool ext)
+{
+	if (f->ncaps < PCI_MAX_CAPS)
+		f->cap[f->ncaps++] = (struct pci_cap){ off, id, ext };
+}
+
+/* Both lists are bounded: a looping list in broken hardware stops here. */
+static void list_caps(struct pci_func *f)
+{
+	if (cfg_read(f, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST) {
+		u16 off = cfg_read(f, PCI_CAP_PTR, 1) & 0xfc;
+		for (int n = 0; off >= 0x40 && n < 48; n++) {
+			u16 hdr = (u16)cfg_read(f, off, 2);
+			add_cap(f, off, hdr & 0xff, false);
+			off = (hdr >> 8) & 0xfc;
+		}
+	}
+	if (!pci_has_ecam(f->seg, f->bus))
+		return;
+	u16 off = PCI_EXT_CAP_START;
+	for (int n = 0; off >= PCI_EXT_CAP_START && n < 64; n++) {
+		u32 hdr = cfg_read(f, off, 4);
+		if (!hdr || hdr == 0xffffffffu)
+			break;
+		add_cap(f, off, hdr & 0xffff, true);
+		off = (hdr >> 20) & 0xffc;
+	}
+}
+
+static void report(const struct pci_func *f)
+{
+	char name[40], line[256];
+	int n = format(line, sizeof(line), "pci %s class %06x", pci_name(f, name, sizeof(name)),
+		       f->class_rev >> 8);
+	static const char *const kinds[] = { "", "io", "mem32", "mem64" };
+
+	for (unsigned int i = 0; i < f->nbars && n < (int)sizeof(line); i++)
+		if (f->bar[i].kind != PCI_BAR_NONE)
+			n += format(line + n, sizeof(line) - n, " bar%u %s %#llx+%#llx", i,
+				    kinds[f->bar[i].kind], (unsigned long long)f->bar[i].base,
+				    (unsigned long long)f->bar[i].size);
+	if (f->ncaps && n < (int)sizeof(line))
+		n += format(line + n, sizeof(line) - n, " caps");
+	for (unsigned int i = 0; i < f->ncaps && n < (int)sizeof(line); i++)
+		n += format(line + n, sizeof(line) - n, " %s%02x", f->cap[i].extended ? "x" : "",
+			    f->cap[i].id);
+	log_info("%s", line);
+}
+
+static void scan_bus(u16 seg, u8 bus);
+
+static void add_function(u16 seg, u8 bus, u8 dev, u8 fn, u32 id)
+{
+	struct pci_func *f = kzalloc(sizeof(*f));
+
+	if (!f) {
+		log_err("pci: out of memory; %02x:%02x.%x ignored", bus, dev, fn);
+		return;
+	}
+	*f = (struct pci_func){ .seg = seg, .bus = bus, .dev = dev, .fn = fn,
+				.vendor = id & 0xffff, .device = id >> 16 };
+	f->class_rev = cfg_read(f, PCI_CLASS_REV, 4);
+	f->header_type = cfg_read(f, PCI_HEADER_TYPE, 1);
+	f->nbars = (f->header_type & 0x7f) == 0 ? 6 : (f->header_type & 0x7f) == 1 ? 2 : 0;
+	size_bars(f);
+	list_caps(f);
+	*funcs_tail = f;
+	funcs_tail = &f->next;
+	report(f);
+	if ((f->header_type & 0x7f) == 1) {
+		f->secondary_bus = cfg_read(f, PCI_PRIMARY_BUS + 1, 1);
+		if (f->secondary_bus > bus)
+			scan_bus(seg, f->secondary_bus);
+	}
+}
+
+/* Recursion follows bridges; depth is bounded by the 256 bus numbers,
+ * each scanned once. */
+static void scan_bus(u16 seg, u8 bus)
+{
+	if (bus_seen[bus])
+		return;
+	bus_seen[bus] = true;
+	for (u8 dev = 0; dev < 32; dev++) {
+		for (u8 fn = 0; fn < 8; fn++) {
+			u32 id = pci_cfg_read(seg, bus, dev, fn, PCI_VENDOR_ID, 4);
+			if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0) {
+				if (fn == 0)
+					break;
+				continue;
+			}
+			add_function(seg, bus, dev, fn, id);
+			if (fn == 0 && !(pci_cfg_read(seg, bus, dev, 0, PCI_HEADER_TYPE, 1) & 0x80))
+				break; /* single-function device */
+		}
+	}
+}
+
+void pci_enumerate(void);
+void pci_enumerate(void)
+{
+	scan_bus(0, 0);
+	for (unsigned int bus = 1; bus < 256; bus++)
+		if (!bus_seen[bus] && pci_has_ecam(0, (u8)bus) &&
+		    (pci_cfg_read(0, (u8)bus, 0, 0, PCI_VENDOR_ID, 2) & 0xffff) != 0xffff)
+			scan_bus(0, (u8)bus);
+}

@@ -1,0 +1,93 @@
+/* PCI as lamina sees it: every function found at boot (BARs sized,
+ * capabilities listed), lamina's own config-space access, and drivers
+ * that mediate some functions by installing config-space rules. */
+#ifndef CORE_PCI_H
+#define CORE_PCI_H
+
+#include <core/mmio.h>
+#include <core/pci_rules.h>
+
+#define PCI_VENDOR_ID 0x00
+#define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
+#define PCI_CLASS_REV 0x08
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BAR0 0x10
+#define PCI_PRIMARY_BUS 0x18
+#define PCI_CAP_PTR 0x34
+#define PCI_COMMAND_IO BIT(0)
+#define PCI_COMMAND_MEM BIT(1)
+#define PCI_COMMAND_MASTER BIT(2)
+#define PCI_STATUS_CAP_LIST BIT(4)
+#define PCI_EXT_CAP_START 0x100
+
+enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+
+struct pci_bar {
+	enum pci_bar_kind kind;
+	bool prefetch;
+	u64 base, size;
+};
+
+#define PCI_MAX_CAPS 32
+
+struct pci_cap {
+	u16 offset;
+	u16 id;
+	bool extended;
+};
+
+struct pci_driver;
+
+struct pci_func {
+	u16 seg;
+	u8 bus, dev, fn;
+	u16 vendor, device;
+	u32 class_rev;         /* class << 8 | revision */
+	u8 header_type;        /* low 7 bits: 0 device, 1 bridge */
+	u8 secondary_bus;      /* bridges */
+	unsigned int nbars;
+	struct pci_bar bar[6];
+	unsigned int ncaps;
+	struct pci_cap cap[PCI_MAX_CAPS];
+	struct pci_rules rules;
+	const struct pci_driver *driver;
+	bool trapped;          /* ECAM page trapped: config access goes through rules */
+	struct mmio_region ecam_region;
+	struct pci_func *next;
+};
+
+/* Drivers mediate functions. They register themselves with PCI_DRIVER();
+ * match() sees every function once; attach() installs rules and traps. */
+struct pci_driver {
+	const char *name;
+	bool (*match)(const struct pci_func *f);
+	int (*attach)(struct pci_func *f);
+	/* After every function was offered: 0, or -1 to stop the guest from
+	 * starting (a driver that protects something and could not). */
+	int (*check)(void);
+};
+
+#define PCI_DRIVER(id)                                                     \
+	static const struct pci_driver pci_driver_##id                     \
+		__attribute__((used, section("lamina_pci_drivers"), aligned(8)))
+
+/* Enumerate, offer every function to the drivers, start intercepting
+ * configuration accesses. False when a driver must stop the guest. */
+bool pci_init(void);
+struct pci_func *pci_first(void);
+struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn);
+
+/* lamina's own config access (ECAM where ACPI MCFG has it, else CF8/CFC). */
+u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size);
+void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u32 val);
+bool pci_has_ecam(u16 seg, u8 bus);
+u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
+
+/* Route the function's config space through its rules: trap its ECAM
+ * page (CF8/CFC accesses always go through them). */
+int pci_trap_config(struct pci_func *f);
+/* "00:02.0 (8086:10d3)" for messages. */
+const char *pci_name(const struct pci_func *f, char *buf, size_t size);
+
+#endif
