@@ -1,4 +1,4 @@
-/* `laminactl log`: lamina's in-memory log, 32 bytes per LOG_READ. */
+/* `laminactl log`: lamina's in-memory log, 16 bytes per LOG_READ. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,20 +7,21 @@
 
 #include "laminactl.h"
 
-#define LOG_CHUNK 32u
-#define LOG_FAULT INT64_MIN /* the hypercall itself faulted */
+#define LOG_CHUNK 16u
+#define LOG_FAULT INT32_MIN /* the hypercall itself faulted */
 
 /* Status of LOG_READ at off: bytes read (0 at the end) or an error. */
-static int64_t log_read(uint64_t off, char text[LOG_CHUNK])
+static int32_t log_read(uint64_t off, char text[LOG_CHUNK])
 {
-	struct hc_regs r = { .rax = LAMINA_HC_LOG_READ, .rbx = off };
-	uint64_t regs[4];
+	struct hc_regs r = { .eax = LAMINA_HC_LOG_READ, .ebx = (uint32_t)off,
+			     .ecx = (uint32_t)(off >> 32) };
+	uint32_t regs[4];
 
 	if (hc_call(&r) != 0)
 		return LOG_FAULT;
-	/* Byte i of the text is byte i % 8 of the (i / 8)th register in the
-	 * order RBX, RCX, RDX, RSI (little-endian). */
-	regs[0] = r.rbx, regs[1] = r.rcx, regs[2] = r.rdx, regs[3] = r.rsi;
+	/* Byte i of the text is byte i % 4 of the (i / 4)th register in the
+	 * order EBX, ECX, EDX, ESI (little-endian). */
+	regs[0] = r.ebx, regs[1] = r.ecx, regs[2] = r.edx, regs[3] = r.esi;
 	memcpy(text, regs, LOG_CHUNK);
 	return hc_status(&r);
 }
@@ -58,7 +59,7 @@ int cmd_log(const struct lamina_info *info)
 {
 	char text[LOG_CHUNK];
 	uint64_t off = oldest_offset(0);
-	int64_t n;
+	int32_t n;
 
 	(void)info;
 	if (off > 0)
@@ -72,7 +73,7 @@ int cmd_log(const struct lamina_info *info)
 			off = next;
 			continue;
 		}
-		if (n < 0 || n > (int64_t)LOG_CHUNK) {
+		if (n < 0 || n > (int32_t)LOG_CHUNK) {
 			fflush(stdout);
 			fprintf(stderr, "laminactl: log read at offset %" PRIu64 ": %s\n", off,
 				n == LOG_FAULT ? "the hypercall faulted" : lamina_strerror(n));

@@ -17,19 +17,16 @@ static const char *const reason_names[] = {
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == LAMINA_EXIT_COUNT,
 	       "one name per exit reason");
 
-/* counts[cpu * LAMINA_EXIT_COUNT + reason], four reasons per call. */
-static int read_counts(uint64_t ncpus, uint64_t *counts)
+/* counts[cpu * LAMINA_EXIT_COUNT + reason], one call per count. */
+static int read_counts(uint32_t ncpus, uint64_t *counts)
 {
-	for (uint64_t cpu = 0; cpu < ncpus; cpu++) {
-		for (unsigned first = 0; first < LAMINA_EXIT_COUNT; first += 4) {
-			struct hc_regs r = { .rax = LAMINA_HC_EXIT_COUNTS, .rbx = cpu, .rcx = first };
-			uint64_t out[4];
+	for (uint32_t cpu = 0; cpu < ncpus; cpu++) {
+		for (uint32_t reason = 0; reason < LAMINA_EXIT_COUNT; reason++) {
+			struct hc_regs r = { .eax = LAMINA_HC_EXIT_COUNT, .ebx = cpu, .ecx = reason };
 
-			if (lamina_request(&r, "exit counts") < 0)
+			if (lamina_request(&r, "exit count") < 0)
 				return -1;
-			out[0] = r.rbx, out[1] = r.rcx, out[2] = r.rdx, out[3] = r.rsi;
-			for (unsigned i = 0; i < 4 && first + i < LAMINA_EXIT_COUNT; i++)
-				counts[cpu * LAMINA_EXIT_COUNT + first + i] = out[i];
+			counts[cpu * LAMINA_EXIT_COUNT + reason] = hc_u64(r.ebx, r.ecx);
 		}
 	}
 	return 0;
@@ -43,32 +40,32 @@ static int digits(uint64_t v)
 }
 
 /* One row: a label, the per-CPU values, and their sum. */
-static void print_row(const char *label, const uint64_t *v, uint64_t n, size_t stride, int width)
+static void print_row(const char *label, const uint64_t *v, uint32_t n, size_t stride, int width)
 {
 	uint64_t sum = 0;
 
 	printf("%-14s", label);
-	for (uint64_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		printf(" %*" PRIu64, width, v[i * stride]);
 		sum += v[i * stride];
 	}
 	printf(" %*" PRIu64 "\n", width, sum);
 }
 
-static void print_table(uint64_t ncpus, const uint64_t *counts, const uint64_t *cpu_totals)
+static void print_table(uint32_t ncpus, const uint64_t *counts, const uint64_t *cpu_totals)
 {
 	uint64_t all = 0;
 	int width = 8;
 
-	for (uint64_t cpu = 0; cpu < ncpus; cpu++)
+	for (uint32_t cpu = 0; cpu < ncpus; cpu++)
 		all += cpu_totals[cpu];
 	if (digits(all) > width)
 		width = digits(all);
 	printf("%-14s", "reason");
-	for (uint64_t cpu = 0; cpu < ncpus; cpu++) {
+	for (uint32_t cpu = 0; cpu < ncpus; cpu++) {
 		char name[24];
 
-		snprintf(name, sizeof(name), "cpu%" PRIu64, cpu);
+		snprintf(name, sizeof(name), "cpu%" PRIu32, cpu);
 		printf(" %*s", width, name);
 	}
 	printf(" %*s\n", width, "total");
@@ -79,17 +76,18 @@ static void print_table(uint64_t ncpus, const uint64_t *counts, const uint64_t *
 
 int cmd_stats(const struct lamina_info *info)
 {
-	uint64_t n = info->ncpus, *counts, *totals;
+	uint32_t n = info->ncpus;
+	uint64_t *counts, *totals;
 	int status = LCTL_FAIL;
 
 	if (n == 0 || n > MAX_CPUS) {
-		fprintf(stderr, "laminactl: lamina reports %" PRIu64 " CPUs\n", n);
+		fprintf(stderr, "laminactl: lamina reports %" PRIu32 " CPUs\n", n);
 		return LCTL_FAIL;
 	}
 	counts = calloc(n * LAMINA_EXIT_COUNT, sizeof(*counts));
 	totals = calloc(n, sizeof(*totals));
 	if (counts && totals && read_counts(n, counts) == 0) {
-		for (uint64_t cpu = 0; cpu < n; cpu++)
+		for (uint32_t cpu = 0; cpu < n; cpu++)
 			for (unsigned reason = 0; reason < LAMINA_EXIT_COUNT; reason++)
 				totals[cpu] += counts[cpu * LAMINA_EXIT_COUNT + reason];
 		print_table(n, counts, totals);

@@ -32,14 +32,14 @@ static void raw_call(struct hc_regs *r, int amd)
 {
 	if (amd)
 		__asm__ __volatile__(".byte 0x0f, 0x01, 0xd9" /* vmmcall */
-				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
-				       "+d"(r->rdx), "+S"(r->rsi)
+				     : "+a"(r->eax), "+b"(r->ebx), "+c"(r->ecx),
+				       "+d"(r->edx), "+S"(r->esi)
 				     :
 				     : "memory");
 	else
 		__asm__ __volatile__(".byte 0x0f, 0x01, 0xc1" /* vmcall */
-				     : "+a"(r->rax), "+b"(r->rbx), "+c"(r->rcx),
-				       "+d"(r->rdx), "+S"(r->rsi)
+				     : "+a"(r->eax), "+b"(r->ebx), "+c"(r->ecx),
+				       "+d"(r->edx), "+S"(r->esi)
 				     : : "memory");
 }
 

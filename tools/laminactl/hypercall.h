@@ -4,10 +4,11 @@
 
 #include <stdint.h>
 
-/* The registers of the ABI (include/lamina/hypercall.h): in before the
- * call, out after it. RAX is the function in and the status out. */
+/* The registers of the ABI (include/lamina/hypercall.h), 32 bits wide:
+ * in before the call, out after it. EAX is the function in and the
+ * status out. */
 struct hc_regs {
-	uint64_t rax, rbx, rcx, rdx, rsi;
+	uint32_t eax, ebx, ecx, edx, esi;
 };
 
 /* Runs VMMCALL (AMD, Hygon) or VMCALL (others), chosen by the CPUID
@@ -15,10 +16,10 @@ struct hc_regs {
  * (#UD or #GP: no hypervisor answers it), leaving r untouched then. */
 int hc_call(struct hc_regs *r);
 
-/* The status in RAX as a signed number (0, a byte count, or LAMINA_E_*). */
-static inline int64_t hc_status(const struct hc_regs *r)
+/* The status in EAX as a signed number (0, a byte count, or LAMINA_E_*). */
+static inline int32_t hc_status(const struct hc_regs *r)
 {
-	return (int64_t)r->rax;
+	return (int32_t)r->eax;
 }
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "laminactl.h"
 
-const char *lamina_strerror(int64_t status)
+const char *lamina_strerror(int32_t status)
 {
 	switch (status) {
 	case LAMINA_E_NOFUNC:
@@ -23,23 +23,23 @@ const char *lamina_strerror(int64_t status)
 
 int lamina_probe(struct lamina_info *info)
 {
-	struct hc_regs r = { .rax = LAMINA_HC_VERSION };
+	struct hc_regs r = { .eax = LAMINA_HC_VERSION };
 
 	/* A fault means no hypervisor took the call; another hypervisor
-	 * answers with an error and no magic. */
-	if (hc_call(&r) != 0 || hc_status(&r) != 0 || r.rbx != LAMINA_MAGIC) {
+	 * answers with an error and no signature. */
+	if (hc_call(&r) != 0 || hc_status(&r) != 0 || r.ebx != LAMINA_SIGNATURE) {
 		fprintf(stderr, "laminactl: not running under lamina\n");
 		return -1;
 	}
-	info->version = r.rcx;
-	info->vendor = r.rdx;
-	info->ncpus = r.rsi;
+	info->version = r.ecx;
+	info->vendor = r.edx;
+	info->ncpus = r.esi;
 	return 0;
 }
 
-int64_t lamina_request(struct hc_regs *r, const char *what)
+int32_t lamina_request(struct hc_regs *r, const char *what)
 {
-	int64_t status;
+	int32_t status;
 
 	if (hc_call(r) != 0) {
 		fprintf(stderr, "laminactl: %s: the hypercall faulted\n", what);
@@ -47,7 +47,7 @@ int64_t lamina_request(struct hc_regs *r, const char *what)
 	}
 	status = hc_status(r);
 	if (status < 0)
-		fprintf(stderr, "laminactl: %s: %s (status %lld)\n", what,
-			lamina_strerror(status), (long long)status);
+		fprintf(stderr, "laminactl: %s: %s (status %d)\n", what,
+			lamina_strerror(status), (int)status);
 	return status;
 }

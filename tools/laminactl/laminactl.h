@@ -15,22 +15,28 @@ enum {
 
 /* What LAMINA_HC_VERSION tells about the running lamina. */
 struct lamina_info {
-	uint64_t version; /* LAMINA_VERSION_CODE of the running lamina */
-	uint64_t vendor;  /* enum lamina_vendor */
-	uint64_t ncpus;
+	uint32_t version; /* LAMINA_VERSION_CODE of the running lamina */
+	uint32_t vendor;  /* enum lamina_vendor */
+	uint32_t ncpus;
 };
 
 /* Fills info and returns 0 when lamina answers; otherwise prints
  * "laminactl: not running under lamina" on stderr and returns -1. */
 int lamina_probe(struct lamina_info *info);
 
-/* Makes one hypercall (RAX = function, the rest as given in r) and
+/* Makes one hypercall (EAX = function, the rest as given in r) and
  * returns its status (>= 0) or, after printing "laminactl: WHAT: ..." on
  * stderr, a negative one. */
-int64_t lamina_request(struct hc_regs *r, const char *what);
+int32_t lamina_request(struct hc_regs *r, const char *what);
+
+/* A 64-bit result that the ABI gives as two 32-bit halves. */
+static inline uint64_t hc_u64(uint32_t low, uint32_t high)
+{
+	return (uint64_t)high << 32 | low;
+}
 
 /* A short text for a negative hypercall status (LAMINA_E_*). */
-const char *lamina_strerror(int64_t status);
+const char *lamina_strerror(int32_t status);
 
 /* The commands; each returns an exit status. */
 int cmd_version(const struct lamina_info *info);

@@ -10,7 +10,7 @@
 enum fake_mode {
 	FAKE_LAMINA,    /* answers like lamina */
 	FAKE_FAULT,     /* the instruction faults (no hypervisor) */
-	FAKE_FOREIGN,   /* another hypervisor: error status, no magic */
+	FAKE_FOREIGN,   /* another hypervisor: error status, no signature */
 };
 
 #define FAKE_MAX_CPUS 4
@@ -27,7 +27,7 @@ struct fake_lamina {
 	unsigned log_jump_after;
 	uint64_t log_jump_to;
 	unsigned log_reads;
-	int64_t counts_status; /* forced status of EXIT_COUNTS, if not 0 */
+	int32_t counts_status; /* forced status of EXIT_COUNT, if not 0 */
 };
 
 extern struct fake_lamina fake;

@@ -87,11 +87,11 @@ static void meminfo_prints_an_e820_style_range(void **state)
 	char *out;
 
 	(void)state;
-	fake.mem_base = 0x7e000000;
+	fake.mem_base = 0x17e000000ull; /* both halves */
 	fake.mem_size = 32u << 20;
 	out = run_captured(cmd_meminfo, &status);
 	assert_int_equal(status, LCTL_OK);
-	assert_string_equal(out, "lamina memory: [mem 0x000000007e000000-0x000000007fffffff] "
+	assert_string_equal(out, "lamina memory: [mem 0x000000017e000000-0x000000017fffffff] "
 				 "32768 KiB\n");
 	free(out);
 }
@@ -103,15 +103,17 @@ static void stats_table_has_every_reason_and_totals(void **state)
 
 	(void)state;
 	fake.counts[0][LAMINA_EXIT_CPUID] = 1200;
+	fake.counts[0][LAMINA_EXIT_IO] = 0x100000002ull; /* both halves */
 	fake.counts[1][LAMINA_EXIT_CPUID] = 34;
 	fake.counts[1][LAMINA_EXIT_OTHER] = 5; /* the last reason: a partial group */
 	out = run_captured(cmd_stats, &status);
 	assert_int_equal(status, LCTL_OK);
-	assert_non_null(strstr(out, "reason             cpu0     cpu1    total\n"));
-	assert_non_null(strstr(out, "\ncpuid              1200       34     1234\n"));
-	assert_non_null(strstr(out, "\nother                 0        5        5\n"));
-	assert_non_null(strstr(out, "\ntotal              1200       39     1239\n"));
-	assert_non_null(strstr(out, "\nnested-fault          0        0        0\n"));
+	assert_non_null(strstr(out, "reason               cpu0       cpu1      total\n"));
+	assert_non_null(strstr(out, "\ncpuid                1200         34       1234\n"));
+	assert_non_null(strstr(out, "\nio             4294967298          0 4294967298\n"));
+	assert_non_null(strstr(out, "\nother                   0          5          5\n"));
+	assert_non_null(strstr(out, "\ntotal          4294968498         39 4294968537\n"));
+	assert_non_null(strstr(out, "\nnested-fault            0          0          0\n"));
 	line = out;
 	for (int rows = 0; rows < LAMINA_EXIT_COUNT + 2; rows++) {
 		line = strchr(line, '\n');
@@ -184,14 +186,14 @@ static void log_skips_what_is_overwritten_while_reading(void **state)
 
 	(void)state;
 	fake.log = log;
-	/* Reads: the probe for overwritten bytes at 0, then text at 0 and 32;
-	 * the fourth, at 64, finds the ring moved on to 500. */
+	/* Reads: the probe for overwritten bytes at 0, then text at 0 and 16;
+	 * the fourth, at 32, finds the ring moved on to 500. */
 	fake.log_jump_after = 4;
 	fake.log_jump_to = 500;
 	out = run_captured(cmd_log, &status);
 	assert_int_equal(status, LCTL_OK);
 	snprintf(expect, sizeof(expect),
-		 "%.64s\n[laminactl: 436 bytes overwritten while reading]\n%s", log, log + 500);
+		 "%.32s\n[laminactl: 468 bytes overwritten while reading]\n%s", log, log + 500);
 	assert_string_equal(out, expect);
 	free(out);
 	free(log);
