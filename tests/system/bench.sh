@@ -24,10 +24,21 @@ OUT=$BUILD/bench
 RESULTS=$OUT/results.tsv # platform mode run metric value
 SMP=2 MEM=1G
 
-# Prefix each line of stdin with the time it arrived (seconds since the epoch).
+# stamp_lines PIDFILE: prefix each line of stdin with the time it arrived
+# (seconds since the epoch). After "LTEST: done" the guest powers off and
+# the emulator should exit, closing stdin: if it is still there
+# POWEROFF_WAIT (30) seconds later, the process in PIDFILE is stopped.
 stamp_lines() {
-	local line
-	while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done
+	local line wait=${POWEROFF_WAIT:-30}
+	while IFS= read -r line; do
+		printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"
+		[[ $line == "LTEST: done"* ]] && break
+	done
+	while IFS= read -r -t "$wait" line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done
+	if [ $? -gt 128 ]; then
+		printf '%s bench: still running %s s after LTEST: done; stopped\n' "$EPOCHREALTIME" "$wait"
+		kill "$(cat "$1")" 2>/dev/null
+	fi
 }
 
 # run_qemu MODE LOG: one boot of Linux, MODE "lamina" or "bare"; LOG gets
@@ -37,8 +48,12 @@ run_qemu() {
 	local mode=$1 log=$2
 	qemu_linux "$mode" "$SMP" "$MEM" "$KARGS" "$OUT/initramfs.cpio" "$LARGS" || return 1
 	printf '%s start\n' "$EPOCHREALTIME" >"$log"
-	timeout -k 5 "$TIMEOUT" "${QEMU_CMD[@]}" -serial stdio -serial "file:$log.com2" \
-		-monitor none </dev/null 2>"$log.err" | stamp_lines >>"$log"
+	{
+		timeout -k 5 "$TIMEOUT" "${QEMU_CMD[@]}" -serial stdio -serial "file:$log.com2" \
+			-monitor none </dev/null 2>"$log.err" &
+		echo $! >"$log.pid"
+		wait
+	} | stamp_lines "$log.pid" >>"$log"
 }
 
 # Hook for the VT-x back end: a run_bochs MODE LOG that boots the same

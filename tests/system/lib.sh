@@ -19,15 +19,32 @@ make_initramfs() {
 	BUILD=$BUILD "$TOP/tests/system/mkinitramfs.sh" "$@"
 }
 
-# run_to_exit TIMEOUT CMD...: runs the emulator until it exits by itself or
-# TIMEOUT seconds pass (then it is killed). Sets RUN_STATUS: "exit:N" or
-# "timeout". Its stdout and stderr go to $WORK/qemu.out.
+# run_to_exit LOG TIMEOUT CMD...: runs the emulator (its stdout and stderr
+# to $WORK/qemu.out) until it exits by itself; it is stopped after TIMEOUT
+# seconds, or POWEROFF_WAIT (30) seconds after the guest's "LTEST: done" in
+# LOG (its power-off should end it at once). Sets RUN_STATUS: "exit:N",
+# "timeout", or "no exit after LTEST: done".
 run_to_exit() {
-	local timeout=$1 rc
-	shift
-	timeout -k 5 "$timeout" "$@" </dev/null >"$WORK/qemu.out" 2>&1
-	rc=$?
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then RUN_STATUS=timeout; else RUN_STATUS="exit:$rc"; fi
+	local log=$1 timeout=$2 pid t=0
+	shift 2
+	: >"$log"
+	setsid "$@" </dev/null >"$WORK/qemu.out" 2>&1 &
+	pid=$!
+	RUN_STATUS=timeout
+	if wait_for "$log" '^LTEST: done' "$timeout" "$pid"; then
+		RUN_STATUS="no exit after LTEST: done"
+		while kill -0 "$pid" 2>/dev/null && [ $t -lt $((${POWEROFF_WAIT:-30} * 10)) ]; do
+			sleep 0.1
+			t=$((t + 1))
+		done
+	fi
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -- -"$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	else
+		wait "$pid"
+		RUN_STATUS="exit:$?"
+	fi
 }
 
 # expect_ltest LOG KEY VALUE NAME: some "LTEST: KEY: ..." line is VALUE.

@@ -9,7 +9,7 @@ log=$WORK/serial.log
 make_initramfs "$WORK/initramfs.cpio"
 check "initramfs built" test -s "$WORK/initramfs.cpio"
 qemu_linux bare 4 2G "$LINUX_CONSOLE lamina.test=check" "$WORK/initramfs.cpio"
-run_to_exit 240 "${QEMU_CMD[@]}" -serial "file:$log" -monitor none
+run_to_exit "$log" 240 "${QEMU_CMD[@]}" -serial "file:$log" -monitor none
 
 expect_in "$log" '^LTEST: init' "Linux reaches /init"
 expect_ltest "$log" cpus.online 0-3 "4 CPUs online"
