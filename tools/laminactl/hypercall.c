@@ -14,18 +14,23 @@ static void on_fault(int sig)
 	siglongjmp(fault_jump, sig);
 }
 
-/* AMD's VMMCALL or Intel's VMCALL: the other one raises #UD. */
+/* AMD's VMMCALL or Intel's VMCALL: the other one raises #UD. Asked once:
+ * under lamina each CPUID is an exit, and would show in `stats`. */
 static int vendor_is_amd(void)
 {
+	static int amd = -1;
 	unsigned int eax, ebx, ecx, edx;
 	char vendor[13];
 
+	if (amd >= 0)
+		return amd;
 	__cpuid(0, eax, ebx, ecx, edx);
 	memcpy(vendor, &ebx, 4);
 	memcpy(vendor + 4, &edx, 4);
 	memcpy(vendor + 8, &ecx, 4);
 	vendor[12] = '\0';
-	return strcmp(vendor, "AuthenticAMD") == 0 || strcmp(vendor, "HygonGenuine") == 0;
+	amd = strcmp(vendor, "AuthenticAMD") == 0 || strcmp(vendor, "HygonGenuine") == 0;
+	return amd;
 }
 
 static void raw_call(struct hc_regs *r, int amd)
