@@ -6,21 +6,27 @@
 
 #define ARITH X86_FLAGS_ARITH
 
+/* Around one instruction: RFLAGS's arithmetic bits from %[fin] (the rest
+ * kept by %[keep]), then RFLAGS into %[f]. */
+#define LOAD_FLAGS                                                             \
+	"lea -128(%%rsp), %%rsp\n\t"                                           \
+	"pushfq\n\t"                                                           \
+	"andq %[keep], (%%rsp)\n\t"                                            \
+	"orq %[fin], (%%rsp)\n\t"                                              \
+	"popfq\n\t"
+#define SAVE_FLAGS                                                             \
+	"pushfq\n\t"                                                           \
+	"popq %[f]\n\t"                                                        \
+	"lea 128(%%rsp), %%rsp"
+
 /* "op %src, %dst" on registers of the C types' width. */
 #define ALU_STUB(name, insn, T, CONS)                                          \
 	static u64 name(u64 a, u64 b, u64 fin, u64 *fout)                      \
 	{                                                                      \
 		T x = (T)a, y = (T)b;                                          \
 		u64 f;                                                         \
-		__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"                  \
-				 "pushfq\n\t"                                  \
-				 "andq %[keep], (%%rsp)\n\t"                   \
-				 "orq %[fin], (%%rsp)\n\t"                     \
-				 "popfq\n\t"                                   \
-				 insn " %[y], %[x]\n\t"                        \
-				 "pushfq\n\t"                                  \
-				 "popq %[f]\n\t"                               \
-				 "lea 128(%%rsp), %%rsp"                       \
+		__asm__ volatile(LOAD_FLAGS insn " %[y], %[x]\n\t"           \
+				 SAVE_FLAGS                                    \
 				 : [x] "+" CONS(x), [f] "=&r"(f)               \
 				 : [y] CONS(y), [fin] "r"(fin & ARITH),        \
 				   [keep] "r"(~(u64)ARITH)                     \
@@ -67,15 +73,8 @@ u64 host_alu(enum x86_op op, unsigned int size, u64 a, u64 b, u64 flags_in,
 	{                                                                      \
 		T o = (T)off;                                                  \
 		u64 f;                                                         \
-		__asm__ volatile("lea -128(%%rsp), %%rsp\n\t"                  \
-				 "pushfq\n\t"                                  \
-				 "andq %[keep], (%%rsp)\n\t"                   \
-				 "orq %[fin], (%%rsp)\n\t"                     \
-				 "popfq\n\t"                                   \
-				 insn " %[o], (%[p])\n\t"                      \
-				 "pushfq\n\t"                                  \
-				 "popq %[f]\n\t"                               \
-				 "lea 128(%%rsp), %%rsp"                       \
+		__asm__ volatile(LOAD_FLAGS insn " %[o], (%[p])\n\t"         \
+				 SAVE_FLAGS                                    \
 				 : [f] "=&r"(f)                                \
 				 : [o] "r"(o), [p] "r"(base),                  \
 				   [fin] "r"(fin & ARITH),                     \

@@ -108,6 +108,14 @@ static u64 rnd(void)
 	return rnd_state;
 }
 
+static void random_bytes(u8 *b)
+{
+	unsigned int k;
+
+	for (k = 0; k < X86_MAX_INSN_LEN; k++)
+		b[k] = (u8)rnd();
+}
+
 /* A map number that exists for the escape: VEX 1-3, EVEX 1-3, 5, 6 (its
  * P0 bit 3 is reserved 0), XOP 8-10. C5 has no map field. */
 static u8 valid_map(u8 esc)
@@ -129,13 +137,12 @@ static void test_vex(void **state)
 	static const u8 escapes[4] = { 0xc4, 0xc5, 0x62, 0x8f };
 	static const u8 pfx[6] = { 0x67, 0x65, 0x2e, 0x66, 0x48, 0xf3 };
 	struct tally t = { 0, 0, 0, 0 };
-	unsigned int i, k, n, mode;
+	unsigned int i, n, mode;
 	u8 b[X86_MAX_INSN_LEN];
 
 	for (i = 0; i < 1200000; i++) {
 		mode = i % 3;
-		for (k = 0; k < X86_MAX_INSN_LEN; k++)
-			b[k] = (u8)rnd();
+		random_bytes(b);
 		n = rnd() % 8 < 6 ? 0 : 1;
 		if (n)
 			b[0] = pfx[rnd() % 6];
@@ -184,8 +191,7 @@ static void test_random(void **state)
 
 	for (i = 0; i < 3000000; i++) {
 		mode = i % 3;
-		for (k = 0; k < X86_MAX_INSN_LEN; k++)
-			b[k] = (u8)rnd();
+		random_bytes(b);
 		np = rnd() % 5;
 		for (k = 0; k < np; k++)
 			b[k] = prefix_pool[rnd() % sizeof(prefix_pool)];

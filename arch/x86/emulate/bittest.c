@@ -19,21 +19,21 @@ enum emu_result emu_bittest(struct emu_ctx *ctx, const struct x86_insn *insn,
 	unsigned int size = insn->opsize, shift = bits_shift(size);
 	struct operand mem = { OPND_MEM, size, 0, false, 0 };
 	enum x86_seg seg;
-	u64 ea = modrm_ea(ctx, insn, &seg), bit, v, cf;
+	u64 ea = emu_modrm_ea(ctx, insn, &seg), bit, v, cf;
 	s64 offset;
 
 	if (def->form == FORM_MEM_IMM) {
 		bit = insn->imm & ((1u << shift) - 1);
 	} else {
-		offset = (s64)sext(gpr_get(ctx, modrm_reg_ext(insn), size), size);
+		offset = (s64)sext(emu_gpr_get(ctx, modrm_reg_ext(insn), size), size);
 		/* >> of a negative value rounds down (GCC, Clang): a floor
 		 * division, as the bit string needs. */
 		ea = (ea + (u64)(offset >> shift) * size) &
 		     size_mask(insn->adsize);
 		bit = (u64)offset & ((1u << shift) - 1);
 	}
-	mem.val = linear(ctx, seg, ea);
-	if (operand_read(ctx, &mem, &v))
+	mem.val = emu_linear(ctx, seg, ea);
+	if (emu_operand_read(ctx, &mem, &v))
 		return EMU_FAULT;
 	cf = (v >> bit) & 1;
 	switch (insn->op) {
@@ -42,7 +42,7 @@ enum emu_result emu_bittest(struct emu_ctx *ctx, const struct x86_insn *insn,
 	case X86_OP_BTC: v ^= 1ull << bit; break;
 	default: break;
 	}
-	if (insn->op != X86_OP_BT && operand_write(ctx, &mem, v))
+	if (insn->op != X86_OP_BT && emu_operand_write(ctx, &mem, v))
 		return EMU_FAULT;
 	ctx->rflags = (ctx->rflags & ~(u64)X86_FLAGS_CF) | (cf ? X86_FLAGS_CF : 0);
 	return EMU_OK;

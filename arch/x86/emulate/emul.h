@@ -35,24 +35,25 @@ static inline u64 sext(u64 v, unsigned int size)
 
 /* Registers (operand.c). A 32-bit write zero-extends, 8- and 16-bit
  * writes keep the rest of the register. */
-u64 gpr_get(const struct emu_ctx *ctx, unsigned int reg, unsigned int size);
-void gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size, u64 v);
+u64 emu_gpr_get(const struct emu_ctx *ctx, unsigned int reg, unsigned int size);
+void emu_gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size,
+		 u64 v);
 
 /* Addresses (operand.c). */
-u64 linear(const struct emu_ctx *ctx, enum x86_seg seg, u64 ea);
-u64 modrm_ea(const struct emu_ctx *ctx, const struct x86_insn *insn,
+u64 emu_linear(const struct emu_ctx *ctx, enum x86_seg seg, u64 ea);
+u64 emu_modrm_ea(const struct emu_ctx *ctx, const struct x86_insn *insn,
 	     enum x86_seg *seg);
-enum x86_seg data_seg(const struct x86_insn *insn);
+enum x86_seg emu_data_seg(const struct x86_insn *insn);
 
 /* Operands (operand.c): ModRM.reg, the memory operand, the immediate. */
-struct operand reg_operand(const struct x86_insn *insn, unsigned int reg,
+struct operand emu_reg_operand(const struct x86_insn *insn, unsigned int reg,
 			   unsigned int size);
-struct operand mem_operand(const struct emu_ctx *ctx,
+struct operand emu_mem_operand(const struct emu_ctx *ctx,
 			   const struct x86_insn *insn, unsigned int size);
-struct operand imm_operand(const struct x86_insn *insn);
-int operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v);
-int operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v);
-void advance_rip(struct emu_ctx *ctx, const struct x86_insn *insn);
+struct operand emu_imm_operand(const struct x86_insn *insn);
+int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v);
+int emu_operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v);
+void emu_advance_rip(struct emu_ctx *ctx, const struct x86_insn *insn);
 
 static inline unsigned int modrm_reg_ext(const struct x86_insn *insn)
 {
@@ -61,7 +62,8 @@ static inline unsigned int modrm_reg_ext(const struct x86_insn *insn)
 
 /* Arithmetic (flags.c): the result of a group-1 op or TEST, and the
  * arithmetic flags it sets, merged into *rflags. */
-u64 alu_exec(enum x86_op op, unsigned int size, u64 dst, u64 src, u64 *rflags);
+u64 emu_alu_compute(enum x86_op op, unsigned int size, u64 dst, u64 src,
+		    u64 *rflags);
 
 /* The handlers (emulate.c, string.c, bittest.c). */
 enum emu_result emu_string(struct emu_ctx *ctx, const struct x86_insn *insn);

@@ -12,14 +12,14 @@ static void operands(const struct emu_ctx *ctx, const struct x86_insn *insn,
 		     struct operand *src)
 {
 	unsigned int size = insn->opsize;
-	struct operand acc = reg_operand(insn, X86_RAX, size);
-	struct operand reg = reg_operand(insn, modrm_reg_ext(insn), size);
-	struct operand mem = mem_operand(ctx, insn, size);
+	struct operand acc = emu_reg_operand(insn, X86_RAX, size);
+	struct operand reg = emu_reg_operand(insn, modrm_reg_ext(insn), size);
+	struct operand mem = emu_mem_operand(ctx, insn, size);
 
 	switch (def->form) {
 	case FORM_MEM_REG: *dst = mem; *src = reg; break;
 	case FORM_REG_MEM: *dst = reg; *src = mem; break;
-	case FORM_MEM_IMM: *dst = mem; *src = imm_operand(insn); break;
+	case FORM_MEM_IMM: *dst = mem; *src = emu_imm_operand(insn); break;
 	case FORM_ACC_MOFFS: *dst = acc; *src = mem; break;
 	default: *dst = mem; *src = acc; break; /* FORM_MOFFS_ACC */
 	}
@@ -40,11 +40,11 @@ static enum emu_result emu_mov(struct emu_ctx *ctx, const struct x86_insn *insn,
 		src.size = 2;
 	else if (def->flags & OPF_SRC4)
 		src.size = MIN(4u, dst.size);
-	if (operand_read(ctx, &src, &v))
+	if (emu_operand_read(ctx, &src, &v))
 		return EMU_FAULT;
 	if (insn->op == X86_OP_MOVSX)
 		v = sext(v, src.size);
-	if (operand_write(ctx, &dst, v))
+	if (emu_operand_write(ctx, &dst, v))
 		return EMU_FAULT;
 	return EMU_OK;
 }
@@ -57,11 +57,11 @@ static enum emu_result emu_alu(struct emu_ctx *ctx, const struct x86_insn *insn,
 	u64 a, b, res, rflags = ctx->rflags;
 
 	operands(ctx, insn, def, &dst, &src);
-	if (operand_read(ctx, &dst, &a) || operand_read(ctx, &src, &b))
+	if (emu_operand_read(ctx, &dst, &a) || emu_operand_read(ctx, &src, &b))
 		return EMU_FAULT;
-	res = alu_exec(insn->op, insn->opsize, a, b, &rflags);
+	res = emu_alu_compute(insn->op, insn->opsize, a, b, &rflags);
 	if (insn->op != X86_OP_CMP && insn->op != X86_OP_TEST &&
-	    operand_write(ctx, &dst, res))
+	    emu_operand_write(ctx, &dst, res))
 		return EMU_FAULT;
 	ctx->rflags = rflags;
 	return EMU_OK;
@@ -69,17 +69,18 @@ static enum emu_result emu_alu(struct emu_ctx *ctx, const struct x86_insn *insn,
 
 /* XCHG with memory: the memory is written first, so that a fault leaves
  * the register as it was. */
-static enum emu_result emu_xchg(struct emu_ctx *ctx, const struct x86_insn *insn,
+static enum emu_result emu_xchg(struct emu_ctx *ctx,
+				const struct x86_insn *insn,
 				const struct op_def *def)
 {
 	struct operand mem, reg;
 	u64 m, r;
 
 	operands(ctx, insn, def, &mem, &reg);
-	if (operand_read(ctx, &mem, &m) || operand_read(ctx, &reg, &r) ||
-	    operand_write(ctx, &mem, r))
+	if (emu_operand_read(ctx, &mem, &m) || emu_operand_read(ctx, &reg, &r) ||
+	    emu_operand_write(ctx, &mem, r))
 		return EMU_FAULT;
-	operand_write(ctx, &reg, m);
+	emu_operand_write(ctx, &reg, m);
 	return EMU_OK;
 }
 
@@ -128,6 +129,6 @@ enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn)
 		return EMU_UNSUPPORTED;
 	r = handlers[insn->op](ctx, insn, def);
 	if (r == EMU_OK)
-		advance_rip(ctx, insn);
+		emu_advance_rip(ctx, insn);
 	return r;
 }

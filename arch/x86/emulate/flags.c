@@ -45,7 +45,8 @@ static u64 sub_flags(u64 a, u64 b, u64 res, unsigned int size)
 	       ((a ^ b ^ res) & 0x10 ? X86_FLAGS_AF : 0);
 }
 
-u64 alu_exec(enum x86_op op, unsigned int size, u64 a, u64 b, u64 *rflags)
+u64 emu_alu_compute(enum x86_op op, unsigned int size, u64 a, u64 b,
+		    u64 *rflags)
 {
 	u64 mask = size_mask(size), cf = *rflags & X86_FLAGS_CF ? 1 : 0;
 	u64 res, flags;

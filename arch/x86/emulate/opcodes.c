@@ -104,7 +104,8 @@ static const u8 grp1[8] = { X86_OP_ADD, X86_OP_OR, X86_OP_ADC, X86_OP_SBB,
 			    X86_OP_AND, X86_OP_SUB, X86_OP_XOR, X86_OP_CMP };
 static const u8 grp3[8] = { X86_OP_TEST, X86_OP_TEST }; /* /1 aliases /0 */
 static const u8 grp11[8] = { X86_OP_MOV };
-static const u8 grp8[8] = { [4] = X86_OP_BT, X86_OP_BTS, X86_OP_BTR, X86_OP_BTC };
+static const u8 grp8[8] = { [4] = X86_OP_BT, X86_OP_BTS, X86_OP_BTR,
+			    X86_OP_BTC };
 
 /* The ALU rows 00-3B: op r/m8,r8; op r/m,r; op r8,r/m8; op r,r/m. */
 #define ALU(base, o)                                                  \

@@ -27,7 +27,7 @@ enum imm_kind {
 #define A_NO64     0x0020u /* invalid in 64-bit mode */
 #define A_BAD      0x0040u /* undefined opcode: #UD in every mode */
 #define A_REL64    0x0080u /* near branch: 64-bit in 64-bit mode, 66 ignored */
-#define A_MODREG   0x0100u /* ModRM.mod ignored, always a register (MOV CR/DR) */
+#define A_MODREG   0x0100u /* ModRM.mod ignored: registers only (MOV CR/DR) */
 #define A_STRING   0x0200u /* string instruction: memory at rSI and/or rDI */
 
 extern const u16 x86_onebyte_attr[256];

@@ -2,12 +2,13 @@
  * addresses (SDM vol. 2, 2.1.5; vol. 3, 3.4), and their reads and writes. */
 #include "emul.h"
 
-u64 gpr_get(const struct emu_ctx *ctx, unsigned int reg, unsigned int size)
+u64 emu_gpr_get(const struct emu_ctx *ctx, unsigned int reg, unsigned int size)
 {
 	return ctx->gpr[reg] & size_mask(size);
 }
 
-void gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size, u64 v)
+void emu_gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size,
+		 u64 v)
 {
 	u64 m = size_mask(size);
 
@@ -19,7 +20,7 @@ void gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size, u64 v)
 
 /* In 64-bit mode only FS and GS have a base; elsewhere linear addresses
  * are 32 bits wide and wrap. */
-u64 linear(const struct emu_ctx *ctx, enum x86_seg seg, u64 ea)
+u64 emu_linear(const struct emu_ctx *ctx, enum x86_seg seg, u64 ea)
 {
 	if (ctx->mode == X86_MODE_64)
 		return seg == X86_FS || seg == X86_GS ? ea + ctx->seg_base[seg] : ea;
@@ -27,7 +28,7 @@ u64 linear(const struct emu_ctx *ctx, enum x86_seg seg, u64 ea)
 }
 
 /* The segment of a data access: the override, or DS. */
-enum x86_seg data_seg(const struct x86_insn *insn)
+enum x86_seg emu_data_seg(const struct x86_insn *insn)
 {
 	return insn->seg_override != X86_SEG_NONE ? insn->seg_override : X86_DS;
 }
@@ -44,9 +45,9 @@ static u64 ea16(const struct emu_ctx *ctx, const struct x86_insn *insn,
 
 	if (rm == 6 && modrm_mod(insn->modrm) == 0)
 		return ea; /* disp16 alone */
-	ea += gpr_get(ctx, base[rm], 2);
+	ea += emu_gpr_get(ctx, base[rm], 2);
 	if (rm < 4)
-		ea += gpr_get(ctx, index[rm], 2);
+		ea += emu_gpr_get(ctx, index[rm], 2);
 	if (base[rm] == X86_RBP)
 		*seg = X86_SS;
 	return ea;
@@ -77,7 +78,7 @@ static u64 ea32(const struct emu_ctx *ctx, const struct x86_insn *insn,
 
 /* The effective address of a ModRM memory operand, wrapped to the address
  * size, and its segment: the override, or DS (SS for rBP/rSP bases). */
-u64 modrm_ea(const struct emu_ctx *ctx, const struct x86_insn *insn,
+u64 emu_modrm_ea(const struct emu_ctx *ctx, const struct x86_insn *insn,
 	     enum x86_seg *seg)
 {
 	u64 ea;
@@ -103,22 +104,25 @@ static bool writes_rdi_only(const struct x86_insn *insn)
 
 u64 x86_operand_address(const struct emu_ctx *ctx, const struct x86_insn *insn)
 {
-	enum x86_seg seg;
+	unsigned int ad = insn->adsize;
+	enum x86_seg seg = emu_data_seg(insn);
 	u64 ea;
 
 	if (insn->has_modrm && modrm_mod(insn->modrm) != 3) {
-		ea = modrm_ea(ctx, insn, &seg);
-		return linear(ctx, seg, ea);
+		ea = emu_modrm_ea(ctx, insn, &seg);
+	} else if (is_moffs(insn)) {
+		ea = insn->imm & size_mask(ad);
+	} else if (writes_rdi_only(insn)) {
+		seg = X86_ES;
+		ea = emu_gpr_get(ctx, X86_RDI, ad);
+	} else {
+		ea = emu_gpr_get(ctx, X86_RSI, ad);
 	}
-	if (is_moffs(insn))
-		return linear(ctx, data_seg(insn), insn->imm & size_mask(insn->adsize));
-	if (writes_rdi_only(insn))
-		return linear(ctx, X86_ES, gpr_get(ctx, X86_RDI, insn->adsize));
-	return linear(ctx, data_seg(insn), gpr_get(ctx, X86_RSI, insn->adsize));
+	return emu_linear(ctx, seg, ea);
 }
 
 /* A register operand: without REX, byte registers 4-7 are AH CH DH BH. */
-struct operand reg_operand(const struct x86_insn *insn, unsigned int reg,
+struct operand emu_reg_operand(const struct x86_insn *insn, unsigned int reg,
 			   unsigned int size)
 {
 	struct operand op = { OPND_REG, size, reg, false, 0 };
@@ -130,7 +134,7 @@ struct operand reg_operand(const struct x86_insn *insn, unsigned int reg,
 	return op;
 }
 
-struct operand mem_operand(const struct emu_ctx *ctx,
+struct operand emu_mem_operand(const struct emu_ctx *ctx,
 			   const struct x86_insn *insn, unsigned int size)
 {
 	struct operand op = { OPND_MEM, size, 0, false, 0 };
@@ -141,7 +145,7 @@ struct operand mem_operand(const struct emu_ctx *ctx,
 
 /* Every immediate the emulator meets is sign-extended to the operand size
  * (imm8 of 83, imm32 of REX.W 81/C7/F7). */
-struct operand imm_operand(const struct x86_insn *insn)
+struct operand emu_imm_operand(const struct x86_insn *insn)
 {
 	struct operand op = { OPND_IMM, insn->opsize, 0, false, 0 };
 
@@ -151,13 +155,13 @@ struct operand imm_operand(const struct x86_insn *insn)
 
 /* Memory goes through the callbacks; the value travels in the low bytes of
  * a u64 (x86 is little-endian, as is every host that runs these tests). */
-int operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v)
+int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v)
 {
 	*v = 0;
 	switch (op->kind) {
 	case OPND_REG:
 		*v = op->high8 ? (ctx->gpr[op->reg] >> 8) & 0xff
-			       : gpr_get(ctx, op->reg, op->size);
+			       : emu_gpr_get(ctx, op->reg, op->size);
 		return 0;
 	case OPND_MEM:
 		return ctx->ops->read(ctx, op->val, v, op->size);
@@ -167,7 +171,7 @@ int operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v)
 	}
 }
 
-int operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v)
+int emu_operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v)
 {
 	if (op->kind == OPND_MEM)
 		return ctx->ops->write(ctx, op->val, &v, op->size);
@@ -175,12 +179,12 @@ int operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v)
 		ctx->gpr[op->reg] = (ctx->gpr[op->reg] & ~0xff00ull) |
 				    ((v & 0xff) << 8);
 	else
-		gpr_set(ctx, op->reg, op->size, v);
+		emu_gpr_set(ctx, op->reg, op->size, v);
 	return 0;
 }
 
 /* IP wraps at 16 bits in 16-bit code and at 32 bits in 32-bit code. */
-void advance_rip(struct emu_ctx *ctx, const struct x86_insn *insn)
+void emu_advance_rip(struct emu_ctx *ctx, const struct x86_insn *insn)
 {
 	static const u64 ip_mask[3] = { 0xffff, 0xffffffff, ~0ull };
 

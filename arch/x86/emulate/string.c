@@ -13,23 +13,23 @@ static int string_step(struct emu_ctx *ctx, const struct x86_insn *insn)
 {
 	unsigned int size = insn->opsize, ad = insn->adsize;
 	u64 step = ctx->rflags & X86_FLAGS_DF ? -(u64)size : size;
-	u64 si = gpr_get(ctx, X86_RSI, ad), di = gpr_get(ctx, X86_RDI, ad);
-	u64 src = linear(ctx, data_seg(insn), si);
-	u64 dst = linear(ctx, X86_ES, di); /* ES cannot be overridden */
+	u64 si = emu_gpr_get(ctx, X86_RSI, ad), di = emu_gpr_get(ctx, X86_RDI, ad);
+	u64 src = emu_linear(ctx, emu_data_seg(insn), si);
+	u64 dst = emu_linear(ctx, X86_ES, di); /* ES cannot be overridden */
 	u64 v = 0;
 
 	if (insn->op == X86_OP_STOS)
-		v = gpr_get(ctx, X86_RAX, size);
+		v = emu_gpr_get(ctx, X86_RAX, size);
 	else if (ctx->ops->read(ctx, src, &v, size))
 		return -1;
 	if (insn->op != X86_OP_LODS && ctx->ops->write(ctx, dst, &v, size))
 		return -1;
 	if (insn->op == X86_OP_LODS)
-		gpr_set(ctx, X86_RAX, size, v);
+		emu_gpr_set(ctx, X86_RAX, size, v);
 	if (insn->op != X86_OP_STOS)
-		gpr_set(ctx, X86_RSI, ad, si + step);
+		emu_gpr_set(ctx, X86_RSI, ad, si + step);
 	if (insn->op != X86_OP_LODS)
-		gpr_set(ctx, X86_RDI, ad, di + step);
+		emu_gpr_set(ctx, X86_RDI, ad, di + step);
 	return 0;
 }
 
@@ -43,16 +43,16 @@ enum emu_result emu_string(struct emu_ctx *ctx, const struct x86_insn *insn)
 	if (!rep) {
 		if (string_step(ctx, insn))
 			return EMU_FAULT;
-		advance_rip(ctx, insn);
+		emu_advance_rip(ctx, insn);
 		return EMU_OK;
 	}
-	while ((count = gpr_get(ctx, X86_RCX, ad)) != 0) {
+	while ((count = emu_gpr_get(ctx, X86_RCX, ad)) != 0) {
 		if (done++ == max)
 			return EMU_CONTINUE;
 		if (string_step(ctx, insn))
 			return EMU_FAULT;
-		gpr_set(ctx, X86_RCX, ad, count - 1);
+		emu_gpr_set(ctx, X86_RCX, ad, count - 1);
 	}
-	advance_rip(ctx, insn);
+	emu_advance_rip(ctx, insn);
 	return EMU_OK;
 }
