@@ -81,7 +81,9 @@ struct x86_insn {
 	bool has_modrm;
 	u8 modrm, sib;
 	s64 disp;          /* sign-extended */
-	u64 imm;           /* zero-extended raw immediate */
+	u64 imm;           /* zero-extended raw immediate: all its bytes
+			    * (ENTER iw+ib, far ptr offset+selector), a
+			    * moffs, or 3DNow!'s trailing operation byte */
 	u8 imm_size;
 	enum x86_op op;
 	bool mem_operand;  /* has a memory operand (ModRM mod != 3, moffs, string) */
@@ -138,7 +140,9 @@ enum emu_result {
  * Memory goes through ctx->ops. */
 enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn);
 
-/* The linear address of insn's ModRM/moffs memory operand in ctx. */
+/* The linear address of insn's ModRM/moffs memory operand in ctx. For a
+ * string instruction: the source at seg:rSI, or for STOS/INS the
+ * destination at ES:rDI. */
 u64 x86_operand_address(const struct emu_ctx *ctx, const struct x86_insn *insn);
 
 #endif
