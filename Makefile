@@ -6,8 +6,9 @@
 .DEFAULT_GOAL := all
 BUILD := build
 
-include mk/config.mk
-include $(sort $(filter-out mk/config.mk,$(wildcard mk/*.mk)))
+# config.mk and unit.mk (the unit_test macro) first; the rest in name order.
+include mk/config.mk mk/unit.mk
+include $(sort $(filter-out mk/config.mk mk/unit.mk,$(wildcard mk/*.mk)))
 
 all: $(ALL_TARGETS)
 unit: $(UNIT_TESTS)

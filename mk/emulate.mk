@@ -5,11 +5,6 @@ EMULATE_SRCS := $(addprefix arch/x86/emulate/,opcodes.c decode.c operand.c \
 	flags.c emulate.c string.c bittest.c)
 HV_SRCS += $(EMULATE_SRCS)
 
-# Fragments are read in name order, so mk/unit.mk (the unit_test macro) has
-# not been read yet; reading it twice is harmless.
-ifndef unit_test
-include mk/unit.mk
-endif
 
 X86_REF_SRCS := tests/unit/test_x86_ref.c
 $(eval $(call unit_test,test_x86_decode,tests/unit/test_x86_decode.c \
