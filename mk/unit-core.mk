@@ -5,3 +5,5 @@ $(eval $(call unit_test,test_memmap,tests/unit/test_memmap.c core/memmap.c))
 $(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
 	core/lib/format.c core/lib/string.c))
 $(eval $(call unit_test,test_buddy,tests/unit/test_buddy.c core/mm/buddy.c))
+$(eval $(call unit_test,test_heap,tests/unit/test_heap.c core/mm/heap.c \
+	core/mm/buddy.c core/lib/string.c))

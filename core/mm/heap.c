@@ -88,6 +88,9 @@ static void *alloc_large(struct heap *h, size_t size)
 {
 	unsigned int order = 0;
 
+	/* Also keeps size + HEADER_SIZE from wrapping. */
+	if (size > ((size_t)PAGE_SIZE << BUDDY_MAX_ORDER) - HEADER_SIZE)
+		return NULL;
 	while (((size_t)PAGE_SIZE << order) < size + HEADER_SIZE)
 		if (++order > BUDDY_MAX_ORDER)
 			return NULL;
@@ -128,7 +131,8 @@ void *heap_alloc(struct heap *h, size_t size)
 	pg->free = o->next;
 	if (--pg->nfree == 0)
 		partial_del(hc, pg);
-	h->live_objects++;
+	/* Atomic even under the lock: large blocks are counted outside it. */
+	__atomic_fetch_add(&h->live_objects, 1, __ATOMIC_RELAXED);
 	spin_unlock(&h->lock);
 	memset(o, 0, class_size(c));
 	return o;
@@ -152,7 +156,7 @@ void heap_free(struct heap *h, void *p)
 	spin_lock(&h->lock);
 	o->next = pg->free;
 	pg->free = o;
-	h->live_objects--;
+	__atomic_fetch_sub(&h->live_objects, 1, __ATOMIC_RELAXED);
 	if (++pg->nfree == 1)
 		partial_add(hc, pg);
 	/* Give an empty page back, but keep one per class to avoid churn. */

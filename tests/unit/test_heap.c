@@ -1,0 +1,487 @@
+/* core/mm/heap.c on a buddy allocator over host memory: every size class
+ * and large sizes, zeroing, 16-byte alignment, pages given back, live
+ * counts, and threads allocating at once. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <core/heap.h>
+
+#define LARGEST_BLOCK (PAGE_SIZE << BUDDY_MAX_ORDER)
+
+struct env {
+	u8 *mem;
+	struct buddy b;
+	struct heap h;
+	size_t free0;
+};
+
+static struct env *env_new(size_t size)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	e->mem = aligned_alloc(PAGE_SIZE, size);
+	assert_non_null(e->mem);
+	buddy_init(&e->b, (uintptr_t)e->mem, size);
+	heap_init(&e->h, &e->b);
+	e->free0 = buddy_free_pages(&e->b);
+	return e;
+}
+
+static void env_free(struct env *e)
+{
+	free(e->mem);
+	free(e);
+}
+
+static int setup(void **state)
+{
+	*state = env_new(32 * MiB + 2 * PAGE_SIZE);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	env_free(*state);
+	return 0;
+}
+
+/* The class a small request lands in: the next power of two from 16. */
+static size_t class_of(size_t n)
+{
+	size_t c = 16;
+
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+static bool all_zero(const u8 *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static u64 rng_state = 0x13198a2e03707344ull;
+
+static u64 rnd_r(u64 *s)
+{
+	u64 z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+struct span {
+	uintptr_t a, b;
+};
+
+static int span_cmp(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* No two live objects share a byte. */
+static void assert_disjoint(struct span *s, size_t n)
+{
+	qsort(s, n, sizeof(*s), span_cmp);
+	for (size_t i = 1; i < n; i++)
+		assert_true(s[i - 1].b <= s[i].a);
+}
+
+/* ---- small objects ---- */
+
+static void test_every_small_size(void **state)
+{
+	struct env *e = *state;
+	enum { PER_SIZE = 3 };
+	struct span *s = calloc(2048 * PER_SIZE, sizeof(*s));
+	void **p = calloc(2048 * PER_SIZE, sizeof(*p));
+	size_t n = 0;
+
+	for (size_t size = 1; size <= 2048; size++) {
+		for (int k = 0; k < PER_SIZE; k++) {
+			u8 *o = heap_alloc(&e->h, size);
+			assert_non_null(o);
+			assert_int_equal((uintptr_t)o % 16, 0);
+			assert_true(all_zero(o, size));
+			/* Inside the buddy's pages. */
+			assert_true((uintptr_t)o >= e->b.base);
+			assert_true((uintptr_t)o + size <= e->b.base + e->b.npages * PAGE_SIZE);
+			/* Within one page: a small object never straddles two. */
+			assert_int_equal((uintptr_t)o / PAGE_SIZE,
+					 ((uintptr_t)o + class_of(size) - 1) / PAGE_SIZE);
+			memset(o, 0xc3, size);
+			s[n] = (struct span){ (uintptr_t)o, (uintptr_t)o + class_of(size) };
+			p[n++] = o;
+		}
+	}
+	assert_int_equal(heap_live_objects(&e->h), n);
+	assert_disjoint(s, n);
+	for (size_t i = 0; i < n; i++)
+		heap_free(&e->h, p[i]);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+	assert_int_equal(buddy_check(&e->b), 0);
+	free(s);
+	free(p);
+}
+
+/* Objects of one class fill their pages: many objects take few pages. */
+static void test_pages_per_class(void **state)
+{
+	struct env *e = *state;
+	enum { K = 1000 };
+	void **p = calloc(K, sizeof(*p));
+
+	for (size_t c = 16; c <= 2048; c <<= 1) {
+		size_t before = buddy_free_pages(&e->b);
+		for (int i = 0; i < K; i++)
+			assert_non_null(p[i] = heap_alloc(&e->h, c));
+		size_t used = before - buddy_free_pages(&e->b);
+		/* A page holds at most 4096 / c objects, and at least what
+		 * is left after a header of up to 64 bytes. */
+		size_t most = PAGE_SIZE / c, least = (PAGE_SIZE - 64) / c;
+		assert_true(used >= (K + most - 1) / most);
+		assert_true(used <= (K + least - 1) / least + 1);
+		for (int i = 0; i < K; i++)
+			heap_free(&e->h, p[i]);
+	}
+	free(p);
+}
+
+static void test_zeroed_on_reuse(void **state)
+{
+	struct env *e = *state;
+	static const size_t sizes[] = { 1, 15, 16, 17, 100, 511, 512, 1000, 2047, 2048,
+					2049, 4000, 4096, 10000, 70000 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		void *held[64];
+		/* Dirty many, free them, allocate again: all come back zero. */
+		for (int k = 0; k < 64; k++) {
+			held[k] = heap_alloc(&e->h, sizes[i]);
+			assert_non_null(held[k]);
+			memset(held[k], 0xff, sizes[i]);
+		}
+		for (int k = 0; k < 64; k++)
+			heap_free(&e->h, held[k]);
+		for (int k = 0; k < 64; k++) {
+			held[k] = heap_alloc(&e->h, sizes[i]);
+			assert_true(all_zero(held[k], sizes[i]));
+		}
+		for (int k = 0; k < 64; k++)
+			heap_free(&e->h, held[k]);
+	}
+	/* Zero bytes: a valid, distinct pointer each time. */
+	void *a = heap_alloc(&e->h, 0), *b = heap_alloc(&e->h, 0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	heap_free(&e->h, a);
+	heap_free(&e->h, b);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+}
+
+/* ---- large objects ---- */
+
+static void test_large(void **state)
+{
+	struct env *e = *state;
+	static const size_t sizes[] = {
+		2049, 3000, 4000, 4033, 4096, 4097, 8000, 8192, 12345, 65536,
+		MiB, 3 * MiB + 5, 4 * MiB, LARGEST_BLOCK - PAGE_SIZE,
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t size = sizes[i], before = buddy_free_pages(&e->b);
+		u8 *p = heap_alloc(&e->h, size);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 16, 0);
+		assert_true(all_zero(p, size));
+		memset(p, 0x77, size);
+		assert_true((uintptr_t)p + size <= e->b.base + e->b.npages * PAGE_SIZE);
+		/* One buddy block, as small as a header allows. */
+		size_t pages = before - buddy_free_pages(&e->b);
+		assert_true(pages && !(pages & (pages - 1)));
+		assert_true(pages * PAGE_SIZE >= size);
+		assert_true(pages == 1 || pages / 2 * PAGE_SIZE < size + 128);
+		assert_int_equal(heap_live_objects(&e->h), 1);
+		heap_free(&e->h, p);
+		assert_int_equal(buddy_free_pages(&e->b), before);
+		assert_int_equal(heap_live_objects(&e->h), 0);
+	}
+	assert_int_equal(buddy_check(&e->b), 0);
+}
+
+static void test_too_large(void **state)
+{
+	struct env *e = *state;
+	static const size_t sizes[] = {
+		LARGEST_BLOCK + 1, 2 * LARGEST_BLOCK, SIZE_MAX / 2,
+		SIZE_MAX - PAGE_SIZE, SIZE_MAX - 64, SIZE_MAX - 63, SIZE_MAX - 1, SIZE_MAX,
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		assert_null(heap_alloc(&e->h, sizes[i]));
+		assert_int_equal(buddy_free_pages(&e->b), e->free0);
+		assert_int_equal(heap_live_objects(&e->h), 0);
+	}
+}
+
+/* ---- pages given back ---- */
+
+static void test_free_returns_pages(void **state)
+{
+	struct env *e = *state;
+	enum { N = 6000 };
+	void **p = calloc(N, sizeof(*p));
+	size_t after_first = 0;
+
+	for (int round = 0; round < 3; round++) {
+		unsigned int classes = 0;
+		for (int i = 0; i < N; i++) {
+			size_t size = rnd_r(&rng_state) % 8 ? 1 + rnd_r(&rng_state) % 2048
+							     : 2049 + rnd_r(&rng_state) % 20000;
+			assert_non_null(p[i] = heap_alloc(&e->h, size));
+			if (size <= 2048)
+				classes |= class_of(size);
+		}
+		assert_int_equal(heap_live_objects(&e->h), N);
+		for (int i = N; i > 1; i--) {
+			int j = (int)(rnd_r(&rng_state) % (u64)i);
+			void *t = p[i - 1];
+			p[i - 1] = p[j];
+			p[j] = t;
+		}
+		for (int i = 0; i < N; i++) {
+			heap_free(&e->h, p[i]);
+			assert_int_equal(heap_live_objects(&e->h), N - i - 1);
+		}
+		assert_int_equal(buddy_check(&e->b), 0);
+		/* Everything is back but at most one empty page per class. */
+		size_t kept = e->free0 - buddy_free_pages(&e->b);
+		assert_true(kept <= (size_t)__builtin_popcount(classes));
+		if (!round)
+			after_first = buddy_free_pages(&e->b);
+		else
+			assert_int_equal(buddy_free_pages(&e->b), after_first);
+	}
+	free(p);
+}
+
+static void test_free_null_and_counts(void **state)
+{
+	struct env *e = *state;
+	void *a = heap_alloc(&e->h, 24), *b = heap_alloc(&e->h, 5000);
+
+	assert_int_equal(heap_live_objects(&e->h), 2);
+	heap_free(&e->h, NULL);
+	assert_int_equal(heap_live_objects(&e->h), 2);
+	heap_free(&e->h, b);
+	assert_int_equal(heap_live_objects(&e->h), 1);
+	heap_free(&e->h, a);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+}
+
+static void test_out_of_memory(void **state)
+{
+	struct env *e = env_new(9 * PAGE_SIZE); /* 8 pages */
+	void *p[8 * PAGE_SIZE / 64];
+	size_t n = 0;
+
+	assert_int_equal(e->free0, 8);
+	assert_null(heap_alloc(&e->h, 8 * PAGE_SIZE)); /* no room for a header */
+	while ((p[n] = heap_alloc(&e->h, 64)))
+		assert_true(++n < ARRAY_SIZE(p));
+	assert_int_equal(buddy_free_pages(&e->b), 0);
+	assert_true(n >= 8 * ((PAGE_SIZE - 64) / 64));
+	assert_null(heap_alloc(&e->h, 3000));
+	assert_null(heap_alloc(&e->h, 16));
+	assert_int_equal(heap_live_objects(&e->h), n);
+	while (n)
+		heap_free(&e->h, p[--n]);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+	assert_true(buddy_free_pages(&e->b) >= 7);
+	void *big = heap_alloc(&e->h, 3 * PAGE_SIZE);
+	assert_non_null(big);
+	heap_free(&e->h, big);
+	env_free(e);
+}
+
+/* ---- threads ---- */
+
+#define NTHREADS 8
+#define THREAD_ITERS 40000
+#define THREAD_HELD 32
+/* Ticket locks stall while the next waiter is preempted, often on a
+ * loaded host: past this many seconds the threads stop early. */
+#define THREAD_SECONDS 4
+
+struct stress {
+	struct env *e;
+	unsigned long errors, iterations;
+	double deadline;
+};
+
+struct worker {
+	struct stress *s;
+	unsigned int id;
+	pthread_t thread;
+};
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* A word every 64 bytes, and the last byte apart: enough to see another
+ * thread's writes or an allocator's list pointers. */
+static void fill(u8 *p, size_t size, u64 tag)
+{
+	for (size_t off = 0; off + 8 < size; off += 64)
+		memcpy(p + off, &(u64){ tag ^ off }, 8);
+	p[size - 1] = (u8)tag;
+}
+
+static bool intact(const u8 *p, size_t size, u64 tag)
+{
+	for (size_t off = 0; off + 8 < size; off += 64) {
+		u64 v;
+		memcpy(&v, p + off, 8);
+		if (v != (tag ^ off))
+			return false;
+	}
+	return p[size - 1] == (u8)tag;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct heap *h = &w->s->e->h;
+	struct { u8 *p; size_t size; u64 tag; } held[THREAD_HELD];
+	unsigned int n = 0;
+	u64 rng = 0x5000 + w->id, errors = 0, it;
+
+	for (it = 0; it < THREAD_ITERS && now() < w->s->deadline; it++) {
+		u64 r = rnd_r(&rng);
+		if (n < THREAD_HELD && (r & 1 || !n)) {
+			size_t size = (r >> 8) % 16 ? 1 + (r >> 16) % 2048
+						    : 2049 + (r >> 16) % 30000;
+			u8 *p = heap_alloc(h, size);
+			if (!p)
+				continue;
+			if ((uintptr_t)p % 16 || !all_zero(p, size))
+				errors++;
+			u64 tag = (u64)w->id << 56 | it << 16 | (r & 0xffff);
+			fill(p, size, tag);
+			held[n].p = p;
+			held[n].size = size;
+			held[n++].tag = tag;
+		} else {
+			unsigned int i = (unsigned int)((r >> 1) % n);
+			if (!intact(held[i].p, held[i].size, held[i].tag))
+				errors++;
+			heap_free(h, held[i].p);
+			held[i] = held[--n];
+		}
+	}
+	while (n--) {
+		if (!intact(held[n].p, held[n].size, held[n].tag))
+			errors++;
+		heap_free(h, held[n].p);
+	}
+	__atomic_fetch_add(&w->s->errors, errors, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&w->s->iterations, it, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct env *e = *state;
+	struct stress s = { .e = e, .deadline = now() + THREAD_SECONDS };
+	struct worker w[NTHREADS];
+
+	for (unsigned int i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){ .s = &s, .id = i + 1 };
+		assert_int_equal(pthread_create(&w[i].thread, NULL, worker_main, &w[i]), 0);
+	}
+	for (unsigned int i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	printf("# %lu of %u iterations\n", s.iterations, NTHREADS * THREAD_ITERS);
+	assert_int_equal(s.errors, 0);
+	assert_true(s.iterations >= 1000);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+	assert_int_equal(buddy_check(&e->b), 0);
+	assert_true(e->free0 - buddy_free_pages(&e->b) <= HEAP_NCLASSES);
+}
+
+/* Small objects counted under the heap's lock, large ones outside it: the
+ * count must survive both at once. */
+static void *count_main(void *arg)
+{
+	struct worker *w = arg;
+	struct heap *h = &w->s->e->h;
+	size_t size = w->id & 1 ? 32 : 3 * PAGE_SIZE;
+	u64 it;
+
+	for (it = 0; it < 200000 && now() < w->s->deadline; it++) {
+		void *p = heap_alloc(h, size);
+		if (!p)
+			__atomic_fetch_add(&w->s->errors, 1, __ATOMIC_RELAXED);
+		heap_free(h, p);
+	}
+	__atomic_fetch_add(&w->s->iterations, it, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void test_live_count_threads(void **state)
+{
+	struct env *e = *state;
+	struct stress s = { .e = e, .deadline = now() + 2 };
+	struct worker w[2];
+
+	for (unsigned int i = 0; i < 2; i++) {
+		w[i] = (struct worker){ .s = &s, .id = i };
+		assert_int_equal(pthread_create(&w[i].thread, NULL, count_main, &w[i]), 0);
+	}
+	for (unsigned int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	printf("# %lu iterations\n", s.iterations);
+	assert_int_equal(s.errors, 0);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_small_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_per_class, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zeroed_on_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_returns_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_null_and_counts, setup, teardown),
+		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_count_threads, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
