@@ -7,3 +7,5 @@ $(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
 $(eval $(call unit_test,test_buddy,tests/unit/test_buddy.c core/mm/buddy.c))
 $(eval $(call unit_test,test_heap,tests/unit/test_heap.c core/mm/heap.c \
 	core/mm/buddy.c core/lib/string.c))
+$(eval $(call unit_test,test_nested_map,tests/unit/test_nested_map.c \
+	arch/x86/pagetable.c arch/x86/mtrr.c arch/x86/nested_map.c))

@@ -115,8 +115,9 @@ unsigned int pt_lookup(struct pt_ctx *c, u64 va, u64 *entry, u64 *pa)
 	return 0;
 }
 
+/* Bounds are inclusive: the last entry of the root ends at 2^64. */
 static void count_in(struct pt_ctx *c, u64 *t, unsigned int level, u64 base,
-		     u64 va, u64 end, unsigned long counts[4])
+		     u64 first, u64 last, unsigned long counts[4])
 {
 	const struct pt_format *f = c->fmt;
 
@@ -124,19 +125,23 @@ static void count_in(struct pt_ctx *c, u64 *t, unsigned int level, u64 base,
 		u64 a = base + i * PT_LEVEL_SIZE(level);
 		if (level == PT_LEVELS && (a & BIT(47)))
 			a |= 0xffff000000000000ull; /* canonical upper half */
-		if (a + PT_LEVEL_SIZE(level) <= va || a >= end || !f->present(t[i]))
+		if (a + (PT_LEVEL_SIZE(level) - 1) < first || a > last ||
+		    !f->present(t[i]))
 			continue;
 		if (f->is_leaf(t[i], level))
 			counts[level]++;
 		else
 			count_in(c, table_at(c, t[i] & f->addr_mask), level - 1, a,
-				 va, end, counts);
+				 first, last, counts);
 	}
 }
 
 void pt_count_leaves(struct pt_ctx *c, u64 va, u64 size, unsigned long counts[4])
 {
+	u64 last = va + size - 1 < va ? UINT64_MAX : va + size - 1;
+
 	for (int i = 0; i < 4; i++)
 		counts[i] = 0;
-	count_in(c, table_at(c, c->root_pa), PT_LEVELS, 0, va, va + size, counts);
+	if (size)
+		count_in(c, table_at(c, c->root_pa), PT_LEVELS, 0, va, last, counts);
 }
