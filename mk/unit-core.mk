@@ -9,3 +9,4 @@ $(eval $(call unit_test,test_heap,tests/unit/test_heap.c core/mm/heap.c \
 	core/mm/buddy.c core/lib/string.c))
 $(eval $(call unit_test,test_nested_map,tests/unit/test_nested_map.c \
 	arch/x86/pagetable.c arch/x86/mtrr.c arch/x86/nested_map.c))
+$(eval $(call unit_test,test_format,tests/unit/test_format.c core/lib/format.c))

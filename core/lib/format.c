@@ -48,10 +48,11 @@ static void put_num(struct out *o, u64 v, bool neg, unsigned int base,
 	char tmp[24];
 	int n = 0, plen = 0;
 
-	do {
+	/* As in C, a zero with precision 0 has no digits. */
+	while (v || (!n && sp->prec != 0)) {
 		tmp[n++] = digits[v % base];
 		v /= base;
-	} while (v);
+	}
 	if (neg)
 		prefix = "-";
 	while (prefix && prefix[plen])
@@ -134,7 +135,11 @@ static const char *one_conversion(struct out *o, const char *f, va_list *ap)
 	}
 	switch (*f) {
 	case 'c':
+		if (!sp.left)
+			pad(o, ' ', sp.width - 1);
 		put(o, (char)va_arg(*ap, int));
+		if (sp.left)
+			pad(o, ' ', sp.width - 1);
 		break;
 	case 's':
 		put_str(o, va_arg(*ap, const char *), &sp);
