@@ -1,8 +1,11 @@
 /* Host-side stand-ins for the few platform services that pure hypervisor
- * sources call (logging, panics), so they can be unit-tested in user space. */
-#include <stdio.h>
+ * sources call, so they can be unit-tested in user space, and a few
+ * helpers for the tests themselves (host_env.h). */
+#include <time.h>
 
 #include <core/cpu.h>
+
+#include "host_env.h"
 
 /* Each host thread plays one CPU: numbered in the order they first ask. */
 unsigned int this_cpu_index(void)
@@ -13,4 +16,21 @@ unsigned int this_cpu_index(void)
 	if (!mine)
 		mine = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
 	return mine - 1;
+}
+
+u64 host_rand(u64 *state)
+{
+	u64 z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+double host_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }

@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include <core/buddy.h>
+
+#include "host_env.h"
 
 struct region {
 	u8 *mem;
@@ -110,19 +111,10 @@ static void assert_back_to_start(struct region *r, const u64 *snap0, size_t n0)
 
 static u64 rng_state = 0x243f6a8885a308d3ull;
 
-static u64 rnd_r(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Orders 0..max, each half as likely as the one below. */
 static unsigned int rnd_order(u64 *s, unsigned int max)
 {
-	unsigned int o = (unsigned int)__builtin_ctzll(rnd_r(s) | BIT(63));
+	unsigned int o = (unsigned int)__builtin_ctzll(host_rand(s) | BIT(63));
 	return MIN(o, max);
 }
 
@@ -257,7 +249,7 @@ static void test_coalesce_all(void **state)
 		assert_int_equal(buddy_free_pages(&r->b), 0);
 		assert_int_equal(buddy_check(&r->b), 0);
 		for (size_t i = n; i > 1; i--) {
-			size_t j = rnd_r(&rng_state) % i;
+			size_t j = host_rand(&rng_state) % i;
 			struct held t = h[i - 1];
 			h[i - 1] = h[j];
 			h[j] = t;
@@ -391,7 +383,7 @@ static void test_random_sequence(void **state)
 	size_t n0 = snapshot(&r->b, snap0, np);
 
 	for (int step = 0; step < 20000; step++) {
-		u64 op = rnd_r(&rng_state) % 100;
+		u64 op = host_rand(&rng_state) % 100;
 		if (n < ARRAY_SIZE(h) && (op < 55 || !n)) {
 			unsigned int o = rnd_order(&rng_state, 8);
 			u8 *p = buddy_alloc(&r->b, o);
@@ -412,7 +404,7 @@ static void test_random_sequence(void **state)
 			h[n++] = (struct held){ p, o };
 			held_pages += 1ul << o;
 		} else if (op < 95) {
-			size_t i = rnd_r(&rng_state) % n;
+			size_t i = host_rand(&rng_state) % n;
 			struct held x = h[i];
 			h[i] = h[--n];
 			assert_int_equal(buddy_free(&r->b, x.p, x.o), 0);
@@ -422,7 +414,7 @@ static void test_random_sequence(void **state)
 			if (op & 1)
 				expect_refused(r, x.p, x.o); /* freed twice */
 		} else if (n) {
-			struct held x = h[rnd_r(&rng_state) % n];
+			struct held x = h[host_rand(&rng_state) % n];
 			expect_refused(r, x.p, x.o ? x.o - 1 : 1);
 		}
 		assert_int_equal(buddy_check(&r->b), 0);
@@ -455,14 +447,6 @@ struct stress {
 	unsigned long errors, iterations;
 	double deadline;
 };
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 struct worker {
 	struct stress *s;
@@ -512,8 +496,8 @@ static void *worker_main(void *arg)
 	u64 it;
 
 	for (it = 0; it < THREAD_ITERS; it++) {
-		u64 r = rnd_r(&rng);
-		if (now() > s->deadline)
+		u64 r = host_rand(&rng);
+		if (host_seconds() > s->deadline)
 			break;
 		if (n < THREAD_HELD && (r & 1 || !n)) {
 			unsigned int o = rnd_order(&rng, 4);
@@ -555,7 +539,7 @@ static void test_threads(void **state)
 	size_t n0 = snapshot(&s.r->b, snap0, s.r->b.npages);
 
 	s.owner = calloc(s.r->b.npages, sizeof(u32));
-	s.deadline = now() + THREAD_SECONDS;
+	s.deadline = host_seconds() + THREAD_SECONDS;
 	for (unsigned int i = 0; i < NTHREADS; i++) {
 		w[i] = (struct worker){ .s = &s, .id = i + 1 };
 		assert_int_equal(pthread_create(&w[i].thread, NULL, worker_main, &w[i]), 0);

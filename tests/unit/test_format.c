@@ -15,6 +15,8 @@
 
 #include <core/format.h>
 
+#include "host_env.h"
+
 #define BUF 400
 
 /* ---- one conversion, as a spec both implementations are given ---- */
@@ -270,11 +272,7 @@ static u64 rng_state = 0x082efa98ec4e6c89ull;
 
 static u64 rnd(void)
 {
-	u64 z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return host_rand(&rng_state);
 }
 
 static void test_random(void **state)

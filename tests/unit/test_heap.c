@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include <core/heap.h>
+
+#include "host_env.h"
 
 #define LARGEST_BLOCK (PAGE_SIZE << BUDDY_MAX_ORDER)
 
@@ -74,15 +75,6 @@ static bool all_zero(const u8 *p, size_t n)
 }
 
 static u64 rng_state = 0x13198a2e03707344ull;
-
-static u64 rnd_r(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 struct span {
 	uintptr_t a, b;
@@ -254,15 +246,15 @@ static void test_free_returns_pages(void **state)
 	for (int round = 0; round < 3; round++) {
 		unsigned int classes = 0;
 		for (int i = 0; i < N; i++) {
-			size_t size = rnd_r(&rng_state) % 8 ? 1 + rnd_r(&rng_state) % 2048
-							     : 2049 + rnd_r(&rng_state) % 20000;
+			size_t size = host_rand(&rng_state) % 8 ? 1 + host_rand(&rng_state) % 2048
+							     : 2049 + host_rand(&rng_state) % 20000;
 			assert_non_null(p[i] = heap_alloc(&e->h, size));
 			if (size <= 2048)
 				classes |= class_of(size);
 		}
 		assert_int_equal(heap_live_objects(&e->h), N);
 		for (int i = N; i > 1; i--) {
-			int j = (int)(rnd_r(&rng_state) % (u64)i);
+			int j = (int)(host_rand(&rng_state) % (u64)i);
 			void *t = p[i - 1];
 			p[i - 1] = p[j];
 			p[j] = t;
@@ -343,14 +335,6 @@ struct worker {
 	pthread_t thread;
 };
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* A word every 64 bytes, and the last byte apart: enough to see another
  * thread's writes or an allocator's list pointers. */
 static void fill(u8 *p, size_t size, u64 tag)
@@ -379,8 +363,8 @@ static void *worker_main(void *arg)
 	unsigned int n = 0;
 	u64 rng = 0x5000 + w->id, errors = 0, it;
 
-	for (it = 0; it < THREAD_ITERS && now() < w->s->deadline; it++) {
-		u64 r = rnd_r(&rng);
+	for (it = 0; it < THREAD_ITERS && host_seconds() < w->s->deadline; it++) {
+		u64 r = host_rand(&rng);
 		if (n < THREAD_HELD && (r & 1 || !n)) {
 			size_t size = (r >> 8) % 16 ? 1 + (r >> 16) % 2048
 						    : 2049 + (r >> 16) % 30000;
@@ -415,7 +399,7 @@ static void *worker_main(void *arg)
 static void test_threads(void **state)
 {
 	struct env *e = *state;
-	struct stress s = { .e = e, .deadline = now() + THREAD_SECONDS };
+	struct stress s = { .e = e, .deadline = host_seconds() + THREAD_SECONDS };
 	struct worker w[NTHREADS];
 
 	for (unsigned int i = 0; i < NTHREADS; i++) {
@@ -441,7 +425,7 @@ static void *count_main(void *arg)
 	size_t size = w->id & 1 ? 32 : 3 * PAGE_SIZE;
 	u64 it;
 
-	for (it = 0; it < 200000 && now() < w->s->deadline; it++) {
+	for (it = 0; it < 200000 && host_seconds() < w->s->deadline; it++) {
 		void *p = heap_alloc(h, size);
 		if (!p)
 			__atomic_fetch_add(&w->s->errors, 1, __ATOMIC_RELAXED);
@@ -454,7 +438,7 @@ static void *count_main(void *arg)
 static void test_live_count_threads(void **state)
 {
 	struct env *e = *state;
-	struct stress s = { .e = e, .deadline = now() + 2 };
+	struct stress s = { .e = e, .deadline = host_seconds() + 2 };
 	struct worker w[2];
 
 	for (unsigned int i = 0; i < 2; i++) {

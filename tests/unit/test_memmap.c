@@ -12,6 +12,8 @@
 
 #include <core/memmap.h>
 
+#include "host_env.h"
+
 #define R(b, s, t) { (b), (s), (t) }
 #define EXPECT_MAP(m, ...)                                            \
 	do {                                                          \
@@ -478,11 +480,7 @@ static u64 rng_state = 0x1234567887654321ull;
 
 static u64 rnd(void)
 {
-	u64 z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return host_rand(&rng_state);
 }
 
 static unsigned int rnd_below(unsigned int n)

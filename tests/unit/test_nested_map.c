@@ -17,6 +17,8 @@
 
 #include <x86/nested_map.h>
 
+#include "host_env.h"
+
 /* ---- a test entry format ---- */
 
 #define E_R BIT(0)
@@ -291,11 +293,7 @@ static u64 rng_state = 0xa4093822299f31d0ull;
 
 static u64 rnd(void)
 {
-	u64 z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return host_rand(&rng_state);
 }
 
 static void check_lookup(struct pt *pt, const struct model *m, u64 va)
