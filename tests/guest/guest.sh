@@ -19,6 +19,8 @@ BOCHS_SKYLAKE=corei7_skylake_x
 LOG=$WORK/com1.log
 HVLOG=
 MODSTR=
+# Further lamina options for the runs under lamina (say mmiotest=...).
+HV_ARGS=${HV_ARGS:-}
 
 # What CPUID says on each emulated CPU model, bare (cpu_policy options):
 # lamina must pass these through unchanged.
@@ -65,7 +67,7 @@ watchdog() {
 			sleep 1
 			grep -aq '^# lamina-test: start' "$LOG" 2>/dev/null && exit 0
 		done
-		echo "lamina-test: abort: no guest start line after $limit s" >>"$file"
+		printf "\nlamina-test: abort: no guest start line after %s s\n" "$limit" >>"$file"
 	) &
 	dog=$!
 	"$@"
@@ -103,7 +105,7 @@ guest_qemu_lamina() {
 	HVLOG=$WORK/com2.log
 	MODSTR="$GUEST_DIR/$name.elf $name.elf${args:+ $args}"
 	watchdog "$QEMU_START_TIMEOUT" qemu_lamina "$LOG" "$(run_marker "$name")" "$QEMU_TIMEOUT" \
-		"$smp" "$GUEST_MEM" "console=com2" "$MODSTR$more" \
+		"$smp" "$GUEST_MEM" "console=com2${HV_ARGS:+ $HV_ARGS}" "$MODSTR$more" \
 		-serial "file:$HVLOG" "$@"
 }
 
@@ -132,7 +134,7 @@ guest_bochs_lamina() {
 	MOD_WANT=$EXTRA_MOD_ARGS
 	HVLOG=$WORK/com2.log
 	MODSTR="$name.elf${args:+ $args}"
-	make_iso "$WORK/test.iso" "multiboot2 /boot/lamina.elf console=com2
+	make_iso "$WORK/test.iso" "multiboot2 /boot/lamina.elf console=com2${HV_ARGS:+ $HV_ARGS}
 module2 /boot/$name.elf $MODSTR
 $(grub_extra_module module2)
 boot" "$LAMINA" "$GUEST_DIR/$name.elf" $EXTRA_MOD

@@ -88,6 +88,12 @@ run_until() {
 		RUN_STATUS="exit:$?"
 	fi
 	kill -- -"$pid" 2>/dev/null
+	# Bochs catches SIGTERM and runs on: without this, wait never returns.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL -- -"$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	# A marker may be followed by a few more lines: give the writer a moment
 	# only if it is still there (it is not: we killed it), so nothing to wait.
