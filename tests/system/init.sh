@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the test initramfs (tests/system/mkinitramfs.sh). The kernel
-# command line picks the scenario: lamina.test=check|bench|shell (default
+# command line picks the scenario: lamina.test=check|bench|pci|shell (default
 # shell). Results go to the console as "LTEST: KEY: VALUE" lines, the run
 # ends with "LTEST: done" and a power-off.
 export PATH=/bin
@@ -52,6 +52,14 @@ scenario_bench() {
 	report stats.after laminactl stats
 }
 
+# Every PCI function the kernel found, with the first 64 bytes of its
+# configuration space (device mediation tests compare these).
+scenario_pci() {
+	for d in /sys/bus/pci/devices/*; do
+		say "pci: ${d##*/} $(od -An -v -tx1 -N64 "$d/config" | tr -s ' \n' ' ')"
+	done
+}
+
 scenario_shell() {
 	dmesg -n 7
 	echo "lamina test shell: 'laminactl help' lists its commands;"
@@ -68,10 +76,10 @@ done
 say "scenario: $scenario"
 load_modules
 case $scenario in
-check | bench | shell)
+check | bench | pci | shell)
 	"scenario_$scenario"
 	say done
 	;;
-*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|shell)" ;;
+*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|pci|shell)" ;;
 esac
 poweroff -f
