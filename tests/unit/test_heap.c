@@ -316,7 +316,7 @@ static void test_out_of_memory(void **state)
 
 /* ---- threads ---- */
 
-#define NTHREADS 8
+#define NTHREADS 4
 #define THREAD_ITERS 40000
 #define THREAD_HELD 32
 /* Ticket locks stall while the next waiter is preempted, often on a
@@ -410,7 +410,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
 	printf("# %lu of %u iterations\n", s.iterations, NTHREADS * THREAD_ITERS);
 	assert_int_equal(s.errors, 0);
-	assert_true(s.iterations >= 1000);
+	assert_true(s.iterations >= 100);
 	assert_int_equal(heap_live_objects(&e->h), 0);
 	assert_int_equal(buddy_check(&e->b), 0);
 	assert_true(e->free0 - buddy_free_pages(&e->b) <= HEAP_NCLASSES);
