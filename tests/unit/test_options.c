@@ -27,6 +27,25 @@ OPTION(count, "count", "<number: decimal or 0x hex>", parse_u64, &opt_count,
 OPTION_FAIL_CLOSED(key, "key", "<hex key>", parse_u64, &opt_key,
 		   "protects the guest's data");
 
+/* A parser that says what is wrong, through option_error(). */
+static u64 opt_level = 3;
+
+static int parse_level(const char *v, void *target)
+{
+	u64 n;
+
+	if (parse_u64(v, &n))
+		return -1; /* the form says enough */
+	if (n > 5) {
+		option_error("%llu is above the highest level, 5", (unsigned long long)n);
+		return -1;
+	}
+	*(u64 *)target = n;
+	return 0;
+}
+
+OPTION(level, "level", "<0..5>", parse_level, &opt_level, "how much to say");
+
 #define MAX_MSGS 8
 
 static struct {
@@ -48,6 +67,7 @@ static int reset(void **state)
 	opt_debug = false;
 	opt_count = 7;
 	opt_key = 0x5eed;
+	opt_level = 3;
 	memset(&reports, 0, sizeof(reports));
 	return 0;
 }
@@ -63,6 +83,7 @@ static void assert_defaults(void)
 	assert_false(opt_debug);
 	assert_int_equal(opt_count, 7);
 	assert_int_equal(opt_key, 0x5eed);
+	assert_int_equal(opt_level, 3);
 }
 
 /* The message names the whole word, and "key=form" for bad values. */
@@ -88,8 +109,8 @@ static const struct option_desc *find(const char *name)
 
 static void test_registered(void **state)
 {
-	/* Exactly the four options of this file, with what they declared. */
-	assert_int_equal(options_end() - options_begin(), 4);
+	/* Exactly the options of this file, with what they declared. */
+	assert_int_equal(options_end() - options_begin(), 5);
 	const struct option_desc *mem = find("mem"), *key = find("key");
 	assert_non_null(mem);
 	assert_non_null(find("debug"));
@@ -249,6 +270,25 @@ static void test_fail_closed(void **state)
 	assert_int_equal(opt_key, 0x99);
 }
 
+static void test_parser_detail(void **state)
+{
+	/* What the parser said goes between the word and the form. */
+	assert_true(parse("level=9 level=x level=4"));
+	assert_int_equal(reports.n, 2);
+	assert_string_equal(reports.msg[0], "option 'level=9': 9 is above the highest "
+			    "level, 5; expected level=<0..5>; using the default");
+	/* It does not stick to the next bad value. */
+	assert_string_equal(reports.msg[1],
+			    "option 'level=x': expected level=<0..5>; using the default");
+	assert_int_equal(opt_level, 4);
+	reset(NULL);
+	assert_true(parse("level=6 mem=zz level="));
+	assert_int_equal(reports.n, 3);
+	assert_null(strstr(reports.msg[1], "above"));
+	assert_null(strstr(reports.msg[2], "above"));
+	assert_int_equal(opt_level, 3);
+}
+
 /* ---- value parsers ---- */
 
 struct num_case {
@@ -380,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup(test_malformed, reset),
 		cmocka_unit_test_setup(test_value_too_long, reset),
 		cmocka_unit_test_setup(test_fail_closed, reset),
+		cmocka_unit_test_setup(test_parser_detail, reset),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_bool),
