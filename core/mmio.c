@@ -83,8 +83,10 @@ static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int siz
 
 	if (guest_translate(v, la, write ? ACCESS_WRITE : ACCESS_READ, &gpa, &ctx->fault))
 		return -1;
+	/* A write-trapped region still answers the reads of an instruction
+	 * that also writes it (XCHG, ADD to memory, ...). */
 	struct mmio_region *r = region_for(gpa);
-	if (r && (write || r->trap_reads)) {
+	if (r) {
 		if (write)
 			r->ops->write(v, r, gpa, data, size);
 		else

@@ -91,7 +91,16 @@ bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 	return true;
 }
 
-/* The xAPIC page while APs start: reads pass, writes come here. */
+/* The xAPIC page while APs start: reads pass, writes come here (and the
+ * read half of an emulated read-modify-write). */
+static void apic_page_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
+			   unsigned int size)
+{
+	u32 val = real_apic[(gpa & 0xfff & ~3u) / 4];
+
+	__builtin_memcpy(data, &val, MIN(size, 4u));
+}
+
 static void apic_page_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
 			    const void *data, unsigned int size)
 {
@@ -104,7 +113,7 @@ static void apic_page_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
 	real_apic[reg / 4] = val;
 }
 
-static const struct mmio_ops apic_page_ops = { NULL, apic_page_write };
+static const struct mmio_ops apic_page_ops = { apic_page_read, apic_page_write };
 static struct mmio_region apic_page = {
 	.name = "local APIC", .size = PAGE_SIZE, .ops = &apic_page_ops, .trap_reads = false,
 };

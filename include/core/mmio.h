@@ -10,7 +10,9 @@
 struct mmio_region;
 
 struct mmio_ops {
-	/* size is 1, 2, 4 or 8; gpa never crosses a page boundary. */
+	/* size is 1, 2, 4 or 8; gpa never crosses a page boundary. read is
+	 * needed even for write-only traps: an emulated read-modify-write
+	 * instruction reads through it. */
 	void (*read)(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
 		     unsigned int size);
 	void (*write)(struct vcpu *v, struct mmio_region *r, u64 gpa,
