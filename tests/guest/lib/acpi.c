@@ -1,6 +1,7 @@
-/* Just enough ACPI to count CPUs: find the MADT, read its local APIC and
- * local x2APIC entries. Tables are below 4 GiB on our emulators, so
- * physical addresses are usable as pointers (paging is off). */
+/* Just enough ACPI to count CPUs (the MADT's local APIC and local x2APIC
+ * entries) and to find other tables by signature (the MCFG). Tables are
+ * below 4 GiB on our emulators, so physical addresses are usable as
+ * pointers (paging is off). */
 #include "acpi.h"
 #include "cpu.h"
 #include "print.h"
@@ -139,4 +140,11 @@ bool acpi_find_cpus(struct acpi_cpus *out)
 	kprintf("# acpi: MADT at %p lists %u enabled CPUs, local APIC at 0x%x\n",
 		(const void *)madt, out->count, out->lapic_addr);
 	return true;
+}
+
+const void *acpi_table(const char *sig)
+{
+	const struct rsdp *r = rsdp_find();
+
+	return r ? table_find(r, sig) : NULL;
 }

@@ -16,4 +16,7 @@ struct acpi_cpus {
  * a note printed, if any step fails. */
 bool acpi_find_cpus(struct acpi_cpus *out);
 
+/* The table with this 4-character signature (header included), or NULL. */
+const void *acpi_table(const char *sig);
+
 #endif

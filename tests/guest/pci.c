@@ -1,0 +1,223 @@
+/* pci: configuration space as the guest sees it, through CF8/CFC (every
+ * width and byte lane) and ECAM (where ACPI has an MCFG), with one function
+ * concealed by lamina (conceal=BB:DD.F on lamina's command line, and the
+ * same BB:DD.F as this kernel's `hidden=` option).
+ *
+ * Options:
+ *   hidden=BB:DD.F  the function lamina conceals (under lamina)
+ *   bar=ADDR        a memory BAR of that function (from a bare run): its
+ *                   MMIO must read as all-ones and ignore writes
+ * Every function's first 64 bytes are printed ("# cfg BB:DD.F xx xx ...")
+ * so the script can compare them with a bare run. */
+#include "acpi.h"
+#include "boot.h"
+#include "cpu.h"
+#include "hc.h"
+#include "print.h"
+#include "tap.h"
+#include "util.h"
+
+const char test_name[] = "pci";
+const char *const test_options[] = { "hidden", "bar", NULL };
+
+#define PORT_ADDR 0xcf8
+#define PORT_DATA 0xcfc
+
+static u32 in32(u16 port)
+{
+	u32 v;
+
+	__asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static u16 in16(u16 port)
+{
+	u16 v;
+
+	__asm__ volatile("inw %w1, %w0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void out32(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %w1" ::"a"(v), "Nd"(port));
+}
+
+static void out16(u16 port, u16 v)
+{
+	__asm__ volatile("outw %w0, %w1" ::"a"(v), "Nd"(port));
+}
+
+static u32 bdf_addr(u32 bdf, u32 reg)
+{
+	return BIT(31) | bdf << 8 | (reg & 0xfc);
+}
+
+static u32 cf8_read32(u32 bdf, u32 reg)
+{
+	out32(PORT_ADDR, bdf_addr(bdf, reg));
+	return in32(PORT_DATA);
+}
+
+static u8 cf8_read8(u32 bdf, u32 reg)
+{
+	out32(PORT_ADDR, bdf_addr(bdf, reg));
+	return inb(PORT_DATA + (reg & 3));
+}
+
+static u16 cf8_read16(u32 bdf, u32 reg)
+{
+	out32(PORT_ADDR, bdf_addr(bdf, reg));
+	return in16(PORT_DATA + (reg & 2));
+}
+
+static u32 ecam_base;
+
+static void find_ecam(void)
+{
+	const u8 *mcfg = acpi_table("MCFG");
+
+	if (mcfg && *(const u32 *)(mcfg + 4) >= 44 + 16) {
+		ecam_base = *(const u32 *)(mcfg + 44); /* first allocation, segment 0 */
+		kprintf("# ECAM at 0x%x\n", ecam_base);
+	} else {
+		kprintf("# no MCFG: CF8/CFC only\n");
+	}
+}
+
+static volatile u32 *ecam_reg(u32 bdf, u32 reg)
+{
+	return (volatile u32 *)(ecam_base + (bdf << 12) + reg);
+}
+
+/* "BB:DD.F" in hex, or ~0 when absent or malformed. */
+static u32 parse_bdf(const char *s)
+{
+	char part[5] = { '0', 'x', 0, 0, 0 };
+	u64 b, d, f;
+
+	if (!s || strlen(s) != 7 || s[2] != ':' || s[5] != '.')
+		return ~0u;
+	part[2] = s[0], part[3] = s[1];
+	if (!parse_u64(part, &b))
+		return ~0u;
+	part[2] = s[3], part[3] = s[4];
+	if (!parse_u64(part, &d) || d > 31)
+		return ~0u;
+	part[2] = s[6], part[3] = 0;
+	if (!parse_u64(part, &f) || f > 7)
+		return ~0u;
+	return (u32)(b << 8 | d << 3 | f);
+}
+
+/* The lanes of one register read by bytes and words compose the dword. */
+static bool lanes_agree(u32 bdf, u32 reg)
+{
+	u32 d = cf8_read32(bdf, reg);
+
+	for (u32 i = 0; i < 4; i++)
+		if (cf8_read8(bdf, reg + i) != (u8)(d >> (8 * i)))
+			return false;
+	return cf8_read16(bdf, reg) == (u16)d && cf8_read16(bdf, reg + 2) == (u16)(d >> 16);
+}
+
+static void dump(u32 bdf)
+{
+	char line[256];
+	size_t n = ksnprintf(line, sizeof(line), "# cfg %02x:%02x.%x", bdf >> 8,
+			     (bdf >> 3) & 0x1f, bdf & 7);
+
+	for (u32 reg = 0; reg < 64; reg += 4) {
+		u32 d = cf8_read32(bdf, reg);
+		for (u32 i = 0; i < 4; i++)
+			n += ksnprintf(line + n, sizeof(line) - n, " %02x", (d >> (8 * i)) & 0xff);
+	}
+	kprintf("%s\n", line);
+}
+
+static void check_visible(u32 bdf, u32 *nfuncs, bool *lanes_ok, bool *ecam_ok)
+{
+	(*nfuncs)++;
+	dump(bdf);
+	for (u32 reg = 0; reg < 64; reg += 4) {
+		*lanes_ok &= lanes_agree(bdf, reg);
+		if (ecam_base)
+			*ecam_ok &= *ecam_reg(bdf, reg) == cf8_read32(bdf, reg);
+	}
+}
+
+static void check_hidden(u32 bdf)
+{
+	bool all_ones = true, lanes = true, ecam = true;
+
+	for (u32 reg = 0; reg < 256; reg += 4) {
+		all_ones &= cf8_read32(bdf, reg) == 0xffffffffu;
+		for (u32 i = 0; i < 4; i++)
+			lanes &= cf8_read8(bdf, reg + i) == 0xff;
+		lanes &= cf8_read16(bdf, reg) == 0xffff && cf8_read16(bdf, reg + 2) == 0xffff;
+	}
+	if (ecam_base)
+		for (u32 reg = 0; reg < 4096; reg += 4)
+			ecam &= *ecam_reg(bdf, reg) == 0xffffffffu;
+	tap_check(all_ones, "hidden function: every dword of its config space reads all-ones (CF8/CFC)");
+	tap_check(lanes, "hidden function: every byte and word lane reads all-ones");
+	if (ecam_base)
+		tap_check(ecam, "hidden function: all 4 KiB of its ECAM page read all-ones");
+	/* Writes vanish: turning memory decoding off and on changes nothing seen. */
+	out32(PORT_ADDR, bdf_addr(bdf, 4));
+	out16(PORT_DATA, 0);
+	tap_eq(cf8_read32(bdf, 4), 0xffffffffu, "hidden function: a write to its command register is not seen");
+	out16(PORT_DATA, 7);
+}
+
+static void check_bar(u64 bar)
+{
+	volatile u32 *mmio = (volatile u32 *)(u32)bar;
+	bool ones = true;
+
+	for (u32 i = 0; i < 1024; i++)
+		ones &= mmio[i] == 0xffffffffu;
+	tap_check(ones, "hidden function: its BAR at 0x%x reads all-ones", (u32)bar);
+	mmio[0] = 0;
+	tap_eq(mmio[0], 0xffffffffu, "hidden function: a write to its BAR is dropped");
+}
+
+void test_main(void)
+{
+	u32 hidden = parse_bdf(boot_opt("hidden"));
+	u32 nfuncs = 0;
+	bool lanes_ok = true, ecam_ok = true, saw_hidden = false;
+
+	find_ecam();
+	/* A CF8 write that is no configuration address reaches the hardware
+	 * and reads back (QEMU's and Bochs's host bridges keep it). */
+	out32(PORT_ADDR, 0x12345678);
+	tap_eq(in32(PORT_ADDR), 0x12345678, "CF8: a non-configuration value reads back");
+	for (u32 bdf = 0; bdf < 256; bdf++) {
+		u32 id = cf8_read32(bdf, 0);
+		if (bdf == hidden) {
+			saw_hidden = id != 0xffffffffu;
+			if (saw_hidden)
+				dump(bdf); /* bare: the script learns its BARs */
+			continue;
+		}
+		if ((id & 0xffff) != 0xffff)
+			check_visible(bdf, &nfuncs, &lanes_ok, &ecam_ok);
+	}
+	tap_check(nfuncs > 0, "bus 0 has %u visible functions", nfuncs);
+	tap_check(lanes_ok, "CF8/CFC: byte and word lanes agree with dword reads on every function");
+	if (ecam_base)
+		tap_check(ecam_ok, "ECAM and CF8/CFC agree on every visible function");
+	if (hidden == ~0u) {
+		tap_skip("no hidden= option", "hidden function checks");
+	} else if (lamina_present()) {
+		tap_check(!saw_hidden, "the hidden function's ID reads as nothing there");
+		check_hidden(hidden);
+		if (boot_opt("bar"))
+			check_bar(boot_opt_num("bar", 0));
+	} else {
+		tap_check(saw_hidden, "bare: the function to hide is there");
+	}
+	tap_done();
+}
