@@ -2,21 +2,25 @@
  * an exception-table entry, so a #GP returns -1 instead of being fatal. */
 #include <x86/cpu.h>
 
-#define EXTABLE(insn_label, fixup_label)                        \
-	".pushsection lamina_extable, \"a\"\n\t.balign 8\n\t"   \
-	".quad " insn_label ", " fixup_label "\n\t.popsection\n\t"
+/* insn at label 1; on a fault the handler resumes at 3, which sets err
+ * to -1 and continues after the instruction. */
+#define SAFE_INSN(insn, err_operand)                                   \
+	"1: " insn "\n\t"                                              \
+	"2:\n\t"                                                       \
+	".pushsection .text.fixup, \"ax\"\n\t"                         \
+	"3: movl $-1, " err_operand "\n\t"                             \
+	"jmp 2b\n\t"                                                   \
+	".popsection\n\t"                                              \
+	".pushsection lamina_extable, \"a\"\n\t.balign 8\n\t"          \
+	".quad 1b, 3b\n\t"                                             \
+	".popsection\n\t"
 
 int rdmsr_safe(u32 msr, u64 *v)
 {
 	u32 lo = 0, hi = 0;
 	int err = 0;
 
-	__asm__ volatile("1: rdmsr\n\t"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n\t"
-			 "3: movl $-1, %2\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t" EXTABLE("1b", "3b")
+	__asm__ volatile(SAFE_INSN("rdmsr", "%2")
 			 : "=a"(lo), "=d"(hi), "+r"(err)
 			 : "c"(msr));
 	*v = lo | ((u64)hi << 32);
@@ -27,12 +31,7 @@ int wrmsr_safe(u32 msr, u64 v)
 {
 	int err = 0;
 
-	__asm__ volatile("1: wrmsr\n\t"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n\t"
-			 "3: movl $-1, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t" EXTABLE("1b", "3b")
+	__asm__ volatile(SAFE_INSN("wrmsr", "%0")
 			 : "+r"(err)
 			 : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
 			 : "memory");
@@ -43,12 +42,7 @@ int xsetbv_safe(u32 index, u64 v)
 {
 	int err = 0;
 
-	__asm__ volatile("1: xsetbv\n\t"
-			 "2:\n\t"
-			 ".pushsection .text.fixup, \"ax\"\n\t"
-			 "3: movl $-1, %0\n\t"
-			 "jmp 2b\n\t"
-			 ".popsection\n\t" EXTABLE("1b", "3b")
+	__asm__ volatile(SAFE_INSN("xsetbv", "%0")
 			 : "+r"(err)
 			 : "c"(index), "a"((u32)v), "d"((u32)(v >> 32))
 			 : "memory");
