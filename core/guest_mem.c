@@ -64,9 +64,13 @@ static int read_entry(u64 pa, unsigned int size, u64 *e)
 	return 0;
 }
 
-/* Set accessed (and dirty on a leaf written through) as the CPU would. */
-static void set_ad(u64 pa, unsigned int size, u64 bits)
+/* Set accessed (and dirty on a leaf written through) as the CPU would.
+ * Usually they are set already (the CPU just used the entry): then no
+ * locked write. */
+static void set_ad(u64 pa, unsigned int size, u64 e, u64 bits)
 {
+	if ((e & bits) == bits)
+		return;
 	if (size == 8)
 		__atomic_fetch_or((u64 *)phys_to_virt(pa), bits, __ATOMIC_RELAXED);
 	else
@@ -112,7 +116,7 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int size,
 		bool leaf = l == 1 || large;
 		if (!check_entry(w, e, size, leaf))
 			return -1;
-		set_ad(epa, size, leaf && w->acc == ACCESS_WRITE ? 0x60 : 0x20);
+		set_ad(epa, size, e, leaf && w->acc == ACCESS_WRITE ? 0x60 : 0x20);
 		if (leaf) {
 			u64 page_mask = (1ull << shift) - 1;
 			u64 base = e & addr_mask & ~page_mask;
