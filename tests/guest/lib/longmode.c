@@ -57,6 +57,20 @@ static int lm_call(const u8 *fn, void *arg)
 	return long_mode_call((u32)fn, (u32)arg);
 }
 
+int lm_run(const void *fn64, void *arg, u32 cr3)
+{
+	u32 own;
+	int vec;
+
+	lm_setup();
+	own = lm_cr3;
+	if (cr3)
+		lm_cr3 = cr3;
+	vec = long_mode_call((u32)fn64, (u32)arg);
+	lm_cr3 = own;
+	return vec;
+}
+
 int lm_store64(u32 addr, u64 val)
 {
 	u64 a[2] = { addr, val };

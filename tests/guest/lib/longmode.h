@@ -20,4 +20,9 @@ struct hc64_regs {
 };
 int lm_hypercall(struct hc64_regs *r, bool amd);
 
+/* Runs the 64-bit function fn64(arg) (arg in RDI) in a visit. With cr3
+ * not 0, on those page tables instead of ours: they must identity-map
+ * what the visit touches (this kernel, its stacks, its data). */
+int lm_run(const void *fn64, void *arg, u32 cr3);
+
 #endif
