@@ -74,7 +74,9 @@ static __noreturn void fatal_exception(struct irq_frame *f)
 	fatal_end();
 }
 
-static void nmi(void)
+/* An NMI lamina took: from its IDT, or as a VM exit on VT-x (where the
+ * exit consumes the NMI and the back end calls this itself). */
+void nmi_handle(void)
 {
 	if (fatal_in_progress())
 		halt_forever();
@@ -86,7 +88,7 @@ void interrupt_dispatch(struct irq_frame *f);
 void interrupt_dispatch(struct irq_frame *f)
 {
 	if (f->vector == 2)
-		return nmi();
+		return nmi_handle();
 	if (f->vector < 32) {
 		if (fixup(f))
 			return;
