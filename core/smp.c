@@ -2,11 +2,13 @@
  *
  * Every AP comes up in lamina at boot (smp_boot_aps), turns on the
  * virtualization extension and waits for the guest's INIT-SIPI-SIPI:
- *  - VT-x: in the guest, in the wait-for-SIPI activity state; INIT and
- *    SIPI arrive as exits on the AP itself.
  *  - AMD-V: a SIPI cannot be intercepted, so lamina watches the ICR of the
  *    sender (write-only trap of the xAPIC page, and the x2APIC ICR MSR),
  *    drops INIT and SIPI there, and wakes the halted AP with the vector.
+ *  - VT-x: in the guest, in the wait-for-SIPI activity state; the SIPI
+ *    arrives as an exit on the AP itself. The same ICR trap keeps the
+ *    guest's INIT from an AP already waiting for SIPI and passes the SIPI
+ *    on. An INIT to a CPU running the guest (offline/online) exits there.
  * Once every AP runs the guest, the trap is removed: no APIC exits in the
  * steady state. */
 #include <core/exit_handlers.h>
@@ -62,7 +64,13 @@ static void deliver(struct vcpu *t, u32 icr)
 		return; /* the second SIPI, or one without INIT: ignored as by hardware */
 	t->sipi_vector = ICR_VECTOR(icr);
 	__atomic_store_n(&t->state, VCPU_STARTING, __ATOMIC_RELEASE);
-	apic_send_ipi(t->cpu->apic_id, ICR_DM_FIXED | VECTOR_WAKE);
+	/* An AP waiting for SIPI in guest mode (VT-x) gets the SIPI itself
+	 * (the trap only keeps the guest's INIT from it); one halted in
+	 * lamina (AMD-V) is woken. */
+	if (vendor->wait_for_sipi)
+		apic_send_ipi(t->cpu->apic_id, ICR_DM_SIPI | t->sipi_vector);
+	else
+		apic_send_ipi(t->cpu->apic_id, ICR_DM_FIXED | VECTOR_WAKE);
 }
 
 bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
@@ -166,7 +174,8 @@ void exit_init(struct vcpu *v)
 
 void exit_sipi(struct vcpu *v)
 {
-	if (v->state != VCPU_WAIT_SIPI)
+	/* STARTING: the SIPI lamina passed on from the ICR trap. */
+	if (v->state != VCPU_WAIT_SIPI && v->state != VCPU_STARTING)
 		return;
 	v->sipi_vector = v->exit.sipi.vector;
 	vcpu_start_at_sipi(v, v->sipi_vector);
