@@ -1,0 +1,116 @@
+/* Events for the guest: injection at the next entry, NMIs held back
+ * while the guest cannot take one (virtual-NMI blocking, or the shadow of
+ * STI / MOV SS), and the event an exit interrupted. */
+#include <x86/cpu.h>
+#include "vmx.h"
+
+#define INTR_INFO(type, vector) (VMX_INTR_VALID | (u32)(type) << 8 | (vector))
+#define BLOCKS_NMI (VMX_BLOCK_STI | VMX_BLOCK_MOVSS | VMX_BLOCK_NMI)
+
+void vmx_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
+		u32 error)
+{
+	struct vmx_vcpu *x = v->vendor;
+	u32 info = INTR_INFO(type, vector);
+
+	/* A CPU waiting for SIPI takes no events (nor may VM entry inject one). */
+	if (x->waiting_sipi)
+		return;
+	if (type == EVENT_NMI) {
+		x->nmi_queued = true; /* vmx_events_before_entry delivers it */
+		return;
+	}
+	/* Real mode pushes no error codes (and VM entry insists). */
+	if (has_error && (vmx_guest_cr0(x) & CR0_PE)) {
+		info |= VMX_INTR_ERROR_VALID;
+		vmwrite(VMCS_ENTRY_EXC_ERROR, error);
+	}
+	/* Software interrupts and exceptions (INT n, INT3, INTO, INT1) that
+	 * an exit interrupted: the guest resumes after the instruction. */
+	if (type >= EVENT_SOFTINT)
+		vmwrite(VMCS_ENTRY_INSN_LEN, x->event_insn_len);
+	/* In HLT only interrupts and NMIs may be injected; the rest means
+	 * the guest was running anyway. */
+	if (type != EVENT_EXTINT && vmread(VMCS_GUEST_ACTIVITY) == VMX_ACTIVITY_HLT)
+		vmwrite(VMCS_GUEST_ACTIVITY, VMX_ACTIVITY_ACTIVE);
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	x->event_set = true;
+}
+
+static void set_nmi_window(struct vmx_vcpu *x, bool on)
+{
+	u32 proc = on ? x->proc | PROC_NMI_WINDOW : x->proc & ~PROC_NMI_WINDOW;
+
+	if (proc != x->proc) {
+		x->proc = proc;
+		vmwrite(VMCS_PROC_CTLS, proc);
+	}
+}
+
+/* The guest's interruptibility state as the next entry needs it: an
+ * instruction lamina completed for the guest ends the interrupt shadow of
+ * an STI or MOV SS before it, as it would have on hardware. Blocking by
+ * SMI is only ever set in SMM, which the guest never is in here; Bochs
+ * saves it after a SIPI exit all the same, and VM entry then fails. */
+static u32 entry_interruptibility(struct vcpu *v, struct vmx_vcpu *x)
+{
+	u32 s = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	u32 want = s & ~VMX_BLOCK_SMI;
+
+	if (v->rip != x->exit_rip)
+		want &= ~(VMX_BLOCK_STI | VMX_BLOCK_MOVSS);
+	if (want != s)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, want);
+	return want;
+}
+
+void vmx_events_before_entry(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->vendor;
+	u32 blocking = entry_interruptibility(v, x);
+
+	if (x->waiting_sipi) {
+		set_nmi_window(x, false);
+		return;
+	}
+	if (x->nmi_queued && !x->event_set && !(blocking & BLOCKS_NMI)) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO(VMX_INTR_TYPE_NMI, 2));
+		x->nmi_queued = false;
+		x->event_set = true;
+	}
+	/* An NMI still held (here, or taken by lamina and not yet handed
+	 * over): exit as soon as the guest can take it. */
+	set_nmi_window(x, x->nmi_queued || v->cpu->nmi_pending);
+}
+
+/* IDT-vectoring information: the event being delivered when the exit
+ * came, which core/vcpu.c delivers again. */
+void vmx_events_after_exit(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->vendor;
+	struct vm_exit *e = &v->exit;
+	u32 idt = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+
+	x->event_set = false; /* VM exits clear the entry interruption field */
+	if (!(idt & VMX_INTR_VALID))
+		return;
+	e->event_pending = true;
+	e->event_type = VMX_INTR_TYPE(idt);
+	e->event_vector = VMX_INTR_VECTOR(idt);
+	e->event_has_error = idt & VMX_INTR_ERROR_VALID;
+	if (e->event_has_error)
+		e->event_error = (u32)vmread(VMCS_IDT_VECTORING_ERROR);
+	if (e->event_type >= EVENT_SOFTINT)
+		x->event_insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+}
+
+/* An exit in an IRET that unblocked NMIs (bit 12 of the qualification or
+ * exit interruption information): the IRET is done again after lamina
+ * handles the exit, so virtual-NMI blocking must be as before it. */
+void vmx_iret_reblock_nmi(struct vcpu *v, u64 info)
+{
+	if (!(info & VMX_INTR_NMI_UNBLOCKED) || v->exit.event_pending)
+		return;
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) | VMX_BLOCK_NMI);
+}
