@@ -115,50 +115,12 @@ qemu_lamina() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
 }
 
-# make_iso ISO GRUB_ENTRY_LINES FILE...: a GRUB (BIOS) ISO with the given
-# files in /boot and a grub.cfg whose menu entry body is GRUB_ENTRY_LINES.
-make_iso() {
-	local iso=$1 entry=$2
-	shift 2
-	local dir="$WORK/iso"
-	rm -rf "$dir" && mkdir -p "$dir/boot/grub"
-	cp "$@" "$dir/boot/"
-	cat >"$dir/boot/grub/grub.cfg" <<-EOF
-		set timeout=0
-		set default=0
-		serial --unit=0 --speed=115200
-		terminal_input serial
-		terminal_output serial
-		menuentry lamina {
-		$entry
-		}
-	EOF
-	grub-mkrescue -o "$iso" "$dir" >"$WORK/grub-mkrescue.log" 2>&1
-}
+. "$TOP/tests/lib/bochs.sh" # make_iso, bochs_config
 
 # bochs_run LOG MARKER TIMEOUT MODEL CPUS MEGS ISO [COM2_LOG]
 # Bochs exits with status 1 even after a clean shutdown: judge by markers.
 bochs_run() {
-	local log=$1 marker=$2 timeout=$3 model=$4 cpus=$5 megs=$6 iso=$7 com2=${8:-}
-	local rc="$WORK/bochsrc" cont="$WORK/cont.rc"
-	cat >"$rc" <<-EOF
-		megs: $megs
-		romimage: file=/usr/share/bochs/BIOS-bochs-latest
-		vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
-		cpu: model=$model, count=$cpus, ips=50000000, reset_on_triple_fault=0
-		ata0-master: type=cdrom, path=$iso, status=inserted
-		boot: cdrom
-		display_library: term
-		com1: enabled=1, mode=file, dev=$log
-		log: $WORK/bochs.log
-		panic: action=fatal
-		error: action=report
-		info: action=report
-		debug: action=ignore
-		clock: sync=none, time0=local
-	EOF
-	[ -n "$com2" ] && echo "com2: enabled=1, mode=file, dev=$com2" >>"$rc"
-	printf 'c\nquit\n' >"$cont"
-	TERM=vt100 run_until "$log" "$marker" "$timeout" \
-		bochs -q -f "$rc" -rc "$cont"
+	local log=$1 marker=$2 timeout=$3
+	bochs_config "$log" "$4" "$5" "$6" "$7" "${8:-}"
+	TERM=vt100 run_until "$log" "$marker" "$timeout" "${BOCHS_CMD[@]}"
 }
