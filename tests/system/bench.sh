@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: Linux with and without lamina on the same emulated machine,
 # runs interleaved (lamina, bare, lamina, bare, ...), medians and ratios:
-#  - boot to /init: from QEMU's start to the "LTEST: init" line on COM1, as
-#    seen on the host (each serial line is timestamped as it arrives);
+#  - boot to /init: from the emulator's start to the "LTEST: init" line on
+#    COM1, as seen on the host (each serial line is timestamped as it
+#    arrives);
 #  - the fixed workload's parts, timed inside the guest (workload/);
 #  - lamina runs: VM exits by reason during the workload, and per second,
 #    from `laminactl stats` before and after it.
@@ -11,7 +12,11 @@
 #   BENCH_LINUX_ARGS    added to the kernel command line (default "quiet")
 #   LAMINA_ARGS         lamina's command line (default console=com2: its log
 #                       goes to a file, not into the timed COM1 stream)
-#   BENCH_PLATFORMS     emulators to bench on (default "qemu"; see run_bochs)
+#   BENCH_PLATFORMS     emulators to bench on (default "qemu bochs")
+#   BENCH_BOCHS_RUNS=N  pairs on Bochs (default 1, at most BENCH_RUNS): a
+#                       Bochs run takes minutes (VT-x: Haswell, 2 CPUs)
+#   BENCH_BOCHS_TIMEOUT=S  limit of one Bochs run (default 1200)
+#   BENCH_BOCHS_WORK    workload parts on Bochs (lamina.work=; default all)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(cd "$here/../.." && pwd)/build}
@@ -23,6 +28,7 @@ LARGS=${LAMINA_ARGS:-console=com2}
 OUT=$BUILD/bench
 RESULTS=$OUT/results.tsv # platform mode run metric value
 SMP=2 MEM=1G
+PLATFORMS=${BENCH_PLATFORMS:-qemu bochs}
 
 # stamp_lines PIDFILE: prefix each line of stdin with the time it arrived
 # (seconds since the epoch). After "LTEST: done" the guest powers off and
@@ -56,12 +62,39 @@ run_qemu() {
 	} | stamp_lines "$log.pid" >>"$log"
 }
 
-# Hook for the VT-x back end: a run_bochs MODE LOG that boots the same
-# kernel and initramfs on Bochs (a GRUB ISO, see tests/lib/common.sh
-# make_iso and bochs_run; bare: GRUB's `linux`/`initrd`, lamina:
-# `multiboot2` with the two as modules) and writes LOG in the same form,
-# COM1 piped through stamp_lines. Then BENCH_PLATFORMS="qemu bochs". Bochs
-# boots Linux in ~160 s with 2 CPUs (PLATFORM.md): raise BENCH_TIMEOUT.
+# run_bochs MODE LOG: the same kernel and initramfs on Bochs from a GRUB
+# ISO (VT-x; bare: GRUB's linux/initrd, lamina: multiboot2 with the two as
+# modules), LOG in the same form. Bochs writes COM1 to a file: it is
+# followed as it grows and its lines timestamped as they appear.
+run_bochs() {
+	local mode=$1 log=$2 pid
+	local WORK=$OUT/bochs-$mode kargs=$KARGS
+	[ -n "${BENCH_BOCHS_WORK:-}" ] && kargs="$kargs lamina.work=$BENCH_BOCHS_WORK"
+	mkdir -p "$WORK"
+	bochs_linux_iso "$mode" "$WORK/linux.iso" "$kargs" "$OUT/initramfs.cpio" "$LARGS" || return 1
+	bochs_config "$log.com1" "$BOCHS_LINUX_MODEL" "$SMP" "$BOCHS_LINUX_MEGS" "$WORK/linux.iso" "$log.com2"
+	: >"$log.com1"
+	printf '%s start\n' "$EPOCHREALTIME" >"$log"
+	TERM=vt100 timeout -k 5 "${BENCH_BOCHS_TIMEOUT:-1200}" "${BOCHS_CMD[@]}" </dev/null >"$log.err" 2>&1 &
+	pid=$!
+	echo "$pid" >"$log.pid"
+	tail -n +1 -F --pid="$pid" "$log.com1" 2>/dev/null | stamp_lines "$log.pid" >>"$log"
+	wait "$pid"
+	return 0
+}
+
+# How many pairs a platform gets, and what its machine is.
+runs_of() {
+	if [ "$1" = bochs ]; then echo "${BENCH_BOCHS_RUNS:-1}"; else echo "$RUNS"; fi
+}
+
+machine_of() {
+	if [ "$1" = bochs ]; then
+		echo "Bochs $BOCHS_LINUX_MODEL, $SMP CPUs, $BOCHS_LINUX_MEGS MiB"
+	else
+		echo "q35, $QEMU_CPU, -smp $SMP -m $MEM"
+	fi
+}
 
 # The time from the start line to the first line matching REGEX.
 seconds_to() {
@@ -77,14 +110,14 @@ plain() {
 # record PLATFORM MODE RUN LOG: the run's numbers into RESULTS; fails if
 # the run did not finish its scenario.
 record() {
-	local p=$1 mode=$2 run=$3 log=$4 serial=$4.serial part before after
+	local p=$1 mode=$2 run=$3 log=$4 serial=$4.serial part ms before after
 	plain "$log" >"$serial"
 	grep -q '^LTEST: done' "$serial" && [ "$(ltest "$serial" work)" = ok ] || return 1
 	{
 		printf '%s\t%s\t%s\tboot to /init (s)\t%s\n' "$p" "$mode" "$run" "$(seconds_to "$log" '^LTEST: init')"
 		for part in cpu mem spawn total; do
-			printf '%s\t%s\t%s\tworkload %s (ms)\t%s\n' "$p" "$mode" "$run" "$part" \
-				"$(ltest "$serial" "work.$part.ms")"
+			ms=$(ltest "$serial" "work.$part.ms") # none for parts not run (lamina.work=)
+			[ -z "$ms" ] || printf '%s\t%s\t%s\tworkload %s (ms)\t%s\n' "$p" "$mode" "$run" "$part" "$ms"
 		done
 	} >>"$RESULTS"
 	[ "$mode" = lamina ] || return 0
@@ -121,7 +154,7 @@ values() {
 report() {
 	local p=$1 metric l b
 	echo
-	echo "== $p: Linux $(linux_version), q35, $QEMU_CPU, -smp $SMP -m $MEM; medians of" \
+	echo "== $p: Linux $(linux_version), $(machine_of "$p"); medians of" \
 		"$(values "$p" lamina 'boot to /init (s)' | wc -l) lamina and" \
 		"$(values "$p" bare 'boot to /init (s)' | wc -l) bare runs"
 	printf '%-24s %12s %12s %8s\n' "" lamina bare ratio
@@ -151,12 +184,13 @@ main() {
 	"$here/mkinitramfs.sh" "$OUT/initramfs.cpio" || exit 1
 	[ -e "$LAMINA" ] || { echo "bench: no $LAMINA: bare runs only"; dead[lamina]=1; }
 	for run in $(seq 1 "$RUNS"); do
-		for p in ${BENCH_PLATFORMS:-qemu}; do
+		for p in $PLATFORMS; do
 			declare -F "run_$p" >/dev/null || { echo "bench: no platform '$p'"; exit 2; }
+			[ "$run" -le "$(runs_of "$p")" ] || continue
 			for mode in lamina bare; do
 				[ -z "${dead[$p.$mode]:-}${dead[$mode]:-}" ] || continue
 				log=$OUT/$p-$mode-$run.log
-				echo "bench: $p $mode run $run/$RUNS"
+				echo "bench: $p $mode run $run/$(runs_of "$p")"
 				if ! "run_$p" "$mode" "$log" || ! record "$p" "$mode" "$run" "$log"; then
 					echo "bench: $p $mode run $run failed (log: $log); no more $p $mode runs"
 					dead[$p.$mode]=1 failed=1
@@ -164,7 +198,7 @@ main() {
 			done
 		done
 	done
-	for p in ${BENCH_PLATFORMS:-qemu}; do report "$p"; done
+	for p in $PLATFORMS; do report "$p"; done
 	echo
 	echo "Runs' logs and numbers: $OUT"
 	return $failed
