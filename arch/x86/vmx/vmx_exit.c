@@ -176,9 +176,9 @@ static void enter_once(struct vcpu *v)
 static bool stale_init(struct vcpu *v, struct vmx_vcpu *x)
 {
 	bool stale = x->fresh && v->exit.reason == LAMINA_EXIT_INIT;
+
 	if (stale && x->waiting_sipi)
 		vmwrite(VMCS_GUEST_ACTIVITY, VMX_ACTIVITY_WAIT_SIPI);
-
 	x->fresh = false;
 	return stale;
 }
