@@ -3,6 +3,7 @@
 #define VMX_VMX_H
 
 #include <core/vcpu.h>
+#include "ept.h"
 #include "vmcs.h"
 
 /* Capability MSRs (hidden from the guest by core/msr.c). */
@@ -144,8 +145,7 @@ void vmx_handle_private(struct vcpu *v);
 #define VMX_NO_CURRENT_VMCS 0xffffffffu
 void vmx_report_entry_failure(struct vcpu *v, u32 insn_error);
 
-/* ept.c */
-extern struct pt_format ept_format;
+/* vmx_tlb.c */
 void ept_flush(struct vcpu *v);
 void vpid_flush(struct vcpu *v);
 
