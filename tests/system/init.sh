@@ -1,8 +1,9 @@
 #!/bin/sh
 # /init of the test initramfs (tests/system/mkinitramfs.sh). The kernel
 # command line picks the scenario: lamina.test=check|bench|pci|shell (default
-# shell), and lamina.work=PART,... the workload's parts (default all; Bochs
-# runs skip the long cpu part). Results go to the console as
+# shell), lamina.work=PART,... the workload's parts (default all; Bochs
+# runs skip the long cpu part), lamina.nmi=1 an NMI backtrace of every CPU
+# after the workload (check). Results go to the console as
 # "LTEST: KEY: VALUE" lines, the run ends with "LTEST: done" and a power-off.
 export PATH=/bin
 mount -t devtmpfs devtmpfs /dev
@@ -42,7 +43,19 @@ scenario_check() {
 	report version laminactl version
 	report meminfo laminactl meminfo
 	workload $work_parts
+	[ -z "$nmi_check" ] || nmi_backtrace
 	report stats laminactl stats
+}
+
+# lamina.nmi=1: every CPU dumps its stack from an NMI (sysrq l); each CPU
+# whose backtrace came is reported as "nmi: cpuN".
+nmi_backtrace() {
+	echo 1 >/proc/sys/kernel/sysrq
+	echo l >/proc/sysrq-trigger
+	sleep 1
+	echo # sysrq's own console line may have cut ours
+	dmesg | sed -n 's/.*NMI backtrace for cpu \([0-9]*\).*/\1/p' | sort -u |
+		while read -r cpu; do say "nmi: cpu$cpu"; done
 }
 
 # The workload between two snapshots of lamina's exit counts.
@@ -70,10 +83,12 @@ scenario_shell() {
 
 scenario=shell
 work_parts=
+nmi_check=
 for word in $(cat /proc/cmdline); do
 	case $word in
 	lamina.test=*) scenario=${word#lamina.test=} ;;
 	lamina.work=*) work_parts=$(echo "${word#lamina.work=}" | tr , ' ') ;;
+	lamina.nmi=1) nmi_check=1 ;;
 	esac
 done
 say "scenario: $scenario"

@@ -4,7 +4,8 @@
 # lamina, module2 bzImage and initrd); lamina's log on COM2, the guest's
 # console on COM1: the AP started through wait-for-SIPI, the memory map
 # that hides lamina, a workload (without its long cpu part: Bochs is ~10x
-# slower than QEMU), laminactl, and a clean power-off. Bochs exits with
+# slower than QEMU), NMIs between the guest's CPUs, laminactl, and a clean
+# power-off. Bochs exits with
 # status 1 even then: the run is judged by markers.
 . "$(dirname "$0")/lib.sh"
 need "$LAMINA" "$BUILD/laminactl" "$BUILD/workload" "$(linux_kernel)" || finish
@@ -12,7 +13,7 @@ need "$LAMINA" "$BUILD/laminactl" "$BUILD/workload" "$(linux_kernel)" || finish
 log=$WORK/serial.log lamina_log=$WORK/lamina.log
 make_initramfs "$WORK/initramfs.cpio"
 bochs_linux_iso lamina "$WORK/linux.iso" \
-	"$LINUX_CONSOLE lamina.test=check lamina.work=mem,spawn" "$WORK/initramfs.cpio" "console=com2"
+	"$LINUX_CONSOLE lamina.test=check lamina.work=mem,spawn lamina.nmi=1" "$WORK/initramfs.cpio" "console=com2"
 # After "LTEST: done", /init powers off: Bochs should end by itself.
 RUN_LINGER=15 bochs_run "$log" '^LTEST: done|Kernel panic' "${BOCHS_LINUX_TIMEOUT:-900}" \
 	"$BOCHS_LINUX_MODEL" 2 "$BOCHS_LINUX_MEGS" "$WORK/linux.iso" "$lamina_log"
@@ -38,6 +39,7 @@ else
 fi
 
 expect_ltest "$log" work ok "workload completes"
+expect_ltest "$log" nmi cpu1 "the guest's NMI to CPU 1 arrives (NMI exit, then injected)"
 expect_ltest "$log" stats.rc 0 "laminactl stats works"
 expect_in "$log" '^LTEST: stats: reason +cpu0 +cpu1 +total' "laminactl stats prints a table of 2 CPUs"
 for cpu in cpu0 cpu1; do
