@@ -30,6 +30,26 @@ OPTION(loglevel, "loglevel", "error|warn|info|debug", parse_level, &log_level_ma
        "the least important messages lamina prints (default info)");
 
 static spinlock_t log_lock = SPINLOCK_INIT;
+/* After a fatal error the reporting CPU writes without the lock: the
+ * failure may have struck while some CPU (even itself) held it. */
+static volatile bool lockless;
+
+void log_fatal_mode(void)
+{
+	lockless = true;
+}
+
+static void out_lock(void)
+{
+	if (!lockless)
+		spin_lock(&log_lock);
+}
+
+static void out_unlock(void)
+{
+	if (!lockless)
+		spin_unlock(&log_lock);
+}
 static char ring[LOG_RING_SIZE];
 static u64 ring_total; /* bytes ever written */
 
@@ -84,9 +104,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	spin_lock(&log_lock);
+	out_lock();
 	emit(line, n);
-	spin_unlock(&log_lock);
+	out_unlock();
 }
 
 void log_raw(const char *fmt, ...)
@@ -100,7 +120,7 @@ void log_raw(const char *fmt, ...)
 	va_end(ap);
 	if (n > (int)sizeof(text) - 1)
 		n = sizeof(text) - 1;
-	spin_lock(&log_lock);
+	out_lock();
 	emit(text, n);
-	spin_unlock(&log_lock);
+	out_unlock();
 }

@@ -28,6 +28,7 @@ void fatal_begin(void)
 	if (!__atomic_compare_exchange_n(&fatal_cpu, &none, (int)this_cpu_index(),
 					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		halt_forever(); /* another CPU is reporting */
+	log_fatal_mode();
 }
 
 __noreturn void fatal_end(void)

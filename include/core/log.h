@@ -21,6 +21,9 @@ void log_raw(const char *fmt, ...) __printf(1, 2);
  * number copied, or -1 if off has already been overwritten. */
 long log_read(u64 off, char *buf, size_t len);
 
+/* From now on write without taking the log lock (fatal errors only). */
+void log_fatal_mode(void);
+
 /* Only messages at or below this level are printed (option loglevel=). */
 extern enum log_level log_level_max;
 
