@@ -4,6 +4,7 @@
  * is checked first, so check() names the missing feature. */
 #include <core/format.h>
 #include <core/log.h>
+#include <core/mm.h>
 #include <x86/cpu.h>
 #include "vmx.h"
 
@@ -143,6 +144,11 @@ const char *vmx_read_caps(void)
 
 	if (err)
 		return err;
+	/* Old CPUs limit VMX structures (VMXON region, VMCS, bitmaps) to
+	 * the low 4 GiB; lamina allocates them from its home. */
+	if ((basic & VMX_BASIC_32BIT_ADDRS) && home.base + home.size > 4 * GiB)
+		return "this CPU's VT-x needs its structures below 4 GiB, and lamina's "
+		       "memory lies above";
 	vmx_caps.revision = basic & 0x7fffffff;
 	vmx_caps.pin = ctl[CTL_PIN];
 	vmx_caps.proc = ctl[CTL_PROC];
