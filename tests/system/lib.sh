@@ -56,6 +56,21 @@ expect_ltest() {
 	fi
 }
 
+# check_hidden_range LOG: `laminactl meminfo` gave lamina's range, and the
+# e820 map the guest reported has it inside a reserved entry and overlapping
+# no usable one.
+check_hidden_range() {
+	local range
+	range=$(ltest "$1" meminfo | sed -n 's/^lamina memory: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p')
+	if [ -z "$range" ]; then
+		not_ok "laminactl meminfo gives lamina's range"
+		return 0
+	fi
+	ok "laminactl meminfo gives lamina's range ($range)"
+	check "lamina's range lies inside a reserved e820 entry" e820_entry "$1" reserved covers $range
+	check "lamina's range overlaps no usable e820 entry" not e820_entry "$1" usable overlaps $range
+}
+
 # e820_entry LOG TYPE HOW BASE END: some "LTEST: e820: [mem A-B] TYPE" line
 # "covers" BASE..END (A <= BASE, END <= B) or "overlaps" it (shares a byte).
 e820_entry() {
