@@ -59,16 +59,32 @@ static int efer_write(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/* VM_CR and VM_HSAVE_PA are AMD's; on Intel they reach lamina only
+ * because they lie outside the MSR bitmap, and go to the CPU untouched. */
+static bool amd(void)
+{
+	return vendor->id == LAMINA_VENDOR_AMD_SVM;
+}
+
 static int vm_cr_read(struct vcpu *v, u32 msr, u64 *val)
 {
+	if (!amd())
+		return rdmsr_safe(msr, val);
 	*val = VM_CR_LOCK | VM_CR_SVMDIS; /* "disabled by firmware" */
 	return 0;
 }
 
-static int zero_read(struct vcpu *v, u32 msr, u64 *val)
+static int hsave_read(struct vcpu *v, u32 msr, u64 *val)
 {
+	if (!amd())
+		return rdmsr_safe(msr, val);
 	*val = 0;
 	return 0;
+}
+
+static int svm_msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	return amd() ? -1 : wrmsr_safe(msr, val);
 }
 
 static int feature_control_read(struct vcpu *v, u32 msr, u64 *val)
@@ -88,8 +104,8 @@ static int x2apic_icr_write(struct vcpu *v, u32 msr, u64 val)
 
 static const struct msr_rule rules[] = {
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
-	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, gp_write },
-	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, zero_read, gp_write },
+	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
+	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
 	{ MSR_FEATURE_CONTROL, MSR_FEATURE_CONTROL, feature_control_read, gp_write },
 	{ MSR_VMX_FIRST, MSR_VMX_LAST, gp_read, gp_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
