@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# conceal= fails closed: a malformed value, or an entry that matches no PCI
+# function, stops lamina before the guest starts, with a message saying
+# what is wrong; a good value lets the guest start.
+. "$(dirname "$0")/../guest/guest.sh"
+need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
+kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
+STAYS='lamina stays up with no guest running'
+
+refused() { # refused NAME LAMINA-ARGS MESSAGE-REGEX
+	local log=$WORK/$1.log
+	qemu_lamina "$log" "$STAYS" 60 1 256 "$2" "$kernel"
+	expect_in "$log" "$3" "$1: the message says what is wrong"
+	expect_in "$log" "$STAYS" "$1: the guest does not start"
+	expect_not_in "$log" 'starting the .* guest' "$1: no guest was started"
+}
+
+refused malformed "conceal=00:02.0,zz" \
+	"option 'conceal=00:02.0,zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*; expected conceal=BB:DD.F\\[,BB:DD.F...\\] or VVVV:DDDD; refusing to start the guest"
+refused bad_device "conceal=00:20.0" "entry '00:20.0': device is 00-1f, function 0-7"
+refused empty "conceal=" "option 'conceal=': expected conceal=.*refusing to start the guest"
+refused no_such_function "conceal=00:05.0" \
+	"conceal=: no PCI function at 00:05.0 was concealed; refusing to start the guest"
+refused no_such_id "conceal=1234:5678" \
+	"conceal=: no PCI function 1234:5678 was concealed; refusing to start the guest"
+
+log=$WORK/good.log
+qemu_lamina "$log" "$(done_marker hypercall)" 60 1 256 "conceal=00:02.0" "$kernel"
+expect_in "$log" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "conceal=00:02.0: concealed"
+expect_in "$log" "starting the Multiboot guest" "conceal=00:02.0: the guest starts"
+finish
