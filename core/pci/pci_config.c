@@ -145,6 +145,8 @@ int pci_trap_config(struct pci_func *f)
 			pci_name(f, name, sizeof(name)));
 		return -1;
 	}
+	if (f->trapped)
+		return 0; /* another driver trapped it already */
 	f->trapped = true;
 	if (!page)
 		return 0; /* CF8/CFC only: always hooked */

@@ -1,5 +1,7 @@
 /* PCI bring-up and the driver registry: drivers drop a descriptor into
- * the lamina_pci_drivers section (PCI_DRIVER()); there is no central list. */
+ * the lamina_pci_drivers section (PCI_DRIVER()); there is no central list.
+ * Every driver that matches a function attaches to it (their rules
+ * combine: concealed and kept from DMA, say). */
 #include <core/log.h>
 #include <core/pci.h>
 
@@ -18,15 +20,14 @@ static void offer(struct pci_func *f)
 	     d < __stop_lamina_pci_drivers; d++) {
 		if (!d->match || !d->match(f))
 			continue;
-		f->driver = d;
 		if (d->attach(f)) {
 			log_err("pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
 				d->name);
-			f->driver = NULL;
 			continue;
 		}
+		if (!f->driver)
+			f->driver = d;
 		log_info("pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);
-		return;
 	}
 }
 

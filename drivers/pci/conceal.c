@@ -13,97 +13,9 @@
 #include <core/pci.h>
 #include <core/string.h>
 
-#define MAX_ENTRIES 16
-
-struct conceal_entry {
-	bool by_id;           /* VVVV:DDDD, else BB:DD.F */
-	u16 vendor, device;
-	u8 bus, dev, fn;
-	bool matched;
-};
-
-static struct conceal_entry entries[MAX_ENTRIES];
-static unsigned int nentries;
-
-static int hex(const char **p, unsigned int digits, u32 *out)
-{
-	u32 v = 0;
-
-	for (unsigned int i = 0; i < digits; i++) {
-		char c = (*p)[i];
-		unsigned int d = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : 16;
-		if (d == 16)
-			return -1;
-		v = v * 16 + d;
-	}
-	*p += digits;
-	*out = v;
-	return 0;
-}
-
-/* One entry of exactly "BB:DD.F" or "VVVV:DDDD", ending at ',' or NUL. */
-static int parse_entry(const char *s, const char **end, struct conceal_entry *e)
-{
-	const char *p = s;
-	u32 a, b, c;
-
-	if (!hex(&p, 4, &a) && *p == ':' && (p++, !hex(&p, 4, &b)) && (!*p || *p == ',')) {
-		*e = (struct conceal_entry){ .by_id = true, .vendor = (u16)a, .device = (u16)b };
-		*end = p;
-		return 0;
-	}
-	p = s;
-	if (hex(&p, 2, &a) || *p++ != ':' || hex(&p, 2, &b) || *p++ != '.' ||
-	    hex(&p, 1, &c) || (*p && *p != ',')) {
-		option_error("entry '%.*s' is neither BB:DD.F nor VVVV:DDDD (hex digits)",
-			     (int)(strchr(s, ',') ? strchr(s, ',') - s : (long)strlen(s)), s);
-		return -1;
-	}
-	if (b > 0x1f || c > 7) {
-		option_error("entry '%.7s': device is 00-1f, function 0-7", s);
-		return -1;
-	}
-	*e = (struct conceal_entry){ .bus = (u8)a, .dev = (u8)b, .fn = (u8)c };
-	*end = p;
-	return 0;
-}
-
-static int parse_conceal(const char *v, void *target)
-{
-	struct conceal_entry list[MAX_ENTRIES];
-	unsigned int n = 0;
-	const char *p = v;
-
-	for (;;) {
-		if (n == MAX_ENTRIES) {
-			option_error("more than %u entries", MAX_ENTRIES);
-			return -1;
-		}
-		if (parse_entry(p, &p, &list[n++]))
-			return -1;
-		if (!*p)
-			break;
-		p++; /* ',' */
-	}
-	memcpy(entries, list, sizeof(list));
-	nentries = n;
-	return 0;
-}
-OPTION_FAIL_CLOSED(conceal, "conceal", "BB:DD.F[,BB:DD.F...] or VVVV:DDDD",
-		   parse_conceal, NULL, "PCI functions to hide from the guest");
-
-static struct conceal_entry *entry_for(const struct pci_func *f)
-{
-	for (unsigned int i = 0; i < nentries; i++) {
-		struct conceal_entry *e = &entries[i];
-		if (e->by_id ? e->vendor == f->vendor && e->device == f->device
-			     : f->seg == 0 && e->bus == f->bus && e->dev == f->dev && e->fn == f->fn)
-			return e;
-	}
-	return NULL;
-}
+static struct pci_select hide = { .option = "conceal", .verb = "concealed" };
+OPTION_FAIL_CLOSED(conceal, "conceal", PCI_SELECT_FORM, pci_select_parse, &hide,
+		   "PCI functions to hide from the guest");
 
 /* A concealed BAR reads like nothing is there. */
 static void bar_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
@@ -154,7 +66,7 @@ static int hide_bar(struct pci_func *f, const struct pci_bar *b)
 
 static bool conceal_match(const struct pci_func *f)
 {
-	return entry_for(f) != NULL;
+	return pci_select_find(&hide, f) != NULL;
 }
 
 /* An entry counts as done only when all of this worked (fail closed). */
@@ -166,27 +78,13 @@ static int conceal_attach(struct pci_func *f)
 			return -1;
 	if (pci_trap_config(f))
 		return -1;
-	entry_for(f)->matched = true;
+	pci_select_find(&hide, f)->done = true;
 	return 0;
 }
 
 static int conceal_check(void)
 {
-	int r = 0;
-
-	for (unsigned int i = 0; i < nentries; i++) {
-		const struct conceal_entry *e = &entries[i];
-		if (e->matched)
-			continue;
-		if (e->by_id)
-			log_err("conceal=: no PCI function %04x:%04x was concealed; "
-				"refusing to start the guest", e->vendor, e->device);
-		else
-			log_err("conceal=: no PCI function at %02x:%02x.%x was concealed; "
-				"refusing to start the guest", e->bus, e->dev, e->fn);
-		r = -1;
-	}
-	return r;
+	return pci_select_check(&hide);
 }
 
 PCI_DRIVER(conceal) = {

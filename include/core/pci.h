@@ -72,6 +72,31 @@ struct pci_driver {
 	static const struct pci_driver pci_driver_##id                     \
 		__attribute__((used, section("lamina_pci_drivers"), aligned(8)))
 
+/* Functions named on the command line: "BB:DD.F" or "VVVV:DDDD" entries,
+ * comma-separated (core/pci/pci_select.c). */
+#define PCI_SELECT_MAX 16
+
+struct pci_select_entry {
+	bool by_id;            /* VVVV:DDDD, else BB:DD.F */
+	u16 vendor, device;
+	u8 bus, dev, fn;
+	bool done;             /* a function matched and the driver attached */
+};
+
+struct pci_select {
+	const char *option, *verb; /* for messages: "conceal", "concealed" */
+	unsigned int n;
+	struct pci_select_entry e[PCI_SELECT_MAX];
+};
+
+#define PCI_SELECT_FORM "BB:DD.F[,BB:DD.F...] or VVVV:DDDD[,...]"
+
+/* An option parser (target: struct pci_select); says what is wrong. */
+int pci_select_parse(const char *v, void *target);
+struct pci_select_entry *pci_select_find(struct pci_select *sel, const struct pci_func *f);
+/* For a driver's check(): -1, with a message, if an entry stayed undone. */
+int pci_select_check(const struct pci_select *sel);
+
 /* Enumerate, offer every function to the drivers, start intercepting
  * configuration accesses. False when a driver must stop the guest. */
 bool pci_init(void);

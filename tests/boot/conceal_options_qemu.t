@@ -16,7 +16,7 @@ refused() { # refused NAME LAMINA-ARGS MESSAGE-REGEX
 }
 
 refused malformed "conceal=00:02.0,zz" \
-	"option 'conceal=00:02.0,zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*; expected conceal=BB:DD.F\\[,BB:DD.F...\\] or VVVV:DDDD; refusing to start the guest"
+	"option 'conceal=00:02.0,zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*; expected conceal=BB:DD.F\\[,BB:DD.F...\\] or VVVV:DDDD\\[,...\\]; refusing to start the guest"
 refused bad_device "conceal=00:20.0" "entry '00:20.0': device is 00-1f, function 0-7"
 refused empty "conceal=" "option 'conceal=': expected conceal=.*refusing to start the guest"
 refused no_such_function "conceal=00:05.0" \

@@ -7,6 +7,9 @@
  *   hidden=BB:DD.F  the function lamina conceals (under lamina)
  *   bar=ADDR        a memory BAR of that function (from a bare run): its
  *                   MMIO must read as all-ones and ignore writes
+ *   nodma=BB:DD.F   a function lamina keeps from bus mastering (nodma=
+ *                   on lamina's command line): Bus Master Enable cannot
+ *                   be set, through CF8/CFC or ECAM; other command bits can
  * Every function's first 64 bytes are printed ("# cfg BB:DD.F xx xx ...")
  * so the script can compare them with a bare run. */
 #include "acpi.h"
@@ -18,7 +21,7 @@
 #include "util.h"
 
 const char test_name[] = "pci";
-const char *const test_options[] = { "hidden", "bar", NULL };
+const char *const test_options[] = { "hidden", "bar", "nodma", NULL };
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
@@ -183,6 +186,41 @@ static void check_bar(u64 bar)
 	tap_eq(mmio[0], 0xffffffffu, "hidden function: a write to its BAR is dropped");
 }
 
+#define CMD_IO 0x1
+#define CMD_MASTER 0x4
+
+static void cf8_write16(u32 bdf, u32 reg, u16 v)
+{
+	out32(PORT_ADDR, bdf_addr(bdf, reg));
+	out16(PORT_DATA + (reg & 2), v);
+}
+
+/* Bus Master Enable stays clear whichever way the guest writes it; the
+ * I/O space bit, turned off for a moment (the kernel does not use the
+ * device), shows that the rest of the register still takes writes. */
+static void check_nodma(u32 bdf)
+{
+	u16 cmd = cf8_read16(bdf, 4);
+	bool protect = lamina_present();
+
+	cf8_write16(bdf, 4, (cmd | CMD_MASTER) ^ CMD_IO);
+	u16 got = cf8_read16(bdf, 4);
+	if (protect)
+		tap_eq(got & CMD_MASTER, 0, "nodma: bus mastering stays off after a CF8/CFC write");
+	else
+		tap_eq(got & CMD_MASTER, CMD_MASTER, "bare: bus mastering can be turned on");
+	tap_eq(got & CMD_IO, (cmd ^ CMD_IO) & CMD_IO, "nodma: the other command bits still take writes");
+	if (ecam_base) {
+		*ecam_reg(bdf, 4) = (*ecam_reg(bdf, 4) & 0xffff) | CMD_MASTER;
+		if (protect)
+			tap_eq(cf8_read16(bdf, 4) & CMD_MASTER, 0,
+			       "nodma: bus mastering stays off after an ECAM write");
+	}
+	cf8_write16(bdf, 4, cmd);
+	tap_eq(cf8_read16(bdf, 4), cmd & (protect ? ~CMD_MASTER : 0xffff),
+	       "nodma: the command register restored");
+}
+
 void test_main(void)
 {
 	u32 hidden = parse_bdf(boot_opt("hidden"));
@@ -219,5 +257,7 @@ void test_main(void)
 	} else {
 		tap_check(saw_hidden, "bare: the function to hide is there");
 	}
+	if (boot_opt("nodma"))
+		check_nodma(parse_bdf(boot_opt("nodma")));
 	tap_done();
 }

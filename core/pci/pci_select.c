@@ -1,0 +1,114 @@
+/* Lists of PCI functions named on the command line, as "BB:DD.F" (hex bus,
+ * device 00-1f, function 0-7) or "VVVV:DDDD" (vendor:device), separated by
+ * commas. Drivers that protect something use them with fail-closed
+ * options: a malformed list, or an entry that matched nothing, stops the
+ * guest from starting. */
+#include <core/log.h>
+#include <core/options.h>
+#include <core/pci.h>
+#include <core/string.h>
+
+static int hex(const char **p, unsigned int digits, u32 *out)
+{
+	u32 v = 0;
+
+	for (unsigned int i = 0; i < digits; i++) {
+		char c = (*p)[i];
+		unsigned int d = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : 16;
+		if (d == 16)
+			return -1;
+		v = v * 16 + d;
+	}
+	*p += digits;
+	*out = v;
+	return 0;
+}
+
+static int entry_len(const char *s)
+{
+	const char *comma = strchr(s, ',');
+
+	return comma ? (int)(comma - s) : (int)strlen(s);
+}
+
+/* One entry, ending at ',' or NUL. */
+static int parse_entry(const char *s, const char **end, struct pci_select_entry *e)
+{
+	const char *p = s;
+	u32 a, b, c;
+
+	if (!hex(&p, 4, &a) && *p == ':' && (p++, !hex(&p, 4, &b)) && (!*p || *p == ',')) {
+		*e = (struct pci_select_entry){ .by_id = true, .vendor = (u16)a, .device = (u16)b };
+		*end = p;
+		return 0;
+	}
+	p = s;
+	if (hex(&p, 2, &a) || *p++ != ':' || hex(&p, 2, &b) || *p++ != '.' ||
+	    hex(&p, 1, &c) || (*p && *p != ',')) {
+		option_error("entry '%.*s' is neither BB:DD.F nor VVVV:DDDD (hex digits)",
+			     entry_len(s), s);
+		return -1;
+	}
+	if (b > 0x1f || c > 7) {
+		option_error("entry '%.*s': device is 00-1f, function 0-7", entry_len(s), s);
+		return -1;
+	}
+	*e = (struct pci_select_entry){ .bus = (u8)a, .dev = (u8)b, .fn = (u8)c };
+	*end = p;
+	return 0;
+}
+
+int pci_select_parse(const char *v, void *target)
+{
+	struct pci_select parsed = { .n = 0 };
+	struct pci_select *sel = target;
+	const char *p = v;
+
+	for (;;) {
+		if (parsed.n == PCI_SELECT_MAX) {
+			option_error("more than %u entries", PCI_SELECT_MAX);
+			return -1;
+		}
+		if (parse_entry(p, &p, &parsed.e[parsed.n++]))
+			return -1;
+		if (!*p)
+			break;
+		p++; /* ',' */
+	}
+	parsed.option = sel->option;
+	parsed.verb = sel->verb;
+	*sel = parsed;
+	return 0;
+}
+
+struct pci_select_entry *pci_select_find(struct pci_select *sel, const struct pci_func *f)
+{
+	for (unsigned int i = 0; i < sel->n; i++) {
+		struct pci_select_entry *e = &sel->e[i];
+		if (e->by_id ? e->vendor == f->vendor && e->device == f->device
+			     : f->seg == 0 && e->bus == f->bus && e->dev == f->dev && e->fn == f->fn)
+			return e;
+	}
+	return NULL;
+}
+
+int pci_select_check(const struct pci_select *sel)
+{
+	int r = 0;
+
+	for (unsigned int i = 0; i < sel->n; i++) {
+		const struct pci_select_entry *e = &sel->e[i];
+		if (e->done)
+			continue;
+		if (e->by_id)
+			log_err("%s=: no PCI function %04x:%04x was %s; refusing to start "
+				"the guest", sel->option, e->vendor, e->device, sel->verb);
+		else
+			log_err("%s=: no PCI function at %02x:%02x.%x was %s; refusing to "
+				"start the guest", sel->option, e->bus, e->dev, e->fn, sel->verb);
+		r = -1;
+	}
+	return r;
+}
