@@ -9,10 +9,13 @@ need "$LAMINA" "$BUILD/laminactl" "$BUILD/workload" "$(linux_kernel)" || finish
 NIC=0000:00:02.0
 
 make_initramfs "$WORK/initramfs.cpio"
-boot() { # boot LOG MODE [LAMINA ARGS]
-	qemu_linux "$2" 2 1G "$LINUX_CONSOLE lamina.test=pci" "$WORK/initramfs.cpio" "${3:-}"
-	run_to_exit "$1" 240 "${QEMU_CMD[@]}" -serial "file:$1" -serial "file:$1.lamina" -monitor none
-	check "$2 ${3:-}: Linux listed its PCI devices ($RUN_STATUS)" grep -aq '^LTEST: done' "$1"
+boot() { # boot LOG MODE [LAMINA ARGS [QEMU ARGS...]]
+	local log=$1 mode=$2 largs=${3:-}
+	shift $(($# < 3 ? $# : 3))
+	qemu_linux "$mode" 2 1G "$LINUX_CONSOLE lamina.test=pci" "$WORK/initramfs.cpio" "$largs"
+	run_to_exit "$log" 240 "${QEMU_CMD[@]}" -serial "file:$log" -serial "file:$log.lamina" \
+		-monitor none "$@"
+	check "$mode $largs: Linux listed its PCI devices ($RUN_STATUS)" grep -aq '^LTEST: done' "$log"
 }
 devices() { ltest "$1" pci | cut -d' ' -f1 | sort; }
 config_of() { ltest "$1" pci | grep "^$2 " | cut -d' ' -f2-; }
@@ -38,5 +41,17 @@ for how in 00:02.0 8086:10d3; do
 	done
 	check "conceal=$how: config space (64 bytes) of the $same other devices as bare${differ:+; differs:$differ}" [ -z "$differ" ]
 done
+# Behind a bridge: a second e1000e on bus 1 below a PCIe root port. lamina
+# follows the bridge, and concealing 01:00.0 hides it and only it.
+BRIDGED=(-device pcie-root-port,id=rp1,chassis=1,slot=1 -device e1000e,bus=rp1)
+boot "$WORK/bare-bridge.log" bare "" "${BRIDGED[@]}"
+check "bare: the NIC behind the root port is 0000:01:00.0" grep -aq '^LTEST: pci: 0000:01:00.0 ' "$WORK/bare-bridge.log"
+log=$WORK/conceal-bridge.log
+boot "$log" lamina "console=com2 conceal=01:00.0" "${BRIDGED[@]}"
+expect_in "$log.lamina" "pci 01:00.0 \\(8086:10d3\\) class 020000" "lamina enumerated the function behind the bridge"
+expect_in "$log.lamina" "pci 01:00.0 \\(8086:10d3\\): mediated by 'conceal'" "conceal=01:00.0: lamina conceals it"
+check "conceal=01:00.0: the guest has no 0000:01:00.0" not grep -aq '^LTEST: pci: 0000:01:00.0 ' "$log"
+check "conceal=01:00.0: every other device is there" \
+	[ "$(devices "$log")" = "$(devices "$WORK/bare-bridge.log" | grep -v '^0000:01:00.0$')" ]
 [ $FAILED -eq 0 ] || { show_log "$WORK/bare.log" 20; show_log "$log" 20; show_log "$log.lamina" 30; }
 finish
