@@ -47,7 +47,7 @@ static struct vcpu *vcpu_by_apic_id(u32 id)
 	return NULL;
 }
 
-/* INIT or SIPI from the guest to one vCPU (AMD-V path, on the sender). */
+/* INIT or SIPI from the guest to one vCPU, seen on the sender. */
 static void deliver(struct vcpu *t, u32 icr)
 {
 	if (!t)
