@@ -150,7 +150,11 @@ bool smp_all_aps_started(void)
 
 void smp_prepare_guest(void)
 {
-	if (!vendor->sees_init_sipi && cpu_count > 1)
+	/* Both vendors need the trap: AMD-V has no SIPI exit, and on VT-x an
+	 * INIT must not reach an AP waiting for SIPI in guest mode (it would
+	 * stay pending and strike after the SIPI; Bochs 2.7 keeps it for good,
+	 * see arch/x86/vmx/vmx.c). */
+	if (cpu_count > 1)
 		arm_icr_trap();
 }
 

@@ -126,12 +126,6 @@ struct vendor_ops {
 	void (*intercept_io)(u16 port, bool on);
 	/* Back-end specific exits (e.g. VT-x CR accesses). */
 	void (*handle_private)(struct vcpu *v);
-	/* AP start: true if the guest's INIT and SIPI need no help to reach
-	 * lamina (they arrive as exits); false if lamina traps the APIC ICR
-	 * until every AP runs: AMD-V has no SIPI exit, and on VT-x an INIT
-	 * must not reach an AP waiting for SIPI in guest mode (Bochs 2.7
-	 * then keeps it pending for good, see arch/x86/vmx/vmx.c). */
-	bool sees_init_sipi;
 };
 
 extern const struct vendor_ops *vendor;

@@ -251,7 +251,6 @@ const struct vendor_ops svm_ops = {
 	.intercept_msr = svm_intercept_msr,
 	.intercept_io = svm_intercept_io,
 	.handle_private = NULL,
-	.sees_init_sipi = false,
 };
 
 bool svm_has_nrips(void)

@@ -180,5 +180,4 @@ const struct vendor_ops vmx_ops = {
 	 * pending in VMX non-root operation, so the CPU exits with INIT at
 	 * every entry from then on. So lamina traps the ICR while APs start
 	 * (core/smp.c), drops INITs to waiting APs and passes SIPIs on. */
-	.sees_init_sipi = false,
 };
