@@ -36,6 +36,19 @@ static struct io_hook *find_hook(u16 port)
 	return NULL;
 }
 
+/* Ports where nothing answers: reads all-ones, writes dropped. */
+static u32 absent_in(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size)
+{
+	return (u32)(BIT(size * 8) - 1);
+}
+
+static void absent_out(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size,
+		       u32 val)
+{
+}
+
+const struct io_ops io_absent_ops = { absent_in, absent_out };
+
 u32 io_port_read(u16 port, unsigned int size)
 {
 	u32 v;

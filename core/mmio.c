@@ -48,21 +48,23 @@ static struct mmio_region *find_region(u64 gpa)
 	return NULL;
 }
 
-/* Physical addresses beyond the nested map: nothing answers there, so
- * reads float to all-ones and writes vanish, as on a PC bus. */
-static void unassigned_read(struct vcpu *v, struct mmio_region *r, u64 gpa,
-			    void *data, unsigned int size)
+/* Where nothing answers, reads float to all-ones and writes vanish, as on
+ * a PC bus. */
+static void absent_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
+			unsigned int size)
 {
 	memset(data, 0xff, size);
 }
 
-static void unassigned_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
-			     const void *data, unsigned int size)
+static void absent_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
+			 const void *data, unsigned int size)
 {
 }
 
-static const struct mmio_ops unassigned_ops = { unassigned_read, unassigned_write };
-static struct mmio_region unassigned = { .name = "unassigned", .ops = &unassigned_ops,
+const struct mmio_ops mmio_absent_ops = { absent_read, absent_write };
+
+/* Physical addresses beyond the nested map. */
+static struct mmio_region unassigned = { .name = "unassigned", .ops = &mmio_absent_ops,
 					 .trap_reads = true };
 
 static struct mmio_region *region_for(u64 gpa)

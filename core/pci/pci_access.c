@@ -119,3 +119,13 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 	io_port_write(PORT_DATA + (off & 3), size, val);
 	spin_unlock(&cf8_lock);
 }
+
+u32 pci_func_read(const struct pci_func *f, u16 off, unsigned int size)
+{
+	return pci_cfg_read(f->seg, f->bus, f->dev, f->fn, off, size);
+}
+
+void pci_func_write(const struct pci_func *f, u16 off, unsigned int size, u32 val)
+{
+	pci_cfg_write(f->seg, f->bus, f->dev, f->fn, off, size, val);
+}

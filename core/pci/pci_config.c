@@ -18,16 +18,12 @@ static spinlock_t rules_lock = SPINLOCK_INIT;
 
 static u32 hw_read(void *arg, u16 off, unsigned int size)
 {
-	const struct pci_func *f = arg;
-
-	return pci_cfg_read(f->seg, f->bus, f->dev, f->fn, off, size);
+	return pci_func_read(arg, off, size);
 }
 
 static void hw_write(void *arg, u16 off, unsigned int size, u32 val)
 {
-	const struct pci_func *f = arg;
-
-	pci_cfg_write(f->seg, f->bus, f->dev, f->fn, off, size, val);
+	pci_func_write(arg, off, size, val);
 }
 
 static void hw_refused(void *arg, const struct pci_rule *r, u16 off, unsigned int size,

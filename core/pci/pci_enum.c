@@ -29,27 +29,17 @@ const char *pci_name(const struct pci_func *f, char *buf, size_t size)
 	return buf;
 }
 
-static u32 cfg_read(const struct pci_func *f, u16 off, unsigned int size)
-{
-	return pci_cfg_read(f->seg, f->bus, f->dev, f->fn, off, size);
-}
-
-static void cfg_write(const struct pci_func *f, u16 off, unsigned int size, u32 val)
-{
-	pci_cfg_write(f->seg, f->bus, f->dev, f->fn, off, size, val);
-}
-
 /* Size one BAR the usual way (all-ones, read back, restore); the caller
  * has turned decoding off. Returns the number of BAR registers used. */
 static unsigned int size_bar(struct pci_func *f, unsigned int i)
 {
 	u16 reg = PCI_BAR0 + 4 * i;
-	u32 orig = cfg_read(f, reg, 4), mask;
+	u32 orig = pci_func_read(f, reg, 4), mask;
 	struct pci_bar *b = &f->bar[i];
 
-	cfg_write(f, reg, 4, 0xffffffffu);
-	mask = cfg_read(f, reg, 4);
-	cfg_write(f, reg, 4, orig);
+	pci_func_write(f, reg, 4, 0xffffffffu);
+	mask = pci_func_read(f, reg, 4);
+	pci_func_write(f, reg, 4, orig);
 	if (!mask || mask == 0xffffffffu)
 		return 1; /* unimplemented */
 	if (orig & 1) {
@@ -62,10 +52,10 @@ static unsigned int size_bar(struct pci_func *f, unsigned int i)
 	b->base = orig & ~0xfu;
 	u64 m = mask & ~0xfu;
 	if (((orig >> 1) & 3) == 2 && i + 1 < f->nbars) {
-		u32 hi = cfg_read(f, reg + 4, 4);
-		cfg_write(f, reg + 4, 4, 0xffffffffu);
-		m |= (u64)cfg_read(f, reg + 4, 4) << 32;
-		cfg_write(f, reg + 4, 4, hi);
+		u32 hi = pci_func_read(f, reg + 4, 4);
+		pci_func_write(f, reg + 4, 4, 0xffffffffu);
+		m |= (u64)pci_func_read(f, reg + 4, 4) << 32;
+		pci_func_write(f, reg + 4, 4, hi);
 		b->base |= (u64)hi << 32;
 		b->kind = PCI_BAR_MEM64;
 		b->size = ~m + 1;
@@ -78,12 +68,12 @@ static unsigned int size_bar(struct pci_func *f, unsigned int i)
 
 static void size_bars(struct pci_func *f)
 {
-	u16 cmd = (u16)cfg_read(f, PCI_COMMAND, 2);
+	u16 cmd = (u16)pci_func_read(f, PCI_COMMAND, 2);
 
-	cfg_write(f, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM));
+	pci_func_write(f, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM));
 	for (unsigned int i = 0; i < f->nbars;)
 		i += size_bar(f, i);
-	cfg_write(f, PCI_COMMAND, 2, cmd);
+	pci_func_write(f, PCI_COMMAND, 2, cmd);
 }
 
 static void add_cap(struct pci_func *f, u16 off, u16 id, bool ext)
@@ -95,10 +85,10 @@ static void add_cap(struct pci_func *f, u16 off, u16 id, bool ext)
 /* Both lists are bounded: a looping list in broken hardware stops here. */
 static void list_caps(struct pci_func *f)
 {
-	if (cfg_read(f, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST) {
-		u16 off = cfg_read(f, PCI_CAP_PTR, 1) & 0xfc;
+	if (pci_func_read(f, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST) {
+		u16 off = pci_func_read(f, PCI_CAP_PTR, 1) & 0xfc;
 		for (int n = 0; off >= 0x40 && n < 48; n++) {
-			u16 hdr = (u16)cfg_read(f, off, 2);
+			u16 hdr = (u16)pci_func_read(f, off, 2);
 			add_cap(f, off, hdr & 0xff, false);
 			off = (hdr >> 8) & 0xfc;
 		}
@@ -107,7 +97,7 @@ static void list_caps(struct pci_func *f)
 		return;
 	u16 off = PCI_EXT_CAP_START;
 	for (int n = 0; off >= PCI_EXT_CAP_START && n < 64; n++) {
-		u32 hdr = cfg_read(f, off, 4);
+		u32 hdr = pci_func_read(f, off, 4);
 		if (!hdr || hdr == 0xffffffffu)
 			break;
 		add_cap(f, off, hdr & 0xffff, true);
@@ -147,8 +137,8 @@ static void add_function(u16 seg, u8 bus, u8 dev, u8 fn, u32 id)
 	}
 	*f = (struct pci_func){ .seg = seg, .bus = bus, .dev = dev, .fn = fn,
 				.vendor = id & 0xffff, .device = id >> 16 };
-	f->class_rev = cfg_read(f, PCI_CLASS_REV, 4);
-	f->header_type = cfg_read(f, PCI_HEADER_TYPE, 1);
+	f->class_rev = pci_func_read(f, PCI_CLASS_REV, 4);
+	f->header_type = pci_func_read(f, PCI_HEADER_TYPE, 1);
 	f->nbars = (f->header_type & 0x7f) == 0 ? 6 : (f->header_type & 0x7f) == 1 ? 2 : 0;
 	size_bars(f);
 	list_caps(f);
@@ -156,7 +146,7 @@ static void add_function(u16 seg, u8 bus, u8 dev, u8 fn, u32 id)
 	funcs_tail = &f->next;
 	report(f);
 	if ((f->header_type & 0x7f) == 1) {
-		f->secondary_bus = cfg_read(f, PCI_PRIMARY_BUS + 1, 1);
+		f->secondary_bus = pci_func_read(f, PCI_PRIMARY_BUS + 1, 1);
 		if (f->secondary_bus > bus)
 			scan_bus(seg, f->secondary_bus);
 	}

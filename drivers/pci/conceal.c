@@ -5,43 +5,17 @@
  * Nothing else changes. Concealment protects something, so it fails
  * closed: a malformed value, or an entry that matches no function, stops
  * the guest from starting. */
-#include <core/format.h>
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
 #include <core/options.h>
 #include <core/pci.h>
-#include <core/string.h>
 
 static struct pci_select hide = { .option = "conceal", .verb = "concealed" };
 OPTION_FAIL_CLOSED(conceal, "conceal", PCI_SELECT_FORM, pci_select_parse, &hide,
 		   "PCI functions to hide from the guest");
 
 /* A concealed BAR reads like nothing is there. */
-static void bar_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
-		     unsigned int size)
-{
-	memset(data, 0xff, size);
-}
-
-static void bar_write(struct vcpu *v, struct mmio_region *r, u64 gpa, const void *data,
-		      unsigned int size)
-{
-}
-
-static u32 port_read(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size)
-{
-	return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-}
-
-static void port_write(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size,
-		       u32 val)
-{
-}
-
-static const struct mmio_ops bar_mmio_ops = { bar_read, bar_write };
-static const struct io_ops bar_io_ops = { port_read, port_write };
-
 static int hide_bar(struct pci_func *f, const struct pci_bar *b)
 {
 	if (b->kind == PCI_BAR_IO) {
@@ -49,7 +23,7 @@ static int hide_bar(struct pci_func *f, const struct pci_bar *b)
 		if (!h)
 			return -1;
 		*h = (struct io_hook){ .base = (u16)b->base, .count = (u16)b->size,
-				       .name = "concealed BAR", .ops = &bar_io_ops };
+				       .name = "concealed BAR", .ops = &io_absent_ops };
 		return io_hook_register(h);
 	}
 	struct mmio_region *r = kzalloc(sizeof(*r));
@@ -59,7 +33,7 @@ static int hide_bar(struct pci_func *f, const struct pci_bar *b)
 	u64 base = ALIGN_DOWN(b->base, PAGE_SIZE);
 	*r = (struct mmio_region){
 		.base = base, .size = ALIGN_UP(b->base + b->size, PAGE_SIZE) - base,
-		.name = "concealed BAR", .ops = &bar_mmio_ops, .trap_reads = true,
+		.name = "concealed BAR", .ops = &mmio_absent_ops, .trap_reads = true,
 	};
 	return mmio_register(r);
 }

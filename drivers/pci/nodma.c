@@ -27,11 +27,10 @@ static int nodma_attach(struct pci_func *f)
 		.reg = PCI_COMMAND, .name = "nodma: bus mastering stays off",
 		.ro = PCI_COMMAND_MASTER, .rw1c = STATUS_RW1C,
 	};
-	u16 cmd = (u16)pci_cfg_read(f->seg, f->bus, f->dev, f->fn, PCI_COMMAND, 2);
+	u16 cmd = (u16)pci_func_read(f, PCI_COMMAND, 2);
 
 	if (cmd & PCI_COMMAND_MASTER)
-		pci_cfg_write(f->seg, f->bus, f->dev, f->fn, PCI_COMMAND, 2,
-			      cmd & ~PCI_COMMAND_MASTER);
+		pci_func_write(f, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER);
 	if (pci_rule_add(&f->rules, &r) || pci_trap_config(f))
 		return -1;
 	pci_select_find(&sel, f)->done = true;

@@ -22,6 +22,9 @@ struct io_hook {
 	struct io_hook *next;
 };
 
+/* Ports where nothing answers: reads all-ones, writes dropped. */
+extern const struct io_ops io_absent_ops;
+
 /* Add a hook and intercept its ports. 0, or -1 if the CPU back end cannot
  * intercept port I/O. */
 int io_hook_register(struct io_hook *h);

@@ -28,6 +28,9 @@ struct mmio_region {
 	struct mmio_region *next;
 };
 
+/* A range where nothing answers: reads all-ones, writes dropped. */
+extern const struct mmio_ops mmio_absent_ops;
+
 /* Add a region and protect it in the nested page tables. 0 or -1. */
 int mmio_register(struct mmio_region *r);
 /* Remove it and map its pages normally again. */

@@ -106,6 +106,9 @@ struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn);
 /* lamina's own config access (ECAM where ACPI MCFG has it, else CF8/CFC). */
 u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size);
 void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u32 val);
+/* The same, for a known function. */
+u32 pci_func_read(const struct pci_func *f, u16 off, unsigned int size);
+void pci_func_write(const struct pci_func *f, u16 off, unsigned int size, u32 val);
 bool pci_has_ecam(u16 seg, u8 bus);
 u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
 
