@@ -27,14 +27,12 @@ static int opt_crash = CRASH_NO;
 static int parse_crash(const char *v, void *target)
 {
 	static const char *const names[] = { "no", "fault", "panic", "hypercall" };
+	int i = option_match(v, names, ARRAY_SIZE(names));
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(v, names[i])) {
-			*(int *)target = (int)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i < 0)
+		return -1;
+	*(int *)target = i;
+	return 0;
 }
 OPTION(crash, "crash", "no|fault|panic|hypercall", parse_crash, &opt_crash,
        "fail on purpose (after boot, or at a hypercall once the guest runs on "

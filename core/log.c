@@ -17,14 +17,12 @@ enum log_level log_level_max = LOG_INFO;
 static int parse_level(const char *v, void *target)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
+	int i = option_match(v, names, ARRAY_SIZE(names));
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(v, names[i])) {
-			*(enum log_level *)target = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i < 0)
+		return -1;
+	*(enum log_level *)target = (enum log_level)i;
+	return 0;
 }
 OPTION(loglevel, "loglevel", "error|warn|info|debug", parse_level, &log_level_max,
        "the least important messages lamina prints (default info)");

@@ -9,6 +9,7 @@
 #include <core/vcpu.h>
 #include <x86/cpu.h>
 #include <x86/nested_map.h>
+#include <x86/paging.h>
 
 #define NESTED_ATTR (PT_RWX | PT_USER)
 
@@ -18,20 +19,6 @@ static struct mtrr_state mtrr;
 static struct mem_range holes[1];
 static spinlock_t lock = SPINLOCK_INIT;
 static u64 generation;
-
-static void *alloc_table(void *arg, u64 *pa)
-{
-	void *p = page_alloc(0);
-
-	if (p)
-		*pa = virt_to_phys(p);
-	return p;
-}
-
-static void *table_va(void *arg, u64 pa)
-{
-	return phys_to_virt(pa);
-}
 
 u64 nested_root(void)
 {
@@ -54,8 +41,8 @@ u64 nested_init(void)
 		.limit = 1ull << bits, .holes = holes, .nholes = 1,
 		.mtrr = &mtrr, .attr = NESTED_ATTR,
 	};
-	pt = (struct pt_ctx){ .fmt = vendor->nested_format, .alloc_table = alloc_table,
-			      .table_va = table_va };
+	pt = (struct pt_ctx){ .fmt = vendor->nested_format, .alloc_table = pt_page_alloc,
+			      .table_va = pt_page_va };
 	if (pt_init(&pt) || nested_map_build(&pt, &desc))
 		panic("out of memory building the nested page tables");
 	pt_count_leaves(&pt, 0, desc.limit, n);

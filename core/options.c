@@ -180,6 +180,14 @@ int parse_size(const char *v, void *target)
 	return 0;
 }
 
+int option_match(const char *v, const char *const *names, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return (int)i;
+	return -1;
+}
+
 int parse_bool(const char *v, void *target)
 {
 	static const char *const yes[] = { "1", "on", "yes", "true" };

@@ -122,7 +122,7 @@ void paging_early_map(u64 pa, u64 size)
 	flush_tlb_all_local();
 }
 
-static void *host_alloc_table(void *arg, u64 *pa)
+void *pt_page_alloc(void *arg, u64 *pa)
 {
 	void *p = page_alloc(0);
 
@@ -131,7 +131,7 @@ static void *host_alloc_table(void *arg, u64 *pa)
 	return p;
 }
 
-static void *host_table_va(void *arg, u64 pa)
+void *pt_page_va(void *arg, u64 pa)
 {
 	return phys_to_virt(pa);
 }
@@ -151,8 +151,8 @@ u64 paging_build_host(u64 dm_top)
 	if (nx_ok)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	host_format.max_leaf_level = cpu_has_1g_pages() ? 3 : 2;
-	host_pt = (struct pt_ctx){ .fmt = &host_format, .alloc_table = host_alloc_table,
-				   .table_va = host_table_va };
+	host_pt = (struct pt_ctx){ .fmt = &host_format, .alloc_table = pt_page_alloc,
+				   .table_va = pt_page_va };
 	if (pt_init(&host_pt) ||
 	    pt_map(&host_pt, DIRECT_MAP_BASE, 0, dm_top, PT_R | PT_W | PT_MEMTYPE(MT_WB)))
 		panic("out of memory building lamina's page tables");

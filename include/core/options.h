@@ -42,6 +42,8 @@ void option_error(const char *fmt, ...) __printf(1, 2);
 int parse_size(const char *v, void *target);     /* u64: 123, 64K, 32M, 1G */
 int parse_u64(const char *v, void *target);      /* u64: decimal or 0x hex */
 int parse_bool(const char *v, void *target);     /* bool: on/off, yes/no, 1/0 */
+/* The index of v in names[0..n), or -1: for options naming one of a set. */
+int option_match(const char *v, const char *const *names, unsigned int n);
 
 /* For tests and diagnostics: the registered options. */
 const struct option_desc *options_begin(void);

@@ -25,6 +25,10 @@ u64 x86_pte_leaf_attr(u64 e, unsigned int level);
 bool x86_pte_present(u64 e);
 bool x86_pte_is_leaf(u64 e, unsigned int level);
 
+/* Page-table pages from lamina's allocator, for struct pt_ctx. */
+void *pt_page_alloc(void *arg, u64 *pa);
+void *pt_page_va(void *arg, u64 pa);
+
 /* Boot: make [pa, pa + size) reachable through the boot direct map. */
 void paging_early_map(u64 pa, u64 size);
 
