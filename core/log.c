@@ -6,7 +6,6 @@
 #include <core/log.h>
 #include <core/options.h>
 #include <core/spinlock.h>
-#include <core/string.h>
 #include <core/time.h>
 #include <stdarg.h>
 
