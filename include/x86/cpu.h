@@ -44,6 +44,8 @@
 #define CR4_LA57 BIT(12)
 #define CR4_PCIDE BIT(17)
 #define CR4_OSXSAVE BIT(18)
+#define CR4_SMEP BIT(20)
+#define CR4_SMAP BIT(21)
 
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_VM BIT(17)

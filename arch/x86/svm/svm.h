@@ -10,6 +10,7 @@ struct svm_vcpu {
 	u64 vmcb_pa;
 	struct vmcb *host_vmcb; /* lamina's FS/GS/TR... while the guest runs */
 	u64 host_vmcb_pa;
+	u64 host_cr4;
 };
 
 extern struct pt_format npt_format;

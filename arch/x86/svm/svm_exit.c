@@ -78,10 +78,32 @@ static void fill_exit(struct vcpu *v, const struct vmcb *vmcb)
 	}
 }
 
+/* CR4 bits that change how addresses translate. QEMU's TCG flushes its
+ * whole software TLB and jump cache whenever VMRUN or #VMEXIT changes one
+ * of them; lamina's own tables work with any of them (no user pages, no
+ * large-page dependence on PSE in long mode), so the host follows the
+ * guest: two flushes fewer per exit there, nothing changes on hardware. */
+#define CR4_TRANSLATION_BITS (CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP)
+
+static void host_cr4_follow_guest(struct svm_vcpu *s)
+{
+	if (!s->host_cr4) /* first run, on this vCPU's own CPU */
+		s->host_cr4 = read_cr4();
+	u64 want = (s->host_cr4 & ~CR4_TRANSLATION_BITS) |
+		   (s->vmcb->save.cr4 & CR4_TRANSLATION_BITS);
+
+	if (want != s->host_cr4) {
+		write_cr4(want);
+		s->host_cr4 = want;
+	}
+}
+
 void svm_run(struct vcpu *v)
 {
 	struct svm_vcpu *s = v->vendor;
 	struct vmcb *vmcb = s->vmcb;
+
+	host_cr4_follow_guest(s);
 
 	vmcb->save.rax = v->gpr[X86_RAX];
 	vmcb->save.rsp = v->gpr[X86_RSP];
