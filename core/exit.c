@@ -2,7 +2,9 @@
 #include <core/exit_handlers.h>
 #include <core/format.h>
 #include <core/log.h>
+#include <core/smp.h>
 #include <core/vcpu.h>
+#include <x86/cpu.h>
 
 static void exit_virt_insn(struct vcpu *v)
 {
@@ -15,6 +17,14 @@ static void exit_invd(struct vcpu *v)
 	/* INVD would drop dirty lines of lamina's memory too: write back. */
 	__asm__ volatile("wbinvd" ::: "memory");
 	vcpu_skip_insn(v);
+}
+
+static void exit_wbinvd(struct vcpu *v)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+	vcpu_skip_insn(v);
+	if (!(v->rflags & RFLAGS_IF))
+		smp_cpu_may_go_offline(v);
 }
 
 static void exit_shutdown(struct vcpu *v)
@@ -70,6 +80,7 @@ static const exit_handler handlers[LAMINA_EXIT_COUNT] = {
 	[LAMINA_EXIT_INTR] = exit_nothing,
 	[LAMINA_EXIT_INVD] = exit_invd,
 	[LAMINA_EXIT_OTHER] = exit_unexpected,
+	[LAMINA_EXIT_WBINVD] = exit_wbinvd,
 };
 
 void exit_dispatch(struct vcpu *v)

@@ -76,23 +76,32 @@ static struct mmio_region *region_for(u64 gpa)
 	return r;
 }
 
+/* The instruction being emulated after a nested page fault: the region
+ * that faulted answers for its page even if it has been unregistered
+ * since (regions are static objects), so the access is not lost. */
+struct npf_emulation {
+	struct vcpu *v;
+	struct mmio_region *r;
+	u64 page;
+};
+
 /* One access of the emulated instruction, at most one page long. */
 static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
 		       bool write)
 {
-	struct vcpu *v = ctx->opaque;
+	const struct npf_emulation *ne = ctx->opaque;
 	u64 gpa;
 
-	if (guest_translate(v, la, write ? ACCESS_WRITE : ACCESS_READ, &gpa, &ctx->fault))
+	if (guest_translate(ne->v, la, write ? ACCESS_WRITE : ACCESS_READ, &gpa, &ctx->fault))
 		return -1;
 	/* A write-trapped region still answers the reads of an instruction
 	 * that also writes it (XCHG, ADD to memory, ...). */
-	struct mmio_region *r = region_for(gpa);
+	struct mmio_region *r = (gpa & ~(u64)(PAGE_SIZE - 1)) == ne->page ? ne->r : region_for(gpa);
 	if (r) {
 		if (write)
-			r->ops->write(v, r, gpa, data, size);
+			r->ops->write(ne->v, r, gpa, data, size);
 		else
-			r->ops->read(v, r, gpa, data, size);
+			r->ops->read(ne->v, r, gpa, data, size);
 		return 0;
 	}
 	if (!guest_ram_ok(gpa, size)) {
@@ -145,10 +154,11 @@ static void log_unsupported(struct vcpu *v, const u8 *bytes, int n, u64 gpa)
 		 (unsigned long long)gpa);
 }
 
-static void emulate_at_rip(struct vcpu *v, u64 gpa)
+static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 {
 	u8 bytes[X86_MAX_INSN_LEN];
-	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = v };
+	struct npf_emulation ne = { v, r, gpa & ~(u64)(PAGE_SIZE - 1) };
+	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = &ne };
 	struct x86_insn insn;
 	int n = guest_fetch_insn(v, bytes, &ctx.fault);
 
@@ -202,5 +212,5 @@ void exit_nested_fault(struct vcpu *v)
 			 (unsigned long long)e->npf.gpa);
 		return vcpu_inject_ud(v);
 	}
-	emulate_at_rip(v, e->npf.gpa);
+	emulate_at_rip(v, r, e->npf.gpa);
 }

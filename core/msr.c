@@ -4,6 +4,7 @@
  * a #GP there becomes a #GP in the guest, as on bare hardware. */
 #include <core/exit_handlers.h>
 #include <core/smp.h>
+#include <x86/apic.h>
 #include <x86/cpu.h>
 
 #define MSR_VM_CR 0xc0010114
@@ -14,7 +15,6 @@
 #define FEATURE_CONTROL_VMX (BIT(1) | BIT(2))
 #define MSR_VMX_FIRST 0x480
 #define MSR_VMX_LAST 0x491
-#define MSR_X2APIC_ICR 0x830
 
 /* Returns 0, or -1 for #GP. */
 struct msr_rule {
@@ -102,6 +102,13 @@ static int x2apic_icr_write(struct vcpu *v, u32 msr, u64 val)
 	return wrmsr_safe(msr, val);
 }
 
+/* Intercepted only while the ICR trap is on: it shows the CPU runs. */
+static int x2apic_eoi_write(struct vcpu *v, u32 msr, u64 val)
+{
+	smp_guest_apic_write(v);
+	return wrmsr_safe(msr, val);
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
@@ -109,6 +116,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_FEATURE_CONTROL, MSR_FEATURE_CONTROL, feature_control_read, gp_write },
 	{ MSR_VMX_FIRST, MSR_VMX_LAST, gp_read, gp_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
+	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
 
 static const struct msr_rule *rule_for(u32 msr)

@@ -10,7 +10,10 @@
  *    guest's INIT from an AP already waiting for SIPI and passes the SIPI
  *    on. An INIT to a CPU running the guest (offline/online) exits there.
  * Once every AP runs the guest, the trap is removed: no APIC exits in the
- * steady state. */
+ * steady state. It comes back while a CPU may be offline (WBINVD with
+ * interrupts off, smp_cpu_may_go_offline): an INIT the guest sends to a
+ * CPU that runs the guest is then dropped too, the CPU is kicked into
+ * lamina with an NMI and waits there for its SIPI, like an AP at boot. */
 #include <core/exit_handlers.h>
 #include <core/format.h>
 #include <core/log.h>
@@ -18,25 +21,33 @@
 #include <core/nested.h>
 #include <core/panic.h>
 #include <core/smp.h>
+#include <core/spinlock.h>
 #include <x86/apic.h>
 #include <x86/arch_cpu.h>
 #include <x86/cpu.h>
 #include <x86/paging.h>
 
-static unsigned int aps_started;
 static volatile bool icr_trap_on;
+static volatile bool trap_review; /* a reason to keep the trap may be gone */
+static spinlock_t trap_lock = SPINLOCK_INIT;
+static bool released_once;
 static volatile u32 *real_apic;
 
-static void release_icr_trap(void);
+static void update_icr_trap(void);
+
+/* Make CPU c leave the guest (or lamina's own code) once: the NMI exits,
+ * and nmi_handle() knows it for lamina's. */
+static void kick(struct cpu *c)
+{
+	__atomic_store_n(&c->kicked, true, __ATOMIC_RELEASE);
+	apic_send_ipi(c->apic_id, ICR_DM_NMI);
+}
 
 static void note_ap_started(struct vcpu *v)
 {
-	unsigned int n = __atomic_add_fetch(&aps_started, 1, __ATOMIC_ACQ_REL);
-
 	log_info("the guest started CPU %u (APIC ID %u) at %04x:0000",
 		 v->cpu->index, v->cpu->apic_id, (unsigned int)v->sipi_vector << 8);
-	if (n == cpu_count - 1 && icr_trap_on)
-		release_icr_trap();
+	update_icr_trap();
 }
 
 static struct vcpu *vcpu_by_apic_id(u32 id)
@@ -47,6 +58,16 @@ static struct vcpu *vcpu_by_apic_id(u32 id)
 	return NULL;
 }
 
+/* INIT to a vCPU that runs the guest (one the guest took offline, as a
+ * rule): it takes effect at once, and the CPU is brought into lamina to
+ * wait for its SIPI there (smp_restart). */
+static void init_running(struct vcpu *t)
+{
+	t->restarting = true;
+	__atomic_store_n(&t->state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
+	kick(t->cpu);
+}
+
 /* INIT or SIPI from the guest to one vCPU, seen on the sender. */
 static void deliver(struct vcpu *t, u32 icr)
 {
@@ -55,29 +76,41 @@ static void deliver(struct vcpu *t, u32 icr)
 	if ((icr & ICR_DM_MASK) == ICR_DM_INIT) {
 		if (t->state == VCPU_WAIT_INIT)
 			t->state = VCPU_WAIT_SIPI;
-		else if (t->state != VCPU_WAIT_SIPI)
-			log_warn("guest sent INIT to running CPU %u: not supported, ignored",
-				 t->cpu->index);
+		else if (t->state == VCPU_RUNNING)
+			init_running(t);
 		return;
 	}
 	if (t->state != VCPU_WAIT_SIPI)
 		return; /* the second SIPI, or one without INIT: ignored as by hardware */
 	t->sipi_vector = ICR_VECTOR(icr);
-	__atomic_store_n(&t->state, VCPU_STARTING, __ATOMIC_RELEASE);
-	/* An AP waiting for SIPI in guest mode (VT-x) gets the SIPI itself
-	 * (the trap only keeps the guest's INIT from it); one halted in
-	 * lamina (AMD-V) is woken. */
-	if (vendor->wait_for_sipi)
-		apic_send_ipi(t->cpu->apic_id, ICR_DM_SIPI | t->sipi_vector);
-	else
+	__atomic_store_n(&t->state, VCPU_STARTING, __ATOMIC_SEQ_CST);
+	/* One halted in lamina is woken (it set parked before it looked at
+	 * the state); one on its way there (restarting) will see STARTING;
+	 * an AP waiting for SIPI in guest mode (VT-x) gets the SIPI itself
+	 * (the trap only keeps the guest's INIT from it). */
+	if (__atomic_load_n(&t->parked, __ATOMIC_SEQ_CST))
 		apic_send_ipi(t->cpu->apic_id, ICR_DM_FIXED | VECTOR_WAKE);
+	else if (!t->restarting && vendor->wait_for_sipi)
+		apic_send_ipi(t->cpu->apic_id, ICR_DM_SIPI | t->sipi_vector);
+}
+
+/* Any APIC write from a vCPU shows it runs: it is not offline. */
+static void note_alive(struct vcpu *v)
+{
+	if (v->maybe_offline) {
+		v->maybe_offline = false;
+		__atomic_store_n(&trap_review, true, __ATOMIC_RELEASE);
+	}
 }
 
 bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 {
 	u32 dm = icr & ICR_DM_MASK;
 
-	if (!icr_trap_on || (dm != ICR_DM_INIT && dm != ICR_DM_SIPI))
+	if (!icr_trap_on)
+		return false;
+	note_alive(v);
+	if (dm != ICR_DM_INIT && dm != ICR_DM_SIPI)
 		return false;
 	/* INIT level de-assert (old APICs): nothing to do. */
 	if (dm == ICR_DM_INIT && !(icr & ICR_LEVEL_ASSERT))
@@ -99,8 +132,14 @@ bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 	return true;
 }
 
-/* The xAPIC page while APs start: reads pass, writes come here (and the
- * read half of an emulated read-modify-write). */
+void smp_guest_apic_write(struct vcpu *v)
+{
+	if (icr_trap_on)
+		note_alive(v);
+}
+
+/* The xAPIC page while the trap is on: reads pass, writes come here (and
+ * the read half of an emulated read-modify-write). */
 static void apic_page_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
 			   unsigned int size)
 {
@@ -115,6 +154,7 @@ static void apic_page_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
 	u32 reg = gpa & 0xfff & ~3u, val = 0;
 
 	__builtin_memcpy(&val, data, MIN(size, 4u));
+	note_alive(v);
 	if (reg == APIC_ICR_LO &&
 	    smp_guest_icr_write(v, real_apic[APIC_ICR_HI / 4] >> 24, val))
 		return;
@@ -126,13 +166,30 @@ static struct mmio_region apic_page = {
 	.name = "local APIC", .size = PAGE_SIZE, .ops = &apic_page_ops, .trap_reads = false,
 };
 
+/* The trap is needed while a vCPU waits for INIT/SIPI or may be offline. */
+static bool icr_trap_needed(void)
+{
+	for (unsigned int i = 0; i < cpu_count; i++) {
+		struct vcpu *v = cpus[i] ? cpus[i]->vcpu : NULL;
+		if (!v)
+			continue;
+		if (v->maybe_offline ||
+		    (v->state != VCPU_RUNNING && v->state != VCPU_STOPPED))
+			return true;
+	}
+	return false;
+}
+
 static void arm_icr_trap(void)
 {
-	apic_page.base = apic_base_pa();
-	real_apic = io_map(apic_page.base, PAGE_SIZE);
+	if (!real_apic) {
+		apic_page.base = apic_base_pa();
+		real_apic = io_map(apic_page.base, PAGE_SIZE);
+	}
 	icr_trap_on = true;
 	mmio_register(&apic_page);
 	vendor->intercept_msr(MSR_X2APIC_ICR, false, true);
+	vendor->intercept_msr(MSR_X2APIC_EOI, false, true);
 }
 
 static void release_icr_trap(void)
@@ -140,12 +197,39 @@ static void release_icr_trap(void)
 	icr_trap_on = false;
 	mmio_unregister(&apic_page);
 	vendor->intercept_msr(MSR_X2APIC_ICR, false, false);
-	log_info("every AP runs the guest: APIC intercepts dropped");
+	vendor->intercept_msr(MSR_X2APIC_EOI, false, false);
+}
+
+static void update_icr_trap(void)
+{
+	spin_lock(&trap_lock);
+	__atomic_store_n(&trap_review, false, __ATOMIC_RELEASE);
+	bool need = icr_trap_needed();
+	if (need && !icr_trap_on) {
+		arm_icr_trap();
+		log_debug("APIC intercepts on: a CPU may be going offline");
+		/* Every CPU leaves the guest once, so that none sends INIT
+		 * through a stale nested TLB entry of the APIC page. */
+		for (unsigned int i = 0; i < cpu_count; i++)
+			if (cpus[i] && cpus[i] != this_cpu() && cpus[i]->online)
+				kick(cpus[i]);
+	} else if (!need && icr_trap_on) {
+		release_icr_trap();
+		if (!released_once)
+			log_info("every AP runs the guest: APIC intercepts dropped");
+		else
+			log_debug("every CPU runs the guest: APIC intercepts dropped");
+		released_once = true;
+	}
+	spin_unlock(&trap_lock);
 }
 
 bool smp_all_aps_started(void)
 {
-	return __atomic_load_n(&aps_started, __ATOMIC_ACQUIRE) + 1 >= cpu_count;
+	for (unsigned int i = 0; i < cpu_count; i++)
+		if (cpus[i] && cpus[i]->vcpu && cpus[i]->vcpu->state != VCPU_RUNNING)
+			return false;
+	return true;
 }
 
 void smp_prepare_guest(void)
@@ -158,10 +242,58 @@ void smp_prepare_guest(void)
 		arm_icr_trap();
 }
 
-/* VT-x: INIT and SIPI arrive on the AP itself. On AMD-V an INIT exit
- * means one reached a CPU that runs the guest (the ICR trap is gone once
- * every AP is up): the CPU cannot wait for a SIPI lamina would not see,
- * and the INIT stays pending, so the guest is stopped with the reason. */
+/* WBINVD with interrupts off is how Linux (hlt_play_dead) and other
+ * systems leave a CPU they take offline; bringing it back takes INIT-SIPI
+ * again, which on AMD-V lamina sees only through the trap (an INIT that
+ * reaches the CPU itself resets it on QEMU, out of lamina's hands). So
+ * the trap comes back until the CPU shows it runs (an APIC write) or has
+ * been restarted. */
+void smp_cpu_may_go_offline(struct vcpu *v)
+{
+	if (cpu_count < 2 || v->maybe_offline)
+		return;
+	v->maybe_offline = true;
+	update_icr_trap();
+}
+
+/* Wait in lamina, interrupts open, until the guest's SIPI for v. */
+static void wait_for_start(struct vcpu *v)
+{
+	apic_cpu_enable(); /* to be woken by VECTOR_WAKE */
+	if (vendor->host_interrupts)
+		vendor->host_interrupts(true);
+	__atomic_store_n(&v->parked, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) != VCPU_STARTING)
+		safe_halt();
+	__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
+	if (vendor->host_interrupts)
+		vendor->host_interrupts(false);
+	apic_cpu_reset(); /* as INIT would have left it */
+}
+
+/* Before each entry: an INIT the guest sent this vCPU while it ran, and
+ * the trap's upkeep. */
+void smp_before_entry(struct vcpu *v)
+{
+	if (v->restarting) {
+		log_info("the guest sent INIT to CPU %u: it waits for SIPI in lamina",
+			 v->cpu->index);
+		v->maybe_offline = false;
+		v->cpu->nmi_pending = false; /* INIT drops what was pending */
+		wait_for_start(v);
+		v->restarting = false;
+		vcpu_start_at_sipi(v, v->sipi_vector);
+		note_ap_started(v);
+	}
+	if (__atomic_load_n(&trap_review, __ATOMIC_ACQUIRE))
+		update_icr_trap();
+}
+
+/* An INIT that reached a CPU running the guest. VT-x: the CPU waits for
+ * SIPI in guest mode. AMD-V: the trap was off (the guest took the CPU
+ * offline without the WBINVD lamina watches for); by the APM the INIT
+ * stays pending while GIF is 0 and the SIPI cannot be seen, so the guest
+ * is stopped with the reason. (QEMU resets the CPU before this runs.) */
 void exit_init(struct vcpu *v)
 {
 	char why[128];
@@ -200,11 +332,8 @@ void smp_ap_main(struct cpu *c)
 		__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 		vcpu_loop(v);
 	}
-	apic_cpu_enable(); /* to be woken by VECTOR_WAKE */
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_STARTING)
-		safe_halt();
-	apic_cpu_reset(); /* as INIT would have left it */
+	wait_for_start(v);
 	vcpu_start_at_sipi(v, v->sipi_vector);
 	note_ap_started(v);
 	vcpu_loop(v);

@@ -5,6 +5,7 @@
 #include <core/mm.h>
 #include <core/nested.h>
 #include <core/panic.h>
+#include <core/smp.h>
 #include <core/string.h>
 #include <core/vcpu.h>
 #include <x86/apic.h>
@@ -160,6 +161,7 @@ static void deliver_nmi(struct vcpu *v)
 __noreturn void vcpu_loop(struct vcpu *v)
 {
 	for (;;) {
+		smp_before_entry(v);
 		deliver_nmi(v);
 		nested_sync(v);
 		vendor->run(v);

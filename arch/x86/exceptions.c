@@ -78,10 +78,17 @@ static __noreturn void fatal_exception(struct irq_frame *f)
  * exit consumes the NMI and the back end calls this itself). */
 void nmi_handle(void)
 {
+	struct cpu *c = this_cpu();
+
 	if (fatal_in_progress())
 		halt_forever();
+	/* lamina's own kick (smp_kick): it only had to bring the CPU out of
+	 * the guest. A guest NMI that coincides with it merges into it, as
+	 * two NMIs pending at once do on hardware. */
+	if (__atomic_exchange_n(&c->kicked, false, __ATOMIC_ACQ_REL))
+		return;
 	/* Not ours: the guest gets it at the next entry. */
-	this_cpu()->nmi_pending = true;
+	c->nmi_pending = true;
 }
 
 void interrupt_dispatch(struct irq_frame *f);

@@ -15,6 +15,7 @@ struct cpu {
 	u32 apic_id;
 	volatile bool online; /* running lamina's code */
 	volatile bool nmi_pending; /* an NMI lamina took that belongs to the guest */
+	volatile bool kicked;      /* lamina sent it an NMI to make it exit */
 	struct vcpu *vcpu;
 	u64 stack_top;
 	struct arch_cpu *arch;

@@ -14,5 +14,11 @@ bool smp_all_aps_started(void);
 /* The guest wrote ICR (dest: APIC ID for non-shorthand IPIs). Returns
  * true when lamina consumed the IPI (INIT/SIPI while APs start). */
 bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr);
+/* The guest wrote another APIC register while the trap is on. */
+void smp_guest_apic_write(struct vcpu *v);
+/* The guest executed WBINVD with interrupts off on v's CPU. */
+void smp_cpu_may_go_offline(struct vcpu *v);
+/* Before each entry into the guest. */
+void smp_before_entry(struct vcpu *v);
 
 #endif

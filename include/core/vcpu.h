@@ -72,6 +72,9 @@ struct vcpu {
 	struct vm_exit exit;
 	volatile enum vcpu_state state;
 	volatile u8 sipi_vector;
+	volatile bool restarting; /* INIT from the guest while it ran: to lamina */
+	volatile bool parked;     /* halted in lamina until its SIPI (woken by IPI) */
+	volatile bool maybe_offline; /* WBINVD with interrupts off, no APIC write since */
 	bool injected;          /* an event is queued for the next entry */
 	u64 nested_gen;         /* nested tables as of the last flush */
 	u64 exit_counts[LAMINA_EXIT_COUNT];
@@ -109,6 +112,9 @@ struct vendor_ops {
 	/* APs: wait for INIT/SIPI in guest mode (VT-x) - NULL if the CPU has
 	 * no such state and lamina must wait instead (AMD-V). */
 	void (*wait_for_sipi)(struct vcpu *v);
+	/* Let interrupts reach lamina between exits (AMD-V: GIF is 0 after
+	 * #VMEXIT); NULL where nothing holds them but RFLAGS.IF. */
+	void (*host_interrupts)(bool on);
 	u64 (*get_reg)(struct vcpu *v, enum guest_reg r);
 	/* EFER as the guest wrote it; the back end keeps its own bits. */
 	void (*set_efer)(struct vcpu *v, u64 efer);

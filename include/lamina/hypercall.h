@@ -76,7 +76,8 @@ enum lamina_vendor {
 	X(EXCEPTION, "exception")                                            \
 	X(INTR, "interrupt")           /* external interrupt */              \
 	X(INVD, "invd")                                                      \
-	X(OTHER, "other")
+	X(OTHER, "other")                                                    \
+	X(WBINVD, "wbinvd")
 
 enum lamina_exit_reason {
 #define LAMINA_EXIT_ENUM(e, n) LAMINA_EXIT_##e,

@@ -25,6 +25,7 @@
 #define APIC_LVT_LINT1 0x360
 #define APIC_LVT_ERROR 0x370
 #define APIC_TIMER_ICR 0x380
+#define MSR_X2APIC_EOI 0x80b
 #define MSR_X2APIC_ICR 0x830
 
 /* ICR fields. */

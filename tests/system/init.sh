@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the test initramfs (tests/system/mkinitramfs.sh). The kernel
-# command line picks the scenario: lamina.test=check|bench|pci|shell (default
-# shell), lamina.work=PART,... the workload's parts (default all; Bochs
+# command line picks the scenario: lamina.test=check|bench|pci|hotplug|shell
+# (default shell), lamina.work=PART,... the workload's parts (default all; Bochs
 # runs skip the long cpu part), lamina.nmi=1 an NMI backtrace of every CPU
 # after the workload (check). Results go to the console as
 # "LTEST: KEY: VALUE" lines, the run ends with "LTEST: done" and a power-off.
@@ -74,6 +74,21 @@ scenario_pci() {
 	done
 }
 
+# CPU 1 offline and back online, twice (Linux sends INIT-SIPI-SIPI again
+# each time), then whether each CPU still runs under lamina: laminactl
+# pinned to it answers only there.
+scenario_hotplug() {
+	for round in 1 2; do
+		echo 0 >/sys/devices/system/cpu/cpu1/online
+		say "offline$round: $? $(cat /sys/devices/system/cpu/online)"
+		echo 1 >/sys/devices/system/cpu/cpu1/online
+		say "online$round: $? $(cat /sys/devices/system/cpu/online)"
+	done
+	report cpu0.version taskset -c 0 laminactl version
+	report cpu1.version taskset -c 1 laminactl version
+	report stats laminactl stats
+}
+
 scenario_shell() {
 	dmesg -n 7
 	echo "lamina test shell: 'laminactl help' lists its commands;"
@@ -94,11 +109,11 @@ done
 say "scenario: $scenario"
 load_modules
 case $scenario in
-check | bench | pci | shell)
+check | bench | pci | hotplug | shell)
 	"scenario_$scenario"
 	say done
 	;;
-*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|pci|shell)" ;;
+*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|pci|hotplug|shell)" ;;
 esac
 # Let the serial console drain first: an emulated UART that keeps time
 # (Bochs) is still sending the last lines when poweroff -f cuts power.

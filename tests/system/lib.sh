@@ -19,6 +19,25 @@ make_initramfs() {
 	BUILD=$BUILD "$TOP/tests/system/mkinitramfs.sh" "$@"
 }
 
+# linux_under_lamina_qemu SMP MEM "KERNEL ARGS": Linux with the test
+# initramfs under lamina on QEMU TCG, to its end: the guest's COM1 in $log,
+# lamina's log (COM2) in $lamina_log.
+linux_under_lamina_qemu() {
+	log=$WORK/serial.log lamina_log=$WORK/lamina.log
+	make_initramfs "$WORK/initramfs.cpio"
+	qemu_linux lamina "$1" "$2" "$LINUX_CONSOLE $3" "$WORK/initramfs.cpio" "console=com2"
+	run_to_exit "$log" 240 "${QEMU_CMD[@]}" -serial "file:$log" -serial "file:$lamina_log" -monitor none
+}
+
+# finish_linux: the end of a Linux test: both logs shown if anything failed.
+finish_linux() {
+	if [ $FAILED -ne 0 ]; then
+		show_log "$log"
+		show_log "$lamina_log" 40
+	fi
+	finish
+}
+
 # run_to_exit LOG TIMEOUT CMD...: runs the emulator (its stdout and stderr
 # to $WORK/qemu.out) until it exits by itself; it is stopped after TIMEOUT
 # seconds, or POWEROFF_WAIT (30) seconds after the guest's "LTEST: done" in

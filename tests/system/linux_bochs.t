@@ -43,8 +43,4 @@ expect_in "$log" '^LTEST: done' "scenario finishes"
 expect_in "$log" 'reboot: Power down' "Linux powers off"
 check "Bochs ends by itself after the power-off ($RUN_STATUS)" [ "${RUN_STATUS%%:*}" = marker-exit ]
 expect_not_in "$lamina_log" 'lamina: PANIC|FATAL|guest stopped' "lamina did not panic or stop the guest"
-if [ $FAILED -ne 0 ]; then
-	show_log "$log"
-	show_log "$lamina_log" 40
-fi
-finish
+finish_linux

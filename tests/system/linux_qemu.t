@@ -5,10 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 need "$LAMINA" "$BUILD/laminactl" "$BUILD/workload" "$(linux_kernel)" || finish
 
-log=$WORK/serial.log lamina_log=$WORK/lamina.log
-make_initramfs "$WORK/initramfs.cpio"
-qemu_linux lamina 4 2G "$LINUX_CONSOLE lamina.test=check" "$WORK/initramfs.cpio" "console=com2"
-run_to_exit "$log" 240 "${QEMU_CMD[@]}" -serial "file:$log" -serial "file:$lamina_log" -monitor none
+linux_under_lamina_qemu 4 2G "lamina.test=check"
 
 expect_in "$lamina_log" . "lamina logs on COM2"
 expect_in "$log" '^LTEST: init' "Linux reaches /init under lamina"
@@ -31,8 +28,4 @@ for cpu in cpu0 cpu1 cpu2 cpu3; do
 done
 expect_in "$log" '^LTEST: done' "scenario finishes"
 check "poweroff -f ends QEMU within the timeout ($RUN_STATUS)" [ "$RUN_STATUS" = exit:0 ]
-if [ $FAILED -ne 0 ]; then
-	show_log "$log"
-	show_log "$lamina_log" 40
-fi
-finish
+finish_linux

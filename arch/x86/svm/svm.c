@@ -110,7 +110,7 @@ static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
 			     SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
 			     SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
-			     SVM_INTERCEPT_SKINIT;
+			     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
 	c->iopm_pa = virt_to_phys(iopm);
 	c->msrpm_pa = virt_to_phys(msrpm);
 	c->asid = 1;
@@ -225,6 +225,14 @@ static void svm_inject(struct vcpu *v, enum event_type type, u8 vector,
 				 ((u64)error << 32);
 }
 
+static void svm_host_interrupts(bool on)
+{
+	if (on)
+		__asm__ volatile("stgi" ::: "memory");
+	else
+		__asm__ volatile("clgi" ::: "memory");
+}
+
 static void svm_flush_nested(struct vcpu *v)
 {
 	/* QEMU has no flush-by-ASID: flush everything (1). */
@@ -240,6 +248,7 @@ const struct vendor_ops svm_ops = {
 	.run = svm_run,
 	.reset = svm_reset,
 	.wait_for_sipi = NULL,
+	.host_interrupts = svm_host_interrupts,
 	.get_reg = svm_get_reg,
 	.set_efer = svm_set_efer,
 	.set_cr2 = svm_set_cr2,

@@ -162,6 +162,7 @@ const struct vendor_ops vmx_ops = {
 	.run = vmx_run,
 	.reset = vmx_reset,
 	.wait_for_sipi = vmx_wait_for_sipi,
+	.host_interrupts = NULL,
 	.get_reg = vmx_get_reg,
 	.set_efer = vmx_set_efer,
 	.set_cr2 = vmx_set_cr2,
