@@ -60,7 +60,7 @@ static struct vcpu *vcpu_by_apic_id(u32 id)
 
 /* INIT to a vCPU that runs the guest (one the guest took offline, as a
  * rule): it takes effect at once, and the CPU is brought into lamina to
- * wait for its SIPI there (smp_restart). */
+ * wait for its SIPI there (smp_before_entry). */
 static void init_running(struct vcpu *t)
 {
 	t->restarting = true;
