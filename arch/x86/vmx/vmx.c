@@ -17,16 +17,14 @@
 static u8 *msr_bitmap; /* shared by all vCPUs: read low, read high, write low, write high */
 static u8 *io_bitmaps; /* shared, two pages of zeros: port I/O passes through */
 
-/* Firmware may leave IA32_FEATURE_CONTROL unlocked (Bochs locks it with
- * VMX on): then lamina enables VMX and locks it, on every CPU. */
+/* On every CPU: firmware may have left the MSR unlocked. */
 static int enable_feature_control(void)
 {
-	u64 fc = rdmsr(MSR_FEATURE_CONTROL);
+	u64 fc = rdmsr(MSR_FEATURE_CONTROL), want;
 
-	if (!(fc & FEATURE_CONTROL_LOCK))
-		return wrmsr_safe(MSR_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
-				  FEATURE_CONTROL_VMX_OUTSIDE_SMX);
-	return (fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? 0 : -1;
+	if (!feature_control_allows_vmx(fc, &want))
+		return -1;
+	return want == fc ? 0 : wrmsr_safe(MSR_FEATURE_CONTROL, want);
 }
 
 static int vmx_cpu_enable(void)
@@ -107,13 +105,12 @@ static int shared_init(void)
 
 static const char *vmx_check(void)
 {
-	u64 fc;
+	u64 unused;
 	const char *err;
 
 	if (!cpu_has(1, CPUID_ECX, CPUID1_ECX_VMX))
 		return "this CPU has no Intel VT-x (VMX)";
-	fc = rdmsr(MSR_FEATURE_CONTROL);
-	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+	if (!feature_control_allows_vmx(rdmsr(MSR_FEATURE_CONTROL), &unused))
 		return "VT-x is disabled by the firmware (IA32_FEATURE_CONTROL is locked "
 		       "with VMX off): enable it in the firmware setup";
 	if ((err = vmx_read_caps()))

@@ -4,6 +4,7 @@
 
 #include <core/vcpu.h>
 #include "ept.h"
+#include "feature_control.h"
 #include "vmcs.h"
 
 /* Capability MSRs (hidden from the guest by core/msr.c). */
@@ -28,8 +29,6 @@
 #define VMX_BASIC_TRUE_CTLS BIT(55)
 #define VMX_MISC_SAVES_LMA BIT(5)
 #define VMX_MISC_WAIT_SIPI BIT(8)
-#define FEATURE_CONTROL_LOCK BIT(0)
-#define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
 
 /* Pin-based controls. */
 #define PIN_NMI_EXITING BIT(3)
