@@ -21,8 +21,7 @@ static void exit_invd(struct vcpu *v)
 
 static void exit_wbinvd(struct vcpu *v)
 {
-	__asm__ volatile("wbinvd" ::: "memory");
-	vcpu_skip_insn(v);
+	exit_invd(v); /* the same write-back, for the guest */
 	if (!(v->rflags & RFLAGS_IF))
 		smp_cpu_may_go_offline(v);
 }

@@ -96,7 +96,7 @@ static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int siz
 		return -1;
 	/* A write-trapped region still answers the reads of an instruction
 	 * that also writes it (XCHG, ADD to memory, ...). */
-	struct mmio_region *r = (gpa & ~(u64)(PAGE_SIZE - 1)) == ne->page ? ne->r : region_for(gpa);
+	struct mmio_region *r = ALIGN_DOWN(gpa, PAGE_SIZE) == ne->page ? ne->r : region_for(gpa);
 	if (r) {
 		if (write)
 			r->ops->write(ne->v, r, gpa, data, size);
@@ -157,7 +157,7 @@ static void log_unsupported(struct vcpu *v, const u8 *bytes, int n, u64 gpa)
 static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 {
 	u8 bytes[X86_MAX_INSN_LEN];
-	struct npf_emulation ne = { v, r, gpa & ~(u64)(PAGE_SIZE - 1) };
+	struct npf_emulation ne = { v, r, ALIGN_DOWN(gpa, PAGE_SIZE) };
 	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = &ne };
 	struct x86_insn insn;
 	int n = guest_fetch_insn(v, bytes, &ctx.fault);

@@ -180,24 +180,21 @@ static bool icr_trap_needed(void)
 	return false;
 }
 
-static void arm_icr_trap(void)
+/* The xAPIC page write-trapped and the x2APIC ICR and EOI MSRs
+ * intercepted, or neither. */
+static void set_icr_trap(bool on)
 {
-	if (!real_apic) {
+	if (on && !real_apic) {
 		apic_page.base = apic_base_pa();
 		real_apic = io_map(apic_page.base, PAGE_SIZE);
 	}
-	icr_trap_on = true;
-	mmio_register(&apic_page);
-	vendor->intercept_msr(MSR_X2APIC_ICR, false, true);
-	vendor->intercept_msr(MSR_X2APIC_EOI, false, true);
-}
-
-static void release_icr_trap(void)
-{
-	icr_trap_on = false;
-	mmio_unregister(&apic_page);
-	vendor->intercept_msr(MSR_X2APIC_ICR, false, false);
-	vendor->intercept_msr(MSR_X2APIC_EOI, false, false);
+	icr_trap_on = on;
+	if (on)
+		mmio_register(&apic_page);
+	else
+		mmio_unregister(&apic_page);
+	vendor->intercept_msr(MSR_X2APIC_ICR, false, on);
+	vendor->intercept_msr(MSR_X2APIC_EOI, false, on);
 }
 
 static void update_icr_trap(void)
@@ -206,7 +203,7 @@ static void update_icr_trap(void)
 	__atomic_store_n(&trap_review, false, __ATOMIC_RELEASE);
 	bool need = icr_trap_needed();
 	if (need && !icr_trap_on) {
-		arm_icr_trap();
+		set_icr_trap(true);
 		log_debug("APIC intercepts on: a CPU may be going offline");
 		/* Every CPU leaves the guest once, so that none sends INIT
 		 * through a stale nested TLB entry of the APIC page. */
@@ -214,7 +211,7 @@ static void update_icr_trap(void)
 			if (cpus[i] && cpus[i] != this_cpu() && cpus[i]->online)
 				kick(cpus[i]);
 	} else if (!need && icr_trap_on) {
-		release_icr_trap();
+		set_icr_trap(false);
 		if (!released_once)
 			log_info("every AP runs the guest: APIC intercepts dropped");
 		else
@@ -239,7 +236,7 @@ void smp_prepare_guest(void)
 	 * stay pending and strike after the SIPI; Bochs 2.7 keeps it for good,
 	 * see arch/x86/vmx/vmx.c). */
 	if (cpu_count > 1)
-		arm_icr_trap();
+		set_icr_trap(true);
 }
 
 /* WBINVD with interrupts off is how Linux (hlt_play_dead) and other

@@ -82,7 +82,7 @@ void nmi_handle(void)
 
 	if (fatal_in_progress())
 		halt_forever();
-	/* lamina's own kick (smp_kick): it only had to bring the CPU out of
+	/* lamina's own kick (kick() in core/smp.c): it only had to bring the CPU out of
 	 * the guest. A guest NMI that coincides with it merges into it, as
 	 * two NMIs pending at once do on hardware. */
 	if (__atomic_exchange_n(&c->kicked, false, __ATOMIC_ACQ_REL))

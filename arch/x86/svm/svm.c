@@ -100,6 +100,7 @@ static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 		return -1;
 	s->vmcb_pa = virt_to_phys(s->vmcb);
 	s->host_vmcb_pa = virt_to_phys(s->host_vmcb);
+	s->host_cr4 = read_cr4(); /* vcpu_create runs on the vCPU's own CPU */
 	v->vendor = s;
 
 	struct vmcb_control *c = &s->vmcb->ctl;

@@ -88,8 +88,6 @@ static void fill_exit(struct vcpu *v, const struct vmcb *vmcb)
 
 static void host_cr4_follow_guest(struct svm_vcpu *s)
 {
-	if (!s->host_cr4) /* first run, on this vCPU's own CPU */
-		s->host_cr4 = read_cr4();
 	u64 want = (s->host_cr4 & ~CR4_TRANSLATION_BITS) |
 		   (s->vmcb->save.cr4 & CR4_TRANSLATION_BITS);
 
