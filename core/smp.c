@@ -8,12 +8,14 @@
  *  - VT-x: in the guest, in the wait-for-SIPI activity state; the SIPI
  *    arrives as an exit on the AP itself. The same ICR trap keeps the
  *    guest's INIT from an AP already waiting for SIPI and passes the SIPI
- *    on. An INIT to a CPU running the guest (offline/online) exits there.
+ *    on.
  * Once every AP runs the guest, the trap is removed: no APIC exits in the
  * steady state. It comes back while a CPU may be offline (WBINVD with
- * interrupts off, smp_cpu_may_go_offline): an INIT the guest sends to a
- * CPU that runs the guest is then dropped too, the CPU is kicked into
- * lamina with an NMI and waits there for its SIPI, like an AP at boot. */
+ * interrupts off, smp_cpu_may_go_offline; both vendors): an INIT the guest
+ * sends to a CPU that runs the guest is then dropped too, the CPU is
+ * kicked into lamina with an NMI and waits there for its SIPI, like an AP
+ * at boot on AMD-V. An INIT that reaches a running CPU anyway exits there
+ * (exit_init). */
 #include <core/exit_handlers.h>
 #include <core/format.h>
 #include <core/log.h>
@@ -296,8 +298,8 @@ void exit_init(struct vcpu *v)
 	char why[128];
 
 	if (!vendor->wait_for_sipi) {
-		format(why, sizeof(why), "it sent INIT to CPU %u while that CPU ran the guest; "
-		       "restarting CPUs (offline/online) is not supported on %s yet",
+		format(why, sizeof(why), "it sent INIT to CPU %u while that CPU ran the guest "
+		       "(not parked with WBINVD first); %s cannot restart it",
 		       v->cpu->index, vendor->name);
 		guest_stop(v, why);
 	}

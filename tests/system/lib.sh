@@ -116,3 +116,29 @@ stats_cell() {
 		$1 == "reason" { for (i = 2; i <= NF; i++) if ($i == col) c = i }
 		$1 == row && c { print $c; exit }'
 }
+
+# check_hotplug LOG LAMINA_LOG: the `lamina.test=hotplug` scenario (CPU 1
+# offline and online twice, init.sh) ran under lamina: lamina caught both
+# INITs at the sender and restarted CPU 1 from its SIPI, each CPU still
+# answers laminactl (a CPU that escaped lamina would say "not running under
+# lamina"), and CPU 1's WBINVD on its way offline was counted.
+check_hotplug() {
+	local log=$1 lamina_log=$2 round cpu n
+	expect_in "$log" '^LTEST: scenario: hotplug' "Linux reaches the hotplug scenario under lamina"
+	for round in 1 2; do
+		expect_ltest "$log" "offline$round" "0 0" "round $round: CPU 1 goes offline"
+		expect_ltest "$log" "online$round" "0 0-1" "round $round: CPU 1 comes back online"
+	done
+	n=$(grep -c 'the guest sent INIT to CPU 1: it waits for SIPI in lamina' "$lamina_log")
+	check "lamina caught both INITs to the running CPU 1 (${n})" [ "$n" -eq 2 ]
+	n=$(grep -c 'the guest started CPU 1 (APIC ID 1)' "$lamina_log")
+	check "lamina started CPU 1 three times: boot and two onlines (${n})" [ "$n" -eq 3 ]
+	for cpu in 0 1; do
+		expect_ltest "$log" "cpu$cpu.version.rc" 0 "laminactl pinned to CPU $cpu works"
+		expect_in "$log" "^LTEST: cpu$cpu.version: lamina version: " "CPU $cpu still runs under lamina"
+	done
+	expect_ltest "$log" stats.rc 0 "laminactl stats works"
+	n=$(stats_cell "$log" stats wbinvd cpu1)
+	check "CPU 1's WBINVD on its way offline was seen (${n:-none})" [ "${n:-0}" -gt 0 ]
+	expect_in "$log" '^LTEST: done' "scenario finishes"
+}

@@ -45,12 +45,14 @@ static const struct {
 };
 
 /* What lamina sets where the CPU allows it (the required bits, and
- * features the guest sees: without "enable RDTSCP" RDTSCP raises #UD). */
+ * features the guest sees: without "enable RDTSCP" RDTSCP raises #UD).
+ * WBINVD exiting shows lamina a CPU going offline (core/smp.c), as on
+ * AMD-V; without it the INIT exit is the fallback. */
 static const u32 wanted[CTL_WORDS] = {
 	[CTL_PIN] = PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
 	[CTL_PROC] = PROC_IO_BITMAPS | PROC_MSR_BITMAPS | PROC_SECONDARY,
 	[CTL_PROC2] = PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID | PROC2_RDTSCP |
-		      PROC2_INVPCID | PROC2_XSAVES | PROC2_USER_WAIT,
+		      PROC2_WBINVD_EXITING | PROC2_INVPCID | PROC2_XSAVES | PROC2_USER_WAIT,
 	[CTL_EXIT] = EXIT_SAVE_DEBUG | EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
 		     EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 	[CTL_ENTRY] = ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER,
