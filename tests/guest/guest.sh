@@ -16,6 +16,10 @@ QEMU_START_TIMEOUT=${QEMU_START_TIMEOUT:-30}
 BOCHS_START_TIMEOUT=${BOCHS_START_TIMEOUT:-90}
 BOCHS_HASWELL=corei7_haswell_4770
 BOCHS_SKYLAKE=corei7_skylake_x
+# Bochs's AMD models: a second SVM implementation beside QEMU's, with NRIPS
+# (ryzen) and without (phenom, like QEMU).
+BOCHS_RYZEN=ryzen
+BOCHS_PHENOM=phenom_8650_toliman
 LOG=$WORK/com1.log
 HVLOG=
 MODSTR=
@@ -27,6 +31,8 @@ HV_ARGS=${HV_ARGS:-}
 CPUID_EPYC_ROME="vendor=AuthenticAMD leaf1=0x830f10 maxleaf=0xd maxext=0x8000001e"
 CPUID_HASWELL="vendor=GenuineIntel leaf1=0x306c3 maxleaf=0xd maxext=0x80000008"
 CPUID_SKYLAKE_X="vendor=GenuineIntel leaf1=0x50654 maxleaf=0x16 maxext=0x80000008"
+CPUID_RYZEN="vendor=AuthenticAMD leaf1=0x800f11 maxleaf=0xd maxext=0x8000001f"
+CPUID_PHENOM="vendor=AuthenticAMD leaf1=0x100f23 maxleaf=0x5 maxext=0x8000001a"
 
 # with_module "ARGS": the runs that follow pass a small file (what the
 # hypercall kernel's modules=1 expects) as a further module with that

@@ -142,3 +142,12 @@ check_hotplug() {
 	check "CPU 1's WBINVD on its way offline was seen (${n:-none})" [ "${n:-0}" -gt 0 ]
 	expect_in "$log" '^LTEST: done' "scenario finishes"
 }
+
+# bochs_linux_vendor: VENDOR and VENDOR_NAME (as lamina's log and
+# `laminactl version` name it) for $BOCHS_LINUX_MODEL.
+bochs_linux_vendor() {
+	case $BOCHS_LINUX_MODEL in
+	zambezi | trinity_apu | ryzen | phenom*) VENDOR=AMD-V VENDOR_NAME="AMD-V (SVM)" ;;
+	*) VENDOR=VT-x VENDOR_NAME="Intel VT-x (VMX)" ;;
+	esac
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# hypercall under lamina on Bochs Ryzen (AMD-V, GRUB multiboot2): the Multiboot contract and the hypercall ABI through VMMCALL.
+. "$(dirname "$0")/guest.sh"
+with_module "extra args"
+guest_bochs_lamina hypercall "modules=1" $BOCHS_RYZEN 1
+guest_report hypercall
+finish
