@@ -17,7 +17,6 @@
  * at boot on AMD-V. An INIT that reaches a running CPU anyway exits there
  * (exit_init). */
 #include <core/exit_handlers.h>
-#include <core/format.h>
 #include <core/log.h>
 #include <core/mmio.h>
 #include <core/nested.h>
@@ -290,18 +289,20 @@ void smp_before_entry(struct vcpu *v)
 
 /* An INIT that reached a CPU running the guest. VT-x: the CPU waits for
  * SIPI in guest mode. AMD-V: the trap was off (the guest took the CPU
- * offline without the WBINVD lamina watches for); by the APM the INIT
- * stays pending while GIF is 0 and the SIPI cannot be seen, so the guest
- * is stopped with the reason. (QEMU resets the CPU before this runs.) */
+ * offline without the WBINVD lamina watches for, or parks it on its way
+ * to a reboot). By the APM the INIT stays pending while GIF is 0 and
+ * strikes at the next VMRUN, so this CPU cannot run the guest again: it
+ * halts in lamina, and the rest of the guest runs on (a later attempt to
+ * start it fails in the guest as with a dead CPU). QEMU resets the CPU
+ * before this runs; Bochs holds the INIT as the APM says. */
 void exit_init(struct vcpu *v)
 {
-	char why[128];
-
 	if (!vendor->wait_for_sipi) {
-		format(why, sizeof(why), "it sent INIT to CPU %u while that CPU ran the guest "
-		       "(not parked with WBINVD first); %s cannot restart it",
-		       v->cpu->index, vendor->name);
-		guest_stop(v, why);
+		log_warn("the guest sent INIT to CPU %u while that CPU ran the guest (not parked "
+			 "with WBINVD first): %s cannot restart it, it halts in lamina; the "
+			 "other CPUs run on", v->cpu->index, vendor->name);
+		v->state = VCPU_STOPPED; /* vcpu_loop parks it */
+		return;
 	}
 	v->state = VCPU_WAIT_SIPI;
 	vendor->wait_for_sipi(v);

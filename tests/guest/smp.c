@@ -11,7 +11,12 @@
  *   ipi=broadcast   one INIT/SIPI/SIPI to all-excluding-self instead
  *   ipi=target      one per AP (the default)
  *   init_delay=US   INIT assert to de-assert (default 10000)
- *   sipi_delay=US   after each SIPI (default 200) */
+ *   sipi_delay=US   after each SIPI (default 200)
+ *   reinit=restart  afterwards, INIT-SIPI-SIPI again to the first AP while
+ *                   it runs (halted in its check-in loop, no WBINVD first):
+ *                   it must check in once more, as on hardware
+ *   reinit=parked   the same, but the AP must stay down and the BSP run on
+ *                   (lamina on AMD-V cannot restart a CPU an INIT reached) */
 #include "acpi.h"
 #include "ap.h"
 #include "apic.h"
@@ -24,7 +29,8 @@
 #include "util.h"
 
 const char test_name[] = "smp";
-const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", NULL };
+const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", "reinit",
+				      NULL };
 
 #define START_TIMEOUT_US 10000000u /* for all APs together */
 #define MAX_ID 256
@@ -189,6 +195,30 @@ static void check_steady_state(void)
 	       "steady state: only the EXIT_COUNT calls counted as hypercalls");
 }
 
+/* INIT-SIPI-SIPI to an AP that runs (the reinit= option). */
+static void check_reinit(u32 vector, const char *expect)
+{
+	bool restart = strcmp(expect, "restart") == 0;
+	u32 ap = cpus.apic_id[0] == bsp_id ? cpus.apic_id[1] : cpus.apic_id[0];
+	u32 before = arrived;
+	u64 base, size;
+
+	if (!restart && strcmp(expect, "parked") != 0) {
+		tap_check(false, "cmdline: reinit=%s is neither restart nor parked", expect);
+		return;
+	}
+	if (!tap_check(n_aps > 0, "reinit: there is an AP to restart"))
+		return;
+	init_sipi_sipi(ap, 0, vector);
+	wait_count(&arrived, before + 1, time_us() + 1000000);
+	if (restart)
+		tap_eq(arrived - before, 1, "reinit: APIC ID %u checked in again", ap);
+	else
+		tap_eq(arrived - before, 0, "reinit: APIC ID %u stays down", ap);
+	tap_check(!lamina_present() || hc_meminfo(&base, &size),
+		  "reinit: the BSP runs on (and lamina answers it)");
+}
+
 static bool setup_bsp(void)
 {
 	bool timer = timer_init();
@@ -239,4 +269,6 @@ void test_main(void)
 	if (use_x2apic)
 		check_x2apic_aps();
 	check_steady_state();
+	if (boot_opt("reinit"))
+		check_reinit(vector, boot_opt("reinit"));
 }
