@@ -10,8 +10,12 @@
  *   nodma=BB:DD.F   a function lamina keeps from bus mastering (nodma=
  *                   on lamina's command line): Bus Master Enable cannot
  *                   be set, through CF8/CFC or ECAM; other command bits can
- * Every function's first 64 bytes are printed ("# cfg BB:DD.F xx xx ...")
- * so the script can compare them with a bare run. */
+ *   nomsi=BB:DD.F   a function whose MSI/MSI-X lamina hides (nomsi= on
+ *                   lamina's command line): bare, it has one; under
+ *                   lamina, its capability list (CF8/CFC and ECAM) has none
+ * Every function's first 64 bytes ("# cfg BB:DD.F xx xx ...") and its
+ * capability IDs in list order ("# caps BB:DD.F xx ...") are printed so the
+ * script can compare them with a bare run. */
 #include "acpi.h"
 #include "boot.h"
 #include "cpu.h"
@@ -21,7 +25,7 @@
 #include "util.h"
 
 const char test_name[] = "pci";
-const char *const test_options[] = { "hidden", "bar", "nodma", NULL };
+const char *const test_options[] = { "hidden", "bar", "nodma", "nomsi", NULL };
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
@@ -95,6 +99,11 @@ static volatile u32 *ecam_reg(u32 bdf, u32 reg)
 }
 
 /* "BB:DD.F" in hex, or ~0 when absent or malformed. */
+static u32 ecam_read32(u32 bdf, u32 reg)
+{
+	return *ecam_reg(bdf, reg);
+}
+
 static u32 parse_bdf(const char *s)
 {
 	char part[5] = { '0', 'x', 0, 0, 0 };
@@ -139,10 +148,57 @@ static void dump(u32 bdf)
 	kprintf("%s\n", line);
 }
 
+#define STATUS_CAP_LIST 0x10
+#define MAX_CAPS 48 /* more would be a loop */
+#define CAP_MSI 0x05
+#define CAP_MSIX 0x11
+
+/* The standard capability list's IDs in order, through CF8/CFC or ECAM;
+ * the count, or -1 if the list does not end. */
+static int read_caps(u32 bdf, bool ecam, u8 ids[MAX_CAPS])
+{
+	u32 (*rd)(u32, u32) = ecam ? ecam_read32 : cf8_read32;
+	int n = 0;
+
+	if (!(rd(bdf, 4) >> 16 & STATUS_CAP_LIST))
+		return 0;
+	for (u32 at = rd(bdf, 0x34) & 0xfc; at; n++) {
+		if (n == MAX_CAPS || at < 0x40)
+			return -1;
+		u32 head = rd(bdf, at);
+		ids[n] = head & 0xff;
+		at = (head >> 8) & 0xfc;
+	}
+	return n;
+}
+
+static bool caps_equal(const u8 *a, int na, const u8 *b, int nb)
+{
+	return na == nb && (na <= 0 || memcmp(a, b, (size_t)na) == 0);
+}
+
+static int dump_caps(u32 bdf, u8 ids[MAX_CAPS])
+{
+	char line[256];
+	int n = read_caps(bdf, false, ids);
+	size_t len = ksnprintf(line, sizeof(line), "# caps %02x:%02x.%x", bdf >> 8,
+			       (bdf >> 3) & 0x1f, bdf & 7);
+
+	for (int i = 0; i < n; i++)
+		len += ksnprintf(line + len, sizeof(line) - len, " %02x", ids[i]);
+	kprintf("%s%s\n", line, n < 0 ? " (no end)" : "");
+	return n;
+}
+
 static void check_visible(u32 bdf, u32 *nfuncs, bool *lanes_ok, bool *ecam_ok)
 {
+	u8 ids[MAX_CAPS], ecam_ids[MAX_CAPS];
+	int n;
+
 	(*nfuncs)++;
 	dump(bdf);
+	n = dump_caps(bdf, ids);
+	*ecam_ok &= !ecam_base || caps_equal(ids, n, ecam_ids, read_caps(bdf, true, ecam_ids));
 	for (u32 reg = 0; reg < 64; reg += 4) {
 		*lanes_ok &= lanes_agree(bdf, reg);
 		if (ecam_base)
@@ -221,6 +277,23 @@ static void check_nodma(u32 bdf)
 	       "nodma: the command register restored");
 }
 
+/* Bare, the function has MSI or MSI-X; under lamina, neither shows. */
+static void check_nomsi(u32 bdf)
+{
+	u8 ids[MAX_CAPS];
+	int n = read_caps(bdf, false, ids);
+	bool msi = false;
+
+	if (!tap_check(n >= 0, "nomsi: the capability list ends"))
+		return;
+	for (int i = 0; i < n; i++)
+		msi |= ids[i] == CAP_MSI || ids[i] == CAP_MSIX;
+	if (lamina_present())
+		tap_check(!msi, "nomsi: no MSI or MSI-X in the list of %u capabilities", n);
+	else
+		tap_check(msi, "bare: the function has MSI or MSI-X");
+}
+
 void test_main(void)
 {
 	u32 hidden = parse_bdf(boot_opt("hidden"));
@@ -259,5 +332,7 @@ void test_main(void)
 	}
 	if (boot_opt("nodma"))
 		check_nodma(parse_bdf(boot_opt("nodma")));
+	if (boot_opt("nomsi"))
+		check_nomsi(parse_bdf(boot_opt("nomsi")));
 	tap_done();
 }

@@ -2,15 +2,17 @@
 # Configuration-space interception on QEMU (AMD-V): CF8/CFC in every width
 # and lane, ECAM, the SMBus controller at 00:1f.3 kept from DMA (nodma=:
 # the refused write is logged naming device, register, bits and rule), and
+# the AHCI controller at 00:1f.2 without its MSI (nomsi=), and
 # the e1000e at 00:02.0 concealed (conceal=00:02.0):
-# a bare run first (the function is there; its BAR0 address and every
-# function's first 64 bytes), then lamina: the function reads all-ones
-# through CF8/CFC and ECAM, its BAR reads all-ones, and the other functions
-# read exactly as bare.
+# a bare run first (the function is there; its BAR0 address, every
+# function's first 64 bytes and capability list), then lamina: the function
+# reads all-ones through CF8/CFC and ECAM, its BAR reads all-ones, the AHCI
+# controller's capability list lacks MSI and is otherwise as bare, and the
+# other functions read exactly as bare.
 . "$(dirname "$0")/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/pci.elf"
 
-guest_qemu_bare pci "hidden=00:02.0 nodma=00:1f.3" 1
+guest_qemu_bare pci "hidden=00:02.0 nodma=00:1f.3 nomsi=00:1f.2" 1
 guest_report pci
 cp "$LOG" "$WORK/bare.log"
 # BAR0 of 00:02.0: bytes 16-19 of its config space, little-endian.
@@ -19,12 +21,20 @@ bar=$(sed -n 's/^# cfg 00:02.0 //p' "$WORK/bare.log" | tr -d '\r' |
 check "bare: 00:02.0 has a memory BAR0 ($bar)" [ -n "$bar" ]
 bar=$(printf '0x%x' $((bar & ~0xf)))
 
-HV_ARGS="conceal=00:02.0 nodma=00:1f.3" guest_qemu_lamina pci "hidden=00:02.0 bar=$bar nodma=00:1f.3" 1
+HV_ARGS="conceal=00:02.0 nodma=00:1f.3 nomsi=00:1f.2" \
+	guest_qemu_lamina pci "hidden=00:02.0 bar=$bar nodma=00:1f.3 nomsi=00:1f.2" 1
 guest_report pci
 expect_in "$HVLOG" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "lamina concealed 00:02.0"
 expect_in "$HVLOG" "pci 00:1f.3 \\(8086:2930\\): guest write of 0x[0-9a-f]+ to register 0x4 \\([24] bytes\\) would change bits 0x4; refused by rule 'nodma: bus mastering stays off'" \
 	"lamina logged the refused write: device, register, bits, rule"
-grep -a '^# cfg ' "$WORK/bare.log" | grep -v '^# cfg 00:02.0' | tr -d '\r' >"$WORK/bare.cfg"
-grep -a '^# cfg ' "$LOG" | tr -d '\r' >"$WORK/lamina.cfg"
+expect_in "$HVLOG" "pci 00:1f.2: 1 MSI/MSI-X capabilities hidden from the guest" "lamina hid the AHCI controller's MSI"
+# 00:1f.2's capability pointer may change (its list is relinked): compared below.
+grep -a '^# cfg ' "$WORK/bare.log" | grep -v '^# cfg 00:02.0\|^# cfg 00:1f.2' | tr -d '\r' >"$WORK/bare.cfg"
+grep -a '^# cfg ' "$LOG" | grep -v '^# cfg 00:1f.2' | tr -d '\r' >"$WORK/lamina.cfg"
 check "every other function's first 64 bytes are as bare" cmp -s "$WORK/bare.cfg" "$WORK/lamina.cfg"
+# Capability lists: as bare, but 00:1f.2 without MSI (05) and MSI-X (11).
+grep -a '^# caps ' "$WORK/bare.log" | grep -v '^# caps 00:02.0' | tr -d '\r' |
+	sed '/^# caps 00:1f.2/{s/ 05//g;s/ 11//g}' >"$WORK/bare.caps"
+grep -a '^# caps ' "$LOG" | tr -d '\r' >"$WORK/lamina.caps"
+check "capability lists as bare, less 00:1f.2's MSI" cmp -s "$WORK/bare.caps" "$WORK/lamina.caps"
 finish

@@ -202,6 +202,34 @@ static void test_hide_capability(void **state)
 	free(m);
 }
 
+/* 0x34 -> 0x40 -> 0x50 -> 0x60 -> 0x70 -> end; hide 0x50, then 0x60 (its
+ * visible predecessor is still 0x40): the second link rule merges into the
+ * first, as nomsi= does for MSI followed by MSI-X. */
+static void test_hide_adjacent_capabilities(void **state)
+{
+	struct pci_rules rs = { 0 };
+	struct pci_hw hw;
+	struct model *m = new_model(&hw);
+
+	m_set(m, 0x34, 1, 0x40, 0, 0);
+	m_set(m, 0x40, 2, 0x5001, 0, 0);
+	m_set(m, 0x50, 2, 0x6005, 0, 0);
+	m_set(m, 0x60, 2, 0x7011, 0, 0);
+	m_set(m, 0x62, 2, 0, 0xffff, 0); /* control: writable in the device */
+	m_set(m, 0x70, 2, 0x0010, 0, 0);
+	assert_int_equal(pci_rules_hide_cap(&rs, 0x40, 0x50, 0x60), 0);
+	assert_int_equal(pci_rules_hide_cap(&rs, 0x40, 0x60, 0x70), 0);
+	assert_int_equal(pci_rules_read(&rs, &hw, 0x34, 1), 0x40);
+	assert_int_equal(pci_rules_read(&rs, &hw, 0x40, 2), 0x7001);
+	assert_int_equal(pci_rules_read(&rs, &hw, 0x70, 2), 0x0010);
+	assert_int_equal(pci_rules_read(&rs, &hw, 0x50, 4), 0);
+	assert_int_equal(pci_rules_read(&rs, &hw, 0x60, 4), 0);
+	/* The guest cannot turn the hidden capability's control bits on. */
+	pci_rules_write(&rs, &hw, 0x62, 2, 0x8000);
+	assert_int_equal(m_get(m, 0x62, 2), 0);
+	free(m);
+}
+
 static void test_virtual_bar_sizing(void **state)
 {
 	struct pci_rules rs = { 0 };
@@ -308,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_read_only_rw1c_bit_is_not_cleared),
 		cmocka_unit_test(test_emulated_bits),
 		cmocka_unit_test(test_hide_capability),
+		cmocka_unit_test(test_hide_adjacent_capabilities),
 		cmocka_unit_test(test_virtual_bar_sizing),
 		cmocka_unit_test(test_concealed_function),
 		cmocka_unit_test(test_rule_table),
