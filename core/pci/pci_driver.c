@@ -18,13 +18,16 @@ static void offer(struct pci_func *f)
 
 	for (const struct pci_driver *d = __start_lamina_pci_drivers;
 	     d < __stop_lamina_pci_drivers; d++) {
-		if (!d->match || !d->match(f))
+		struct pci_select_entry *e = d->select ? pci_select_find(d->select, f) : NULL;
+		if (d->select ? !e : !d->match || !d->match(f))
 			continue;
 		if (d->attach(f)) {
 			log_err("pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
 				d->name);
 			continue;
 		}
+		if (e)
+			e->done = true; /* only once all of attach() worked: fail closed */
 		if (!f->driver)
 			f->driver = d;
 		log_info("pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);
@@ -41,8 +44,11 @@ bool pci_init(void)
 	for (struct pci_func *f = pci_first(); f; f = f->next)
 		offer(f);
 	for (const struct pci_driver *d = __start_lamina_pci_drivers;
-	     d < __stop_lamina_pci_drivers; d++)
+	     d < __stop_lamina_pci_drivers; d++) {
+		if (d->select && pci_select_check(d->select))
+			ok = false;
 		if (d->check && d->check())
 			ok = false;
+	}
 	return ok;
 }

@@ -38,11 +38,6 @@ static int hide_bar(struct pci_func *f, const struct pci_bar *b)
 	return mmio_register(r);
 }
 
-static bool conceal_match(const struct pci_func *f)
-{
-	return pci_select_find(&hide, f) != NULL;
-}
-
 /* An entry counts as done only when all of this worked (fail closed). */
 static int conceal_attach(struct pci_func *f)
 {
@@ -50,20 +45,11 @@ static int conceal_attach(struct pci_func *f)
 	for (unsigned int i = 0; i < f->nbars; i++)
 		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, &f->bar[i]))
 			return -1;
-	if (pci_trap_config(f))
-		return -1;
-	pci_select_find(&hide, f)->done = true;
-	return 0;
-}
-
-static int conceal_check(void)
-{
-	return pci_select_check(&hide);
+	return pci_trap_config(f);
 }
 
 PCI_DRIVER(conceal) = {
 	.name = "conceal",
-	.match = conceal_match,
+	.select = &hide,
 	.attach = conceal_attach,
-	.check = conceal_check,
 };

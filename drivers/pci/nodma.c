@@ -16,11 +16,6 @@ static struct pci_select sel = { .option = "nodma", .verb = "protected" };
 OPTION_FAIL_CLOSED(nodma, "nodma", PCI_SELECT_FORM, pci_select_parse, &sel,
 		   "PCI functions that may not do DMA (bus mastering stays off)");
 
-static bool nodma_match(const struct pci_func *f)
-{
-	return pci_select_find(&sel, f) != NULL;
-}
-
 static int nodma_attach(struct pci_func *f)
 {
 	struct pci_rule r = {
@@ -33,18 +28,11 @@ static int nodma_attach(struct pci_func *f)
 		pci_func_write(f, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER);
 	if (pci_rule_add(&f->rules, &r) || pci_trap_config(f))
 		return -1;
-	pci_select_find(&sel, f)->done = true;
 	return 0;
-}
-
-static int nodma_check(void)
-{
-	return pci_select_check(&sel);
 }
 
 PCI_DRIVER(nodma) = {
 	.name = "nodma",
-	.match = nodma_match,
+	.select = &sel,
 	.attach = nodma_attach,
-	.check = nodma_check,
 };

@@ -20,11 +20,6 @@ static struct pci_select sel = { .option = "nomsi", .verb = "stripped of MSI" };
 OPTION_FAIL_CLOSED(nomsi, "nomsi", PCI_SELECT_FORM, pci_select_parse, &sel,
 		   "PCI functions whose MSI/MSI-X the guest does not see (INTx only)");
 
-static bool nomsi_match(const struct pci_func *f)
-{
-	return pci_select_find(&sel, f) != NULL;
-}
-
 static void message_interrupts_off(const struct pci_func *f, const struct pci_cap *c)
 {
 	u16 enable = c->id == CAP_MSI ? MSI_CTRL_ENABLE : MSIX_CTRL_ENABLE;
@@ -57,18 +52,11 @@ static int nomsi_attach(struct pci_func *f)
 		return -1;
 	log_info("pci %02x:%02x.%x: %u MSI/MSI-X capabilities hidden from the guest",
 		 f->bus, f->dev, f->fn, hidden);
-	pci_select_find(&sel, f)->done = true;
 	return 0;
-}
-
-static int nomsi_check(void)
-{
-	return pci_select_check(&sel);
 }
 
 PCI_DRIVER(nomsi) = {
 	.name = "nomsi",
-	.match = nomsi_match,
+	.select = &sel,
 	.attach = nomsi_attach,
-	.check = nomsi_check,
 };

@@ -57,10 +57,16 @@ struct pci_func {
 	struct pci_func *next;
 };
 
+struct pci_select;
+
 /* Drivers mediate functions. They register themselves with PCI_DRIVER();
  * match() sees every function once; attach() installs rules and traps. */
 struct pci_driver {
 	const char *name;
+	/* The functions a command-line option names: instead of match(), and
+	 * every entry must have attached by the end, or the guest does not
+	 * start (pci_select_check). */
+	struct pci_select *select;
 	bool (*match)(const struct pci_func *f);
 	int (*attach)(struct pci_func *f);
 	/* After every function was offered: 0, or -1 to stop the guest from

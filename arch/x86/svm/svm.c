@@ -85,8 +85,9 @@ static const char *svm_check(void)
 	npt_format.max_leaf_level = cpu_has_1g_pages() ? 3 : 2;
 	if (shared_init())
 		return "out of memory for the AMD-V permission maps";
+	struct cpuid_regs svm_leaf = cpuid(0x8000000a);
 	log_info("AMD-V: revision %u, %u ASIDs, NRIPS %s, largest nested page %s",
-		 cpuid(0x8000000a).eax & 0xff, cpuid(0x8000000a).ebx,
+		 svm_leaf.eax & 0xff, svm_leaf.ebx,
 		 has_nrips ? "on" : "off (lamina decodes for the next RIP)",
 		 npt_format.max_leaf_level == 3 ? "1 GiB" : "2 MiB");
 	return NULL;
