@@ -20,9 +20,16 @@ GUEST_LDFLAGS := -m elf_i386 -nostdlib -static --build-id=none \
 	-z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T $(GUEST_LD_SCRIPT)
 
 GUEST_LIB_SRCS := $(wildcard tests/guest/lib/*.c tests/guest/lib/*.S)
-GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:tests/guest/%=$(GUEST_OBJ)/%.o)
+GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:tests/guest/%=$(GUEST_OBJ)/%.o) \
+	$(GUEST_OBJ)/core/string.c.o $(GUEST_OBJ)/core/format.c.o
 
 $(GUEST_OBJ)/%.c.o: tests/guest/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+# lamina's string and format functions serve the test kernels too (no
+# libc).
+$(GUEST_OBJ)/core/%.c.o: core/lib/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
@@ -37,4 +44,4 @@ ALL_TARGETS += $(GUEST_ELFS)
 guest: $(GUEST_ELFS)
 .PHONY: guest
 
--include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d)
+-include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d $(GUEST_OBJ)/core/*.d)

@@ -126,8 +126,10 @@ static const char *one_conversion(struct out *o, const char *f, va_list *ap)
 	if (*f == '.')
 		f = parse_int(f + 1, &sp.prec, ap);
 	for (;; f++) {
-		if (*f == 'l' || *f == 'z')
-			lenmod = lenmod == 1 || *f == 'z' ? 2 : 1;
+		if (*f == 'l')
+			lenmod = lenmod == 1 ? 2 : 1;
+		else if (*f == 'z') /* size_t is as wide as long (LP64 and ILP32) */
+			lenmod = 1;
 		else if (*f == 'h')
 			lenmod = lenmod == -1 ? -2 : -1;
 		else

@@ -207,7 +207,7 @@ static void print_code(const char *what, const struct mcase *c)
 	u32 n = 0;
 
 	for (u32 i = 0; i < c->len; i++)
-		n += ksnprintf(hex + n, sizeof(hex) - n, " %02x", c->code[i]);
+		n += format(hex + n, sizeof(hex) - n, " %02x", c->code[i]);
 	kprintf("#   %s:%s\n", what, hex);
 }
 
@@ -240,7 +240,7 @@ static void group_begin(struct group *g, const struct mode *md, struct rnd *r,
 	memset(g, 0, sizeof(*g));
 	g->md = md;
 	g->r = r;
-	ksnprintf(g->name, sizeof(g->name), "%s", name);
+	format(g->name, sizeof(g->name), "%s", name);
 	sync_window(r);
 }
 
@@ -256,7 +256,7 @@ static void group_case(struct group *g, const struct mcase *c)
 	tally.ram_exits += ram.exits;
 	if (lamina_present() && c->touches && !page.exits) {
 		if (!tally.no_exit++)
-			ksnprintf(tally.first_no_exit, sizeof(tally.first_no_exit), "%s", g->name);
+			format(tally.first_no_exit, sizeof(tally.first_no_exit), "%s", g->name);
 		g->no_exit++;
 	}
 	if (outcomes_match(g->md, c, &ram, &page) || g->bad++)
@@ -403,7 +403,7 @@ static void addressing_groups(const struct mode *md, struct rnd *r)
 	for (u32 a = 0; a < 2; a++) {
 		struct gen_opts o = { .adsize = sizes[a], .seg = -1 };
 
-		ksnprintf(name, sizeof(name), "addressing: %u-bit forms%s", sizes[a] * 8,
+		format(name, sizeof(name), "addressing: %u-bit forms%s", sizes[a] * 8,
 			  a ? " (67)" : "");
 		group_begin(&g, md, r, name);
 		for (o.tmpl = 0; mmio_addr_template(md, sizes[a], o.tmpl, &m); o.tmpl++) {
@@ -503,7 +503,7 @@ static void run_mode(const struct mode *md, struct rnd *r)
 		kprintf("#   %u did not, the first in '%s'; %llu exits in RAM\n", tally.no_exit,
 			tally.first_no_exit, tally.ram_exits);
 	kprintf("# %s: %u groups, %u cases in %llu ms\n", md->name, tally.groups, tally.cases,
-		udiv64(time_us() - t0, 1000, NULL));
+		(time_us() - t0) / 1000);
 }
 
 extern const u8 __image_start[], __image_end[];

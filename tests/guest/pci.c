@@ -137,13 +137,13 @@ static bool lanes_agree(u32 bdf, u32 reg)
 static void dump(u32 bdf)
 {
 	char line[256];
-	size_t n = ksnprintf(line, sizeof(line), "# cfg %02x:%02x.%x", bdf >> 8,
+	size_t n = format(line, sizeof(line), "# cfg %02x:%02x.%x", bdf >> 8,
 			     (bdf >> 3) & 0x1f, bdf & 7);
 
 	for (u32 reg = 0; reg < 64; reg += 4) {
 		u32 d = cf8_read32(bdf, reg);
 		for (u32 i = 0; i < 4; i++)
-			n += ksnprintf(line + n, sizeof(line) - n, " %02x", (d >> (8 * i)) & 0xff);
+			n += format(line + n, sizeof(line) - n, " %02x", (d >> (8 * i)) & 0xff);
 	}
 	kprintf("%s\n", line);
 }
@@ -181,11 +181,11 @@ static int dump_caps(u32 bdf, u8 ids[MAX_CAPS])
 {
 	char line[256];
 	int n = read_caps(bdf, false, ids);
-	size_t len = ksnprintf(line, sizeof(line), "# caps %02x:%02x.%x", bdf >> 8,
+	size_t len = format(line, sizeof(line), "# caps %02x:%02x.%x", bdf >> 8,
 			       (bdf >> 3) & 0x1f, bdf & 7);
 
 	for (int i = 0; i < n; i++)
-		len += ksnprintf(line + len, sizeof(line) - len, " %02x", ids[i]);
+		len += format(line + len, sizeof(line) - len, " %02x", ids[i]);
 	kprintf("%s%s\n", line, n < 0 ? " (no end)" : "");
 	return n;
 }

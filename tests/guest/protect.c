@@ -172,15 +172,15 @@ static void report_all(const char *where, const char *expect)
 			tap_skip("no long mode", "%s: %u-byte stores and loads", where, widths[i]);
 			continue;
 		}
-		ksnprintf(what, sizeof(what), "%s: %u-byte stores raise nothing", where,
+		format(what, sizeof(what), "%s: %u-byte stores raise nothing", where,
 			  widths[i]);
 		report(&t_store[i], what);
-		ksnprintf(what, sizeof(what), "%s: %u-byte loads %s", where, widths[i], expect);
+		format(what, sizeof(what), "%s: %u-byte loads %s", where, widths[i], expect);
 		report(&t_load[i], what);
 	}
-	ksnprintf(what, sizeof(what), "%s: REP STOSD over a page raises nothing", where);
+	format(what, sizeof(what), "%s: REP STOSD over a page raises nothing", where);
 	report(&t_fill, what);
-	ksnprintf(what, sizeof(what), "%s: loads after REP STOSD %s", where, expect);
+	format(what, sizeof(what), "%s: loads after REP STOSD %s", where, expect);
 	report(&t_fill_load, what);
 }
 

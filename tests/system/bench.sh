@@ -12,9 +12,12 @@
 #   BENCH_LINUX_ARGS    added to the kernel command line (default "quiet")
 #   LAMINA_ARGS         lamina's command line (default console=com2: its log
 #                       goes to a file, not into the timed COM1 stream)
-#   BENCH_PLATFORMS     emulators to bench on (default "qemu bochs")
-#   BENCH_BOCHS_RUNS=N  pairs on Bochs (default 1, at most BENCH_RUNS): a
-#                       Bochs run takes minutes (VT-x: Haswell, 2 CPUs)
+#   BENCH_PLATFORMS     emulators to bench on (default "qemu bochs"):
+#                       qemu (AMD-V, EPYC-Rome), bochs (VT-x, Haswell),
+#                       bochs_amd (AMD-V, Bochs's zambezi: an AMD-V with
+#                       NRIPS, unlike QEMU's)
+#   BENCH_BOCHS_RUNS=N  pairs on each Bochs platform (default 1, at most
+#                       BENCH_RUNS): a Bochs run takes minutes
 #   BENCH_BOCHS_TIMEOUT=S  limit of one Bochs run (default 1200)
 #   BENCH_BOCHS_WORK    workload parts on Bochs (lamina.work=; default all)
 set -u
@@ -62,17 +65,22 @@ run_qemu() {
 	} | stamp_lines "$log.pid" >>"$log"
 }
 
-# run_bochs MODE LOG: the same kernel and initramfs on Bochs from a GRUB
-# ISO (VT-x; bare: GRUB's linux/initrd, lamina: multiboot2 with the two as
-# modules), LOG in the same form. Bochs writes COM1 to a file: it is
+# bochs_model PLATFORM: the Bochs CPU model a Bochs platform runs.
+bochs_model() {
+	if [ "$1" = bochs_amd ]; then echo zambezi; else echo "$BOCHS_LINUX_MODEL"; fi
+}
+
+# run_bochs MODE LOG [PLATFORM]: the same kernel and initramfs on Bochs
+# from a GRUB ISO (bare: GRUB's linux/initrd, lamina: multiboot2 with the
+# two as modules), LOG in the same form. Bochs writes COM1 to a file: it is
 # followed as it grows and its lines timestamped as they appear.
 run_bochs() {
-	local mode=$1 log=$2 pid
-	local WORK=$OUT/bochs-$mode kargs=$KARGS
+	local mode=$1 log=$2 platform=${3:-bochs} pid
+	local WORK=$OUT/$platform-$mode kargs=$KARGS
 	[ -n "${BENCH_BOCHS_WORK:-}" ] && kargs="$kargs lamina.work=$BENCH_BOCHS_WORK"
 	mkdir -p "$WORK"
 	bochs_linux_iso "$mode" "$WORK/linux.iso" "$kargs" "$OUT/initramfs.cpio" "$LARGS" || return 1
-	bochs_config "$log.com1" "$BOCHS_LINUX_MODEL" "$SMP" "$BOCHS_LINUX_MEGS" "$WORK/linux.iso" "$log.com2"
+	bochs_config "$log.com1" "$(bochs_model "$platform")" "$SMP" "$BOCHS_LINUX_MEGS" "$WORK/linux.iso" "$log.com2"
 	: >"$log.com1"
 	printf '%s start\n' "$EPOCHREALTIME" >"$log"
 	TERM=vt100 timeout -k 5 "${BENCH_BOCHS_TIMEOUT:-1200}" "${BOCHS_CMD[@]}" </dev/null >"$log.err" 2>&1 &
@@ -83,17 +91,23 @@ run_bochs() {
 	return 0
 }
 
+run_bochs_amd() {
+	run_bochs "$1" "$2" bochs_amd
+}
+
 # How many pairs a platform gets, and what its machine is.
 runs_of() {
-	if [ "$1" = bochs ]; then echo "${BENCH_BOCHS_RUNS:-1}"; else echo "$RUNS"; fi
+	case $1 in
+	bochs*) echo "${BENCH_BOCHS_RUNS:-1}" ;;
+	*) echo "$RUNS" ;;
+	esac
 }
 
 machine_of() {
-	if [ "$1" = bochs ]; then
-		echo "Bochs $BOCHS_LINUX_MODEL, $SMP CPUs, $BOCHS_LINUX_MEGS MiB"
-	else
-		echo "q35, $QEMU_CPU, -smp $SMP -m $MEM"
-	fi
+	case $1 in
+	bochs*) echo "Bochs $(bochs_model "$1"), $SMP CPUs, $BOCHS_LINUX_MEGS MiB" ;;
+	*) echo "q35, $QEMU_CPU, -smp $SMP -m $MEM" ;;
+	esac
 }
 
 # The time from the start line to the first line matching REGEX.

@@ -82,7 +82,7 @@ static void make_alu(u32 i)
 	struct form *f = &alu_forms[i];
 
 	*f = *s;
-	ksnprintf(f->name, sizeof(f->name), "%s %s", alu_names[op], s->name);
+	format(f->name, sizeof(f->name), "%s %s", alu_names[op], s->name);
 	if (s->ext < 0)
 		f->op[0] = (u8)(s->op[0] + 8 * op);
 	else
@@ -129,11 +129,11 @@ void form_name(const struct form *f, u32 size, char *buf, size_t n)
 
 	for (const char *p = f->name; *p && len + 4 < n; p++) {
 		if (*p == '#')
-			len += ksnprintf(buf + len, n - len, "%u", size * 8);
+			len += format(buf + len, n - len, "%u", size * 8);
 		else if (*p == '%')
-			len += ksnprintf(buf + len, n - len, "%u", MIN(size, 4u) * 8);
+			len += format(buf + len, n - len, "%u", MIN(size, 4u) * 8);
 		else if (*p == '@')
-			len += ksnprintf(buf + len, n - len, "%s", acc[size]);
+			len += format(buf + len, n - len, "%s", acc[size]);
 		else if (*p == '$')
 			buf[len++] = suffix[size];
 		else

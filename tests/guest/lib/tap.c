@@ -11,7 +11,7 @@ static bool report(bool cond, const char *fmt, va_list ap)
 {
 	char what[200];
 
-	kvsnprintf(what, sizeof(what), fmt, ap);
+	format_v(what, sizeof(what), fmt, ap);
 	kprintf("%s - %s\n", cond ? "ok" : "not ok", what);
 	__atomic_add_fetch(cond ? &n_ok : &n_failed, 1, __ATOMIC_RELAXED);
 	return cond;
@@ -33,7 +33,7 @@ void tap_skip(const char *why, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	kvsnprintf(what, sizeof(what), fmt, ap);
+	format_v(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	kprintf("ok - %s # SKIP %s\n", what, why);
 	__atomic_add_fetch(&n_skipped, 1, __ATOMIC_RELAXED);

@@ -30,7 +30,7 @@ bool timer_init(void)
 			return false;
 		}
 	t1 = rdtsc();
-	khz = (u32)udiv64(t1 - t0, CALIBRATE_MS, NULL);
+	khz = (u32)((t1 - t0) / CALIBRATE_MS);
 	tsc0 = t1;
 	kprintf("# timer: TSC at %u kHz\n", khz);
 	return khz != 0;
@@ -43,12 +43,12 @@ u32 tsc_khz(void)
 
 u64 time_us(void)
 {
-	return udiv64((rdtsc() - tsc0) * 1000, khz, NULL);
+	return (rdtsc() - tsc0) * 1000 / khz;
 }
 
 void udelay(u32 us)
 {
-	u64 end = rdtsc() + udiv64((u64)us * khz, 1000, NULL);
+	u64 end = rdtsc() + (u64)us * khz / 1000;
 
 	while (rdtsc() < end)
 		cpu_relax();

@@ -1,56 +1,5 @@
 #include "util.h"
 
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	u8 *d = dst;
-	const u8 *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	u8 *d = dst;
-
-	while (n--)
-		*d++ = (u8)c;
-	return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const u8 *x = a, *y = b;
-
-	for (; n; n--, x++, y++)
-		if (*x != *y)
-			return *x - *y;
-	return 0;
-}
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-	for (; n; n--, a++, b++)
-		if (*a != *b || !*a)
-			return (u8)*a - (u8)*b;
-	return 0;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	return strncmp(a, b, (size_t)-1);
-}
-
 bool mem_contains(const void *hay, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
@@ -99,16 +48,4 @@ bool parse_u64(const char *s, u64 *out)
 	}
 	*out = v;
 	return true;
-}
-
-u64 udiv64(u64 n, u32 d, u32 *rem)
-{
-	u32 hi = (u32)(n >> 32), lo = (u32)n;
-	u32 qhi = hi / d, r = hi % d, qlo;
-
-	/* r < d, so the second step cannot overflow. */
-	__asm__("divl %4" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), "rm"(d));
-	if (rem)
-		*rem = r;
-	return ((u64)qhi << 32) | qlo;
 }
