@@ -1,6 +1,8 @@
 /* Host-side stand-ins for the few platform services that pure hypervisor
  * sources call, so they can be unit-tested in user space, and a few
  * helpers for the tests themselves (host_env.h). */
+#include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <core/cpu.h>
@@ -33,4 +35,38 @@ double host_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+struct host_thread {
+	void (*fn)(void *ctx, unsigned int id);
+	void *ctx;
+	unsigned int id;
+	pthread_t thread;
+};
+
+static void *host_thread_main(void *arg)
+{
+	struct host_thread *t = arg;
+
+	t->fn(t->ctx, t->id);
+	return NULL;
+}
+
+bool host_run_threads(unsigned int n, void (*fn)(void *ctx, unsigned int id), void *ctx)
+{
+	struct host_thread *t = calloc(n, sizeof(*t));
+	unsigned int started = 0;
+
+	if (!t)
+		return false;
+	while (started < n) {
+		t[started] = (struct host_thread){ .fn = fn, .ctx = ctx, .id = started + 1 };
+		if (pthread_create(&t[started].thread, NULL, host_thread_main, &t[started]))
+			break;
+		started++;
+	}
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(t[i].thread, NULL);
+	free(t);
+	return started == n;
 }

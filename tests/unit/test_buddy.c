@@ -1,7 +1,6 @@
 /* core/mm/buddy.c over host memory: every order, coalescing back to the
  * initial free lists, exhaustion, rejected frees, a random sequence
  * against a per-page ownership model, and threads allocating at once. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -448,12 +447,6 @@ struct stress {
 	double deadline;
 };
 
-struct worker {
-	struct stress *s;
-	unsigned int id;
-	pthread_t thread;
-};
-
 static void fill(u8 *p, size_t bytes, u64 tag)
 {
 	for (size_t off = 0; off < bytes; off += STRIDE)
@@ -484,14 +477,13 @@ static bool claim(struct stress *s, u8 *p, unsigned int o, u32 from, u32 to)
 	return ok;
 }
 
-static void *worker_main(void *arg)
+static void worker_main(void *ctx, unsigned int id)
 {
-	struct worker *w = arg;
-	struct stress *s = w->s;
+	struct stress *s = ctx;
 	struct buddy *b = &s->r->b;
 	struct { u8 *p; unsigned int o; u64 tag; } h[THREAD_HELD];
 	unsigned int n = 0;
-	u64 rng = 0x1000 + w->id, errors = 0;
+	u64 rng = 0x1000 + id, errors = 0;
 
 	u64 it;
 
@@ -505,9 +497,9 @@ static void *worker_main(void *arg)
 			if (!p)
 				continue;
 			if (((uintptr_t)p - b->base) % (PAGE_SIZE << o) ||
-			    !claim(s, p, o, 0, w->id))
+			    !claim(s, p, o, 0, id))
 				errors++;
-			u64 tag = (u64)w->id << 56 | it << 8 | o;
+			u64 tag = (u64)id << 56 | it << 8 | o;
 			fill(p, PAGE_SIZE << o, tag);
 			h[n].p = p;
 			h[n].o = o;
@@ -515,7 +507,7 @@ static void *worker_main(void *arg)
 		} else {
 			unsigned int i = (unsigned int)((r >> 1) % n);
 			if (!intact(h[i].p, PAGE_SIZE << h[i].o, h[i].tag) ||
-			    !claim(s, h[i].p, h[i].o, w->id, 0) ||
+			    !claim(s, h[i].p, h[i].o, id, 0) ||
 			    buddy_free(b, h[i].p, h[i].o))
 				errors++;
 			h[i] = h[--n];
@@ -523,29 +515,22 @@ static void *worker_main(void *arg)
 	}
 	while (n--)
 		if (!intact(h[n].p, PAGE_SIZE << h[n].o, h[n].tag) ||
-		    !claim(s, h[n].p, h[n].o, w->id, 0) ||
+		    !claim(s, h[n].p, h[n].o, id, 0) ||
 		    buddy_free(b, h[n].p, h[n].o))
 			errors++;
 	__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&s->iterations, it, __ATOMIC_RELAXED);
-	return NULL;
 }
 
 static void test_threads(void **state)
 {
 	struct stress s = { .r = region_new(0, 8 * MiB + 2 * PAGE_SIZE) };
-	struct worker w[NTHREADS];
 	u64 *snap0 = calloc(s.r->b.npages, sizeof(u64));
 	size_t n0 = snapshot(&s.r->b, snap0, s.r->b.npages);
 
 	s.owner = calloc(s.r->b.npages, sizeof(u32));
 	s.deadline = host_seconds() + THREAD_SECONDS;
-	for (unsigned int i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){ .s = &s, .id = i + 1 };
-		assert_int_equal(pthread_create(&w[i].thread, NULL, worker_main, &w[i]), 0);
-	}
-	for (unsigned int i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	assert_true(host_run_threads(NTHREADS, worker_main, &s));
 	printf("# %lu of %u iterations\n", s.iterations, NTHREADS * THREAD_ITERS);
 	assert_int_equal(s.errors, 0);
 	assert_true(s.iterations >= 100);

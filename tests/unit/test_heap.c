@@ -1,7 +1,6 @@
 /* core/mm/heap.c on a buddy allocator over host memory: every size class
  * and large sizes, zeroing, 16-byte alignment, pages given back, live
  * counts, and threads allocating at once. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -329,12 +328,6 @@ struct stress {
 	double deadline;
 };
 
-struct worker {
-	struct stress *s;
-	unsigned int id;
-	pthread_t thread;
-};
-
 /* A word every 64 bytes, and the last byte apart: enough to see another
  * thread's writes or an allocator's list pointers. */
 static void fill(u8 *p, size_t size, u64 tag)
@@ -355,15 +348,15 @@ static bool intact(const u8 *p, size_t size, u64 tag)
 	return p[size - 1] == (u8)tag;
 }
 
-static void *worker_main(void *arg)
+static void worker_main(void *ctx, unsigned int id)
 {
-	struct worker *w = arg;
-	struct heap *h = &w->s->e->h;
+	struct stress *s = ctx;
+	struct heap *h = &s->e->h;
 	struct { u8 *p; size_t size; u64 tag; } held[THREAD_HELD];
 	unsigned int n = 0;
-	u64 rng = 0x5000 + w->id, errors = 0, it;
+	u64 rng = 0x5000 + id, errors = 0, it;
 
-	for (it = 0; it < THREAD_ITERS && host_seconds() < w->s->deadline; it++) {
+	for (it = 0; it < THREAD_ITERS && host_seconds() < s->deadline; it++) {
 		u64 r = host_rand(&rng);
 		if (n < THREAD_HELD && (r & 1 || !n)) {
 			size_t size = (r >> 8) % 16 ? 1 + (r >> 16) % 2048
@@ -373,7 +366,7 @@ static void *worker_main(void *arg)
 				continue;
 			if ((uintptr_t)p % 16 || !all_zero(p, size))
 				errors++;
-			u64 tag = (u64)w->id << 56 | it << 16 | (r & 0xffff);
+			u64 tag = (u64)id << 56 | it << 16 | (r & 0xffff);
 			fill(p, size, tag);
 			held[n].p = p;
 			held[n].size = size;
@@ -391,23 +384,16 @@ static void *worker_main(void *arg)
 			errors++;
 		heap_free(h, held[n].p);
 	}
-	__atomic_fetch_add(&w->s->errors, errors, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&w->s->iterations, it, __ATOMIC_RELAXED);
-	return NULL;
+	__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->iterations, it, __ATOMIC_RELAXED);
 }
 
 static void test_threads(void **state)
 {
 	struct env *e = *state;
 	struct stress s = { .e = e, .deadline = host_seconds() + THREAD_SECONDS };
-	struct worker w[NTHREADS];
 
-	for (unsigned int i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){ .s = &s, .id = i + 1 };
-		assert_int_equal(pthread_create(&w[i].thread, NULL, worker_main, &w[i]), 0);
-	}
-	for (unsigned int i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	assert_true(host_run_threads(NTHREADS, worker_main, &s));
 	printf("# %lu of %u iterations\n", s.iterations, NTHREADS * THREAD_ITERS);
 	assert_int_equal(s.errors, 0);
 	assert_true(s.iterations >= 100);
@@ -418,35 +404,28 @@ static void test_threads(void **state)
 
 /* Small objects counted under the heap's lock, large ones outside it: the
  * count must survive both at once. */
-static void *count_main(void *arg)
+static void count_main(void *ctx, unsigned int id)
 {
-	struct worker *w = arg;
-	struct heap *h = &w->s->e->h;
-	size_t size = w->id & 1 ? 32 : 3 * PAGE_SIZE;
+	struct stress *s = ctx;
+	struct heap *h = &s->e->h;
+	size_t size = id & 1 ? 32 : 3 * PAGE_SIZE;
 	u64 it;
 
-	for (it = 0; it < 200000 && host_seconds() < w->s->deadline; it++) {
+	for (it = 0; it < 200000 && host_seconds() < s->deadline; it++) {
 		void *p = heap_alloc(h, size);
 		if (!p)
-			__atomic_fetch_add(&w->s->errors, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 		heap_free(h, p);
 	}
-	__atomic_fetch_add(&w->s->iterations, it, __ATOMIC_RELAXED);
-	return NULL;
+	__atomic_fetch_add(&s->iterations, it, __ATOMIC_RELAXED);
 }
 
 static void test_live_count_threads(void **state)
 {
 	struct env *e = *state;
 	struct stress s = { .e = e, .deadline = host_seconds() + 2 };
-	struct worker w[2];
 
-	for (unsigned int i = 0; i < 2; i++) {
-		w[i] = (struct worker){ .s = &s, .id = i };
-		assert_int_equal(pthread_create(&w[i].thread, NULL, count_main, &w[i]), 0);
-	}
-	for (unsigned int i = 0; i < 2; i++)
-		assert_int_equal(pthread_join(w[i].thread, NULL), 0);
+	assert_true(host_run_threads(2, count_main, &s));
 	printf("# %lu iterations\n", s.iterations);
 	assert_int_equal(s.errors, 0);
 	assert_int_equal(heap_live_objects(&e->h), 0);
