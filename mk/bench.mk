@@ -1,6 +1,6 @@
 # make bench: Linux boot-to-/init and the fixed workload, with and without
 # lamina on the same emulated machine (QEMU TCG for AMD-V, then Bochs for
-# VT-x: BENCH_PLATFORMS), runs interleaved, medians and ratios,
+# VT-x; bochs_amd adds Bochs's AMD-V: BENCH_PLATFORMS), runs interleaved, medians and ratios,
 # and lamina's VM exits during the workload (tests/system/bench.sh). Not
 # part of `make test`.
 #   make bench BENCH_RUNS=N (pairs, default 5) BENCH_TIMEOUT=S LAMINA_ARGS=...
