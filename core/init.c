@@ -1,6 +1,7 @@
 /* The order lamina comes up in, once it runs from its home. */
 #include <core/bootinfo.h>
 #include <core/cpu.h>
+#include <core/exit_handlers.h>
 #include <core/guest_mem.h>
 #include <core/init.h>
 #include <core/loader.h>
@@ -126,6 +127,7 @@ __noreturn void lamina_main(void)
 		panic("cannot enable %s on the boot CPU", vendor->name);
 	struct vcpu *v = vcpu_create(this_cpu(), nested_root());
 	smp_prepare_guest();
+	msr_prepare_guest();
 	crash_on_purpose();
 	if (!options_ok)
 		idle("a protecting option is malformed (see above): the guest does not start");

@@ -1,7 +1,7 @@
-/* Port I/O exits: hooked ranges get the access; an intercepted port
- * without a hook (one port of a wider access) is passed to the hardware.
- * String forms (INS/OUTS, with REP) are emulated through the guest's page
- * tables, one element at a time. */
+/* Port I/O exits: hooked ranges get the access, ports without a hook the
+ * hardware; an access across a hook's edge is split by byte. String forms
+ * (INS/OUTS, with REP) are emulated through the guest's page tables, one
+ * element at a time. */
 #include <core/exit_handlers.h>
 #include <core/guest_mem.h>
 #include <core/io.h>
@@ -72,21 +72,44 @@ void io_port_write(u16 port, unsigned int size, u32 val)
 		__asm__ volatile("outl %0, %w1" ::"a"(val), "Nd"(port));
 }
 
+/* Whether one owner (a hook, or the hardware) has every port of the
+ * access: the I/O bitmap makes an access exit if any of its ports is
+ * intercepted, and the ports beside a hook's edge are not the hook's. */
+static bool one_owner(u16 port, unsigned int size, struct io_hook **owner)
+{
+	*owner = find_hook(port);
+	for (u32 p = port + 1u; p < port + size; p++)
+		if (p > 0xffff || find_hook((u16)p) != *owner)
+			return false;
+	return true;
+}
+
+/* An access across an owner's edge goes byte by byte, each to its owner
+ * (none above port FFFF: all-ones, dropped). */
 static u32 port_in(struct vcpu *v, u16 port, unsigned int size)
 {
-	struct io_hook *h = find_hook(port);
+	struct io_hook *h;
+	u32 val = 0;
 
-	return h ? h->ops->read(v, h, port, size) : io_port_read(port, size);
+	if (one_owner(port, size, &h))
+		return h ? h->ops->read(v, h, port, size) : io_port_read(port, size);
+	for (u32 i = 0; i < size; i++)
+		val |= (port + i > 0xffff ? 0xffu : port_in(v, (u16)(port + i), 1)) << (8 * i);
+	return val;
 }
 
 static void port_out(struct vcpu *v, u16 port, unsigned int size, u32 val)
 {
-	struct io_hook *h = find_hook(port);
+	struct io_hook *h;
 
-	if (h)
+	if (!one_owner(port, size, &h)) {
+		for (u32 i = 0; i < size && port + i <= 0xffff; i++)
+			port_out(v, (u16)(port + i), 1, (val >> (8 * i)) & 0xff);
+	} else if (h) {
 		h->ops->write(v, h, port, size, val);
-	else
+	} else {
 		io_port_write(port, size, val);
+	}
 }
 
 /* INS/OUTS: ES:rDI for INS, seg:rSI (DS or override) for OUTS; one

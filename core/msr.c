@@ -3,6 +3,7 @@
  * (AMD: MSRs outside the permission map), and are forwarded to the CPU:
  * a #GP there becomes a #GP in the guest, as on bare hardware. */
 #include <core/exit_handlers.h>
+#include <core/log.h>
 #include <core/smp.h>
 #include <x86/apic.h>
 #include <x86/cpu.h>
@@ -13,8 +14,6 @@
 #define VM_CR_SVMDIS BIT(4)
 #define FEATURE_CONTROL_LOCK BIT(0)
 #define FEATURE_CONTROL_VMX (BIT(1) | BIT(2))
-#define MSR_VMX_FIRST 0x480
-#define MSR_VMX_LAST 0x491
 
 /* Returns 0, or -1 for #GP. */
 struct msr_rule {
@@ -109,7 +108,31 @@ static int x2apic_eoi_write(struct vcpu *v, u32 msr, u64 val)
 	return wrmsr_safe(msr, val);
 }
 
+/* The guest may turn its local APIC off and on and switch it between
+ * xAPIC and x2APIC modes (the CPU checks those transitions), but not move
+ * its page: lamina watches the ICR where the page is, and a page moved
+ * over lamina's memory would catch lamina's own accesses there. Linux
+ * never moves it; a move gets #GP. */
+static int apic_base_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+	u64 old;
+
+	if (rdmsr_safe(msr, &old))
+		return -1;
+	if ((val ^ old) & ~0xfffull) {
+		if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+			log_warn("CPU %u: the guest tried to move its local APIC from %#llx to "
+				 "%#llx: refused (#GP)", v->cpu->index,
+				 (unsigned long long)(old & ~0xfffull),
+				 (unsigned long long)(val & ~0xfffull));
+		return -1;
+	}
+	return wrmsr_safe(msr, val);
+}
+
 static const struct msr_rule rules[] = {
+	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
@@ -125,6 +148,11 @@ static const struct msr_rule *rule_for(u32 msr)
 		if (msr >= rules[i].first && msr <= rules[i].last)
 			return &rules[i];
 	return NULL;
+}
+
+void msr_prepare_guest(void)
+{
+	vendor->intercept_msr(MSR_APIC_BASE, false, true);
 }
 
 void exit_rdmsr(struct vcpu *v)

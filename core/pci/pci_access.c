@@ -74,6 +74,20 @@ static volatile void *ecam_reg(const struct ecam *e, u8 bus, u8 dev, u8 fn, u16 
 	return e->va + ((u64)(bus - e->bus_start) << 20 | (u64)dev << 15 | (u64)fn << 12 | off);
 }
 
+u32 pci_cf8_access(u32 address, unsigned int lane, unsigned int size, bool write, u32 val)
+{
+	u32 v = 0;
+
+	spin_lock(&cf8_lock);
+	io_port_write(PORT_ADDR, 4, address);
+	if (write)
+		io_port_write(PORT_DATA + lane, size, val);
+	else
+		v = io_port_read(PORT_DATA + lane, size);
+	spin_unlock(&cf8_lock);
+	return v;
+}
+
 static u32 cf8_address(u8 bus, u8 dev, u8 fn, u16 off)
 {
 	return BIT(31) | (u32)bus << 16 | (u32)dev << 11 | (u32)fn << 8 | (off & 0xfc);
@@ -82,7 +96,6 @@ static u32 cf8_address(u8 bus, u8 dev, u8 fn, u16 off)
 u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 {
 	const struct ecam *e = ecam_for(seg, bus);
-	u32 v;
 
 	if (e) {
 		volatile void *r = ecam_reg(e, bus, dev, fn, off);
@@ -91,11 +104,7 @@ u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 	}
 	if (seg || off > 0xff)
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-	spin_lock(&cf8_lock);
-	io_port_write(PORT_ADDR, 4, cf8_address(bus, dev, fn, off));
-	v = io_port_read(PORT_DATA + (off & 3), size);
-	spin_unlock(&cf8_lock);
-	return v;
+	return pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, false, 0);
 }
 
 void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u32 val)
@@ -114,10 +123,7 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 	}
 	if (seg || off > 0xff)
 		return;
-	spin_lock(&cf8_lock);
-	io_port_write(PORT_ADDR, 4, cf8_address(bus, dev, fn, off));
-	io_port_write(PORT_DATA + (off & 3), size, val);
-	spin_unlock(&cf8_lock);
+	pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, true, val);
 }
 
 u32 pci_func_read(const struct pci_func *f, u16 off, unsigned int size)

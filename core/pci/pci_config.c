@@ -1,8 +1,7 @@
 /* The guest's configuration-space accesses. CF8/CFC are always hooked
- * (every width and byte lane; CF8 writes that are not configuration
- * addresses go to the hardware); ECAM is trapped only on the 4 KiB pages
- * of functions a driver mediates, so the others cost nothing. Either way
- * an access to a known function goes through its rules. */
+ * (every width, byte lane and alignment); ECAM is trapped only on the
+ * 4 KiB pages of functions a driver mediates, so the others cost nothing.
+ * Either way an access to a known function goes through its rules. */
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -12,7 +11,7 @@
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
 
-static volatile u32 guest_cf8; /* the guest's view of the address register */
+static u32 guest_cf8; /* the guest's address register (reset value 0) */
 static bool ports_hooked;
 static spinlock_t rules_lock = SPINLOCK_INIT;
 
@@ -36,68 +35,118 @@ static void hw_refused(void *arg, const struct pci_rule *r, u16 off, unsigned in
 		 off, size, bits, r->name);
 }
 
-static u32 func_read(struct pci_func *f, u16 off, unsigned int size)
+/* The largest naturally aligned piece (4, 2 or 1 bytes) at off, of at
+ * most left bytes: rules see one dword at a time, and ECAM wants aligned
+ * accesses, whatever widths and offsets the guest uses. */
+static unsigned int piece_at(u16 off, unsigned int left)
 {
-	struct pci_hw hw = { hw_read, hw_write, hw_refused, f };
-	u32 v;
+	if (left >= 4 && !(off & 3))
+		return 4;
+	if (left >= 2 && !(off & 1))
+		return 2;
+	return 1;
+}
 
+/* Where a guest configuration access goes: a known function's rules, or
+ * (f NULL, segment 0) the hardware. */
+struct cfg_target {
+	struct pci_func *f;
+	u8 bus, dev, fn;
+};
+
+static u32 piece_access(const struct cfg_target *t, u16 off, unsigned int size, bool write,
+			u32 val)
+{
+	struct pci_hw hw = { hw_read, hw_write, hw_refused, t->f };
+	u32 v = 0;
+
+	if (!t->f && write)
+		pci_cfg_write(0, t->bus, t->dev, t->fn, off, size, val);
+	else if (!t->f)
+		v = pci_cfg_read(0, t->bus, t->dev, t->fn, off, size);
+	if (!t->f)
+		return v;
 	spin_lock(&rules_lock);
-	v = pci_rules_read(&f->rules, &hw, off, size);
+	if (write)
+		pci_rules_write(&t->f->rules, &hw, off, size, val);
+	else
+		v = pci_rules_read(&t->f->rules, &hw, off, size);
 	spin_unlock(&rules_lock);
 	return v;
 }
 
-static void func_write(struct pci_func *f, u16 off, unsigned int size, u32 val)
+/* A guest access of size bytes at off: from in (write) or into out
+ * (read), little-endian, piece by piece. */
+static void config_access(const struct cfg_target *t, u16 off, unsigned int size,
+			  const void *in, void *out)
 {
-	struct pci_hw hw = { hw_read, hw_write, hw_refused, f };
+	for (unsigned int done = 0, n; done < size; done += n) {
+		u32 x = 0;
 
-	spin_lock(&rules_lock);
-	pci_rules_write(&f->rules, &hw, off, size, val);
-	spin_unlock(&rules_lock);
+		n = piece_at(off + done, size - done);
+		if (in)
+			__builtin_memcpy(&x, (const u8 *)in + done, n);
+		x = piece_access(t, off + done, n, in != NULL, x);
+		if (out)
+			__builtin_memcpy((u8 *)out + done, &x, n);
+	}
 }
 
-/* A configuration access through CF8/CFC by the guest. */
-static u32 cfc_access(u16 port, unsigned int size, bool write, u32 val)
+/* The data window CFC-CFF while the guest's CF8 holds a configuration
+ * address; the hook's edge at CFF is io.c's to split at. */
+static u32 data_access(u32 cf8, u16 port, unsigned int size, bool write, u32 val)
 {
-	u32 a = guest_cf8;
-	u8 bus = (a >> 16) & 0xff, dev = (a >> 11) & 0x1f, fn = (a >> 8) & 7;
-	u16 off = (a & 0xfc) | (port & 3);
-	struct pci_func *f = pci_find(0, bus, dev, fn);
+	struct cfg_target t = { .bus = (cf8 >> 16) & 0xff, .dev = (cf8 >> 11) & 0x1f,
+				.fn = (cf8 >> 8) & 7 };
+	u16 off = (cf8 & 0xfc) | (port & 3);
+	u32 v = 0;
 
-	if (f && write)
-		func_write(f, off, size, val);
-	else if (f)
-		return func_read(f, off, size);
-	else if (write)
-		pci_cfg_write(0, bus, dev, fn, off, size, val);
+	t.f = pci_find(0, t.bus, t.dev, t.fn);
+	config_access(&t, off, size, write ? &val : NULL, write ? NULL : &v);
+	return v;
+}
+
+/* CF8-CFF as configuration mechanism #1 defines them. A dword at CF8 is
+ * the address register: the guest's own copy, never written to the
+ * hardware, where CF8 holds whatever lamina last used (so no guest access
+ * may reach CFC-CFF on the hardware with it). CFC-CFF are the window onto
+ * the addressed register; with the address's enable bit clear the bridge
+ * passes them on as plain I/O, which lamina does with the guest's CF8.
+ * Narrower accesses to CF8-CFB (the reset register CF9) are the hardware's. */
+static u32 ports_access(u16 port, unsigned int size, bool write, u32 val)
+{
+	u32 cf8 = __atomic_load_n(&guest_cf8, __ATOMIC_RELAXED), v = 0;
+
+	if (port == PORT_ADDR && size == 4) {
+		if (write)
+			__atomic_store_n(&guest_cf8, val, __ATOMIC_RELAXED);
+		return cf8;
+	}
+	if (port < PORT_DATA && port + size > PORT_DATA) {
+		for (unsigned int i = 0; i < size; i++) /* across CFB/CFC: bytes */
+			v |= ports_access(port + i, 1, write, (val >> (8 * i)) & 0xff) << (8 * i);
+		return v;
+	}
+	if (port < PORT_DATA && write)
+		io_port_write(port, size, val);
+	else if (port < PORT_DATA)
+		v = io_port_read(port, size);
+	else if (!(cf8 & BIT(31)))
+		v = pci_cf8_access(cf8, port & 3, size, write, val);
 	else
-		return pci_cfg_read(0, bus, dev, fn, off, size);
-	return 0;
+		v = data_access(cf8, port, size, write, val);
+	return v;
 }
 
 static u32 ports_read(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size)
 {
-	if (port == PORT_ADDR && size == 4)
-		return guest_cf8;
-	if (port >= PORT_DATA && (guest_cf8 & BIT(31)))
-		return cfc_access(port, size, false, 0);
-	return io_port_read(port, size);
+	return ports_access(port, size, false, 0);
 }
 
 static void ports_write(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size,
 			u32 val)
 {
-	if (port == PORT_ADDR && size == 4) {
-		guest_cf8 = val;
-		if (!(val & BIT(31)))
-			io_port_write(port, size, val); /* not a config address */
-		return;
-	}
-	if (port >= PORT_DATA && (guest_cf8 & BIT(31)))
-		return (void)cfc_access(port, size, true, val);
-	/* Narrow accesses to CF8-CFB (e.g. the reset register CF9) and data
-	 * accesses without a config address belong to the hardware. */
-	io_port_write(port, size, val);
+	ports_access(port, size, true, val);
 }
 
 static const struct io_ops port_ops = { ports_read, ports_write };
@@ -105,28 +154,22 @@ static struct io_hook port_hook = {
 	.base = PORT_ADDR, .count = 8, .name = "PCI configuration ports", .ops = &port_ops,
 };
 
-/* ECAM page of a mediated function; accesses wider than a dword split. */
+/* ECAM page of a mediated function (an access never leaves the page:
+ * mmio.c splits at page edges). */
 static void ecam_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
 		      unsigned int size)
 {
-	u16 off = gpa & 0xfff;
+	struct cfg_target t = { .f = r->arg };
 
-	for (unsigned int i = 0; i < size; i += MIN(size, 4u)) {
-		u32 x = func_read(r->arg, off + i, MIN(size, 4u));
-		__builtin_memcpy((u8 *)data + i, &x, MIN(size, 4u));
-	}
+	config_access(&t, gpa & 0xfff, size, NULL, data);
 }
 
 static void ecam_write(struct vcpu *v, struct mmio_region *r, u64 gpa, const void *data,
 		       unsigned int size)
 {
-	u16 off = gpa & 0xfff;
+	struct cfg_target t = { .f = r->arg };
 
-	for (unsigned int i = 0; i < size; i += MIN(size, 4u)) {
-		u32 x = 0;
-		__builtin_memcpy(&x, (const u8 *)data + i, MIN(size, 4u));
-		func_write(r->arg, off + i, MIN(size, 4u), x);
-	}
+	config_access(&t, gpa & 0xfff, size, data, NULL);
 }
 
 static const struct mmio_ops ecam_ops = { ecam_read, ecam_write };

@@ -8,6 +8,8 @@ void exit_cpuid(struct vcpu *v);      /* core/cpuid.c */
 void exit_rdmsr(struct vcpu *v);      /* core/msr.c */
 void exit_wrmsr(struct vcpu *v);
 void exit_xsetbv(struct vcpu *v);
+/* Intercepts the MSRs msr.c has vendor-neutral rules for. */
+void msr_prepare_guest(void);
 void exit_hypercall(struct vcpu *v);  /* core/hypercall.c */
 void exit_nested_fault(struct vcpu *v); /* core/mmio.c */
 void exit_io(struct vcpu *v);         /* core/io.c */

@@ -115,6 +115,9 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 /* The same, for a known function. */
 u32 pci_func_read(const struct pci_func *f, u16 off, unsigned int size);
 void pci_func_write(const struct pci_func *f, u16 off, unsigned int size, u32 val);
+/* One access to the data port CFC + lane with CF8 holding address, atomic
+ * against every other user of the port pair. */
+u32 pci_cf8_access(u32 address, unsigned int lane, unsigned int size, bool write, u32 val);
 bool pci_has_ecam(u16 seg, u8 bus);
 u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
 

@@ -16,6 +16,8 @@
 #define MSR_APIC_BASE 0x1b
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_PAT 0x277
+#define MSR_VMX_FIRST 0x480 /* VMX capability MSRs: VMX_BASIC ... */
+#define MSR_VMX_LAST 0x493  /* ... VMX_EXIT_CTLS2 */
 #define MSR_MTRR_CAP 0xfe
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_MTRR_PHYS_BASE(n) (0x200 + 2 * (n))

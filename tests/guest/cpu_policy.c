@@ -77,6 +77,27 @@ static void check_msr_passthrough(void)
 	check_msr_roundtrip("PAT", MSR_PAT, 0x0007040600070106ull);
 }
 
+/* The local APIC's base: written back as it is, it takes the write (the
+ * x2APIC test kernels switch modes through it); under lamina a move of
+ * its page gets #GP and leaves it where it was. Bare, the emulators let
+ * it move, which this kernel does not try. */
+static void check_apic_base(void)
+{
+	u64 base = 0, got = 0;
+
+	if (!tap_vec(rdmsr_probe(MSR_APIC_BASE, &base), TRAP_NONE, "msr: APIC_BASE readable"))
+		return;
+	tap_vec(wrmsr_probe(MSR_APIC_BASE, base), TRAP_NONE, "msr: APIC_BASE written back as it is");
+	if (!lamina_present()) {
+		tap_skip("bare", "msr: moving the APIC page raises #GP");
+		return;
+	}
+	tap_vec(wrmsr_probe(MSR_APIC_BASE, base - 0x100000), VEC_GP,
+		"msr: moving the APIC page (to 0x%llx) raises #GP", (base & ~0xfffull) - 0x100000);
+	rdmsr_probe(MSR_APIC_BASE, &got);
+	tap_eq(got, base, "msr: APIC_BASE unchanged");
+}
+
 /* ---- EFER ---- */
 
 static void check_efer_nxe(u64 efer)
@@ -274,7 +295,7 @@ static void check_vmx_hidden(void)
 		return;
 	}
 	tap_eq(cpuid(1, 0).ecx & BIT(5), 0, "cpuid: 1 ECX.VMX reads 0");
-	for (u32 msr = 0x480; msr <= 0x491; msr++) {
+	for (u32 msr = 0x480; msr <= 0x493; msr++) {
 		int vec = rdmsr_probe(msr, &v);
 
 		if (vec != VEC_GP) {
@@ -282,7 +303,7 @@ static void check_vmx_hidden(void)
 			bad++;
 		}
 	}
-	tap_eq(bad, 0, "msr: VMX capability MSRs 0x480-0x491 raise #GP on read");
+	tap_eq(bad, 0, "msr: VMX capability MSRs 0x480-0x493 raise #GP on read");
 	tap_vec(write_cr4_probe(read_cr4() | CR4_VMXE), VEC_GP,
 		"cr4: setting VMXE raises #GP");
 }
@@ -293,6 +314,7 @@ void test_main(void)
 
 	check_cpuid_passthrough();
 	check_msr_passthrough();
+	check_apic_base();
 	check_efer(amd);
 	check_xsetbv();
 	if (amd) {

@@ -3,4 +3,6 @@
 . "$(dirname "$0")/guest.sh"
 guest_qemu_lamina cpu_policy "$CPUID_EPYC_ROME" 1
 guest_report cpu_policy
+expect_in "$HVLOG" "the guest tried to move its local APIC from 0xfee00000 to 0xfed00000: refused" \
+	"lamina logged the refused APIC move"
 finish
