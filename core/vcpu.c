@@ -51,11 +51,16 @@ static void advance_rip(struct vcpu *v, unsigned int len)
 		v->rip &= 0xffffull;
 }
 
+/* Real mode pushes no error codes: AMD-V would push one if asked (the
+ * handler's IRET frame would be off by two bytes), and VT-x refuses the
+ * VM entry. */
 static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 {
+	bool has_error = f->has_error && (vendor->get_reg(v, GUEST_CR0) & CR0_PE);
+
 	if (f->vector == 14)
 		vendor->set_cr2(v, f->cr2);
-	vendor->inject(v, EVENT_EXCEPTION, f->vector, f->has_error, f->error_code);
+	vendor->inject(v, EVENT_EXCEPTION, f->vector, has_error, f->error_code);
 	v->injected = true;
 }
 

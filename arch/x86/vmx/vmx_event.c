@@ -20,8 +20,8 @@ void vmx_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 		x->nmi_queued = true; /* vmx_events_before_entry delivers it */
 		return;
 	}
-	/* Real mode pushes no error codes (and VM entry insists). */
-	if (has_error && (vmx_guest_cr0(x) & CR0_PE)) {
+	/* core/vcpu.c asks for none in real mode, where VM entry forbids it. */
+	if (has_error) {
 		info |= VMX_INTR_ERROR_VALID;
 		vmwrite(VMCS_ENTRY_EXC_ERROR, error);
 	}
