@@ -50,6 +50,8 @@ static int efer_write(struct vcpu *v, u32 msr, u64 val)
 		allowed |= BIT(14); /* FFXSR */
 	if (cpu_has(0x80000001, CPUID_ECX, 17))
 		allowed |= BIT(15); /* TCE */
+	if (cpu_has(0x80000021, CPUID_EAX, 8))
+		allowed |= BIT(21); /* AutoIBRS: Linux uses it on Zen 4 */
 	if (val & ~allowed)
 		return -1;
 	if ((vendor->get_reg(v, GUEST_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))

@@ -10,6 +10,5 @@ unsigned int cpu_phys_bits(void)
 
 bool cpu_has_1g_pages(void)
 {
-	return cpuid(0x80000000).eax >= 0x80000001 &&
-	       cpu_has(0x80000001, CPUID_EDX, 26);
+	return cpu_has(0x80000001, CPUID_EDX, 26);
 }

@@ -168,8 +168,12 @@ static inline void flush_tlb_all_local(void)
 	write_cr3(read_cr3());
 }
 
+/* A CPUID feature bit; false for a leaf past the CPU's last (whose
+ * answer would be another leaf's on Intel). */
 static inline bool cpu_has(u32 leaf, int reg, int bit)
 {
+	if (leaf > cpuid(leaf & 0x80000000u).eax)
+		return false;
 	struct cpuid_regs r = cpuid(leaf);
 	u32 v = reg == 0 ? r.eax : reg == 1 ? r.ebx : reg == 2 ? r.ecx : r.edx;
 
