@@ -148,9 +148,16 @@ int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
 		*gpa = la & 0xffffffffull;
 		return 0;
 	}
-	if (efer & EFER_LMA)
+	if (efer & EFER_LMA) {
+		/* The walk reads bits 47:12 (56:12) only: a non-canonical
+		 * address would alias a canonical one instead of faulting. */
+		unsigned int unused = (cr4 & CR4_LA57) ? 64 - 57 : 64 - 48;
+		if ((u64)((s64)(la << unused) >> unused) != la) {
+			gp_fault(f);
+			return -1;
+		}
 		r = walk_tables(&w, cr3, (cr4 & CR4_LA57) ? 5 : 4, 8, 9, BIT(2) | BIT(3), gpa);
-	else if (cr4 & CR4_PAE) {
+	} else if (cr4 & CR4_PAE) {
 		u64 pdpte;
 		la &= 0xffffffffull;
 		w.la = la;

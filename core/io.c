@@ -136,6 +136,8 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 
 	for (u64 i = 0; i < count && i < 4096; i++) {
 		u64 la = base + (v->gpr[idx] & amask);
+		if (ctx.mode != X86_MODE_64)
+			la &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
 		u32 val = 0;
 		if (!e->io.in && guest_read_linear(v, la, &val, e->io.size, ACCESS_READ, &ctx.fault))
 			return vcpu_inject_fault(v, &ctx.fault);

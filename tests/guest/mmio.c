@@ -570,6 +570,28 @@ static void check_page(u32 p)
 	tap_check(!bad, "the page keeps what REP MOVSD writes (%u loads differ)", bad);
 }
 
+/* 64-bit: MOVSB from the page to a non-canonical address raises #GP,
+ * as the CPU does, and writes nothing where the address's low 48 bits
+ * point (the window's first byte). */
+static void check_noncanonical(void)
+{
+	static const u8 movsb[] = { 0xa4 };
+	struct snip_env env = { .cr3 = (u32)pml4 };
+	struct snip_regs regs = { .rflags = 0 };
+	volatile u8 *alias = phys(trapped);
+	u8 was;
+
+	map_window(trapped);
+	*alias = (u8)~mmio_read32(trapped + WIN_PAGE);
+	was = *alias;
+	regs.gpr[X86_RSI] = WIN_LO + WIN_PAGE;
+	regs.gpr[X86_RDI] = BIT(48) | WIN_LO;
+	regs.gpr[X86_RSP] = mmio_modes[2].sp;
+	tap_vec(snip_run(SNIP_64, &env, movsb, sizeof(movsb), &regs), VEC_GP,
+		"mmio64: MOVSB from the page to a non-canonical address raises #GP");
+	tap_eq(*alias, was, "mmio64: and stores nothing where its low 48 bits point");
+}
+
 void test_main(void)
 {
 	struct rnd r = { 0x6d6d696f74657374ull };
@@ -586,8 +608,10 @@ void test_main(void)
 	mmio_modes[1].sp = mmio_modes[2].sp = (u32)test_stack + sizeof(test_stack) - 64;
 	run_mode(&mmio_modes[0], &r);
 	run_mode(&mmio_modes[1], &r);
-	if (lm_available())
+	if (lm_available()) {
 		run_mode(&mmio_modes[2], &r);
-	else
+		check_noncanonical();
+	} else {
 		tap_skip("no long mode", "mmio64");
+	}
 }
