@@ -8,8 +8,6 @@
 #include <x86/apic.h>
 #include <x86/cpu.h>
 
-#define MSR_VM_CR 0xc0010114
-#define MSR_VM_HSAVE_PA 0xc0010117
 #define VM_CR_LOCK BIT(3)
 #define VM_CR_SVMDIS BIT(4)
 #define FEATURE_CONTROL_LOCK BIT(0)

@@ -1,89 +1,9 @@
-/* Single x86 instructions lamina needs, as inline functions. */
+/* Single x86 instructions lamina needs, as inline functions: those of
+ * 64-bit code here, those of any mode in x86/cpu_base.h. */
 #ifndef X86_CPU_H
 #define X86_CPU_H
 
-#include <core/types.h>
-
-#define MSR_EFER 0xc0000080
-#define EFER_SCE BIT(0)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
-#define EFER_SVME BIT(12)
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_APIC_BASE 0x1b
-#define MSR_FEATURE_CONTROL 0x3a
-#define MSR_PAT 0x277
-#define MSR_VMX_FIRST 0x480 /* VMX capability MSRs: VMX_BASIC ... */
-#define MSR_VMX_LAST 0x493  /* ... VMX_EXIT_CTLS2 */
-#define MSR_MTRR_CAP 0xfe
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_MTRR_PHYS_BASE(n) (0x200 + 2 * (n))
-#define MSR_MTRR_PHYS_MASK(n) (0x201 + 2 * (n))
-#define MSR_MTRR_FIX64K 0x250
-#define MSR_MTRR_FIX16K_80000 0x258
-#define MSR_MTRR_FIX16K_A0000 0x259
-#define MSR_MTRR_FIX4K_C0000 0x268
-
-#define CR0_PE BIT(0)
-#define CR0_MP BIT(1)
-#define CR0_EM BIT(2)
-#define CR0_TS BIT(3)
-#define CR0_ET BIT(4)
-#define CR0_NE BIT(5)
-#define CR0_WP BIT(16)
-#define CR0_AM BIT(18)
-#define CR0_NW BIT(29)
-#define CR0_CD BIT(30)
-#define CR0_PG BIT(31)
-#define CR4_PSE BIT(4)
-#define CR4_PAE BIT(5)
-#define CR4_PGE BIT(7)
-#define CR4_OSFXSR BIT(9)
-#define CR4_VMXE BIT(13)
-#define CR4_LA57 BIT(12)
-#define CR4_PCIDE BIT(17)
-#define CR4_OSXSAVE BIT(18)
-#define CR4_SMEP BIT(20)
-#define CR4_SMAP BIT(21)
-
-#define RFLAGS_IF BIT(9)
-#define RFLAGS_VM BIT(17)
-
-struct cpuid_regs {
-	u32 eax, ebx, ecx, edx;
-};
-
-static inline struct cpuid_regs cpuid_count(u32 leaf, u32 subleaf)
-{
-	struct cpuid_regs r;
-
-	__asm__ volatile("cpuid"
-			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-			 : "a"(leaf), "c"(subleaf));
-	return r;
-}
-
-static inline struct cpuid_regs cpuid(u32 leaf)
-{
-	return cpuid_count(leaf, 0);
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return lo | ((u64)hi << 32);
-}
-
-static inline void wrmsr(u32 msr, u64 v)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32))
-			 : "memory");
-}
+#include <x86/cpu_base.h>
 
 /* RDMSR/WRMSR that return -1 instead of faulting (for MSRs the guest asks
  * for and lamina forwards; see arch/x86/extable.c). */
@@ -116,32 +36,6 @@ static inline u64 read_rflags(void)
 	return v;
 }
 
-static inline u8 inb(u16 port)
-{
-	u8 v;
-
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outb(u16 port, u8 v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline u64 rdtsc(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((u64)hi << 32);
-}
-
-static inline void cpu_relax(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
 static inline void irq_disable(void)
 {
 	__asm__ volatile("cli" ::: "memory");
@@ -167,23 +61,6 @@ static inline void flush_tlb_all_local(void)
 {
 	write_cr3(read_cr3());
 }
-
-/* A CPUID feature bit; false for a leaf past the CPU's last (whose
- * answer would be another leaf's on Intel). */
-static inline bool cpu_has(u32 leaf, int reg, int bit)
-{
-	if (leaf > cpuid(leaf & 0x80000000u).eax)
-		return false;
-	struct cpuid_regs r = cpuid(leaf);
-	u32 v = reg == 0 ? r.eax : reg == 1 ? r.ebx : reg == 2 ? r.ecx : r.edx;
-
-	return (v >> bit) & 1;
-}
-
-#define CPUID_EAX 0
-#define CPUID_EBX 1
-#define CPUID_ECX 2
-#define CPUID_EDX 3
 
 /* Maximum physical address width (CPUID 0x80000008). */
 unsigned int cpu_phys_bits(void);

@@ -32,17 +32,17 @@ static void check_cpuid_passthrough(void)
 
 	cpu_vendor(vendor);
 	kprintf("# cpuid: vendor %s, leaf 1 eax 0x%x, max 0x%x/0x%x\n", vendor,
-		cpuid(1, 0).eax, cpuid(0, 0).eax, cpuid(0x80000000, 0).eax);
+		cpuid(1).eax, cpuid(0).eax, cpuid(0x80000000).eax);
 	if (want)
 		tap_check(strcmp(vendor, want) == 0, "cpuid: vendor is %s (got %s)", want,
 			  vendor);
-	check_cpuid_option("leaf1", cpuid(1, 0).eax);
-	check_cpuid_option("maxleaf", cpuid(0, 0).eax);
-	check_cpuid_option("maxext", cpuid(0x80000000, 0).eax);
+	check_cpuid_option("leaf1", cpuid(1).eax);
+	check_cpuid_option("maxleaf", cpuid(0).eax);
+	check_cpuid_option("maxext", cpuid(0x80000000).eax);
 
 	/* The initial APIC ID must be the one the local APIC answers to. */
 	if ((apic_base & BIT(11)) && !(apic_base & BIT(10)))
-		tap_eq(cpuid(1, 0).ebx >> 24, mmio_read32((apic_base & ~0xfffu) + 0x20) >> 24,
+		tap_eq(cpuid(1).ebx >> 24, mmio_read32((apic_base & ~0xfffu) + 0x20) >> 24,
 		       "cpuid: leaf 1 APIC ID matches the local APIC's ID register");
 }
 
@@ -104,7 +104,7 @@ static void check_efer_nxe(u64 efer)
 {
 	u64 got = 0;
 
-	if (!cpu_has(0x80000001, 'd', 20)) {
+	if (!cpu_has(0x80000001, CPUID_EDX, 20)) {
 		tap_skip("no NX", "efer: NXE can be toggled");
 		return;
 	}
@@ -140,13 +140,13 @@ static void check_xsetbv(void)
 {
 	u64 want = 3, got = 0; /* x87 | SSE */
 
-	if (!cpu_has(1, 'c', 26)) {
+	if (!cpu_has(1, CPUID_ECX, 26)) {
 		tap_skip("no XSAVE", "xsetbv: XCR0 x87|SSE[|AVX] reads back");
 		return;
 	}
 	write_cr4_probe(read_cr4() | CR4_OSXSAVE);
-	tap_check(cpu_has(1, 'c', 27), "cpuid: OSXSAVE follows CR4.OSXSAVE");
-	if (cpu_has(1, 'c', 28))
+	tap_check(cpu_has(1, CPUID_ECX, 27), "cpuid: OSXSAVE follows CR4.OSXSAVE");
+	if (cpu_has(1, CPUID_ECX, 28))
 		want |= 4; /* AVX */
 	tap_vec(xsetbv_probe(0, want), TRAP_NONE, "xsetbv: XCR0=0x%llx accepted", want);
 	xgetbv_probe(0, &got);
@@ -194,7 +194,7 @@ static void check_svm_insns(void)
 {
 	/* With EFER.SVME clear, STGI, CLGI and SKINIT still run where
 	 * CPUID announces SKINIT; the rest always raise #UD. */
-	bool skinit = cpu_has(0x80000001, 'c', 12);
+	bool skinit = cpu_has(0x80000001, CPUID_ECX, 12);
 	const struct insn_probe p[] = {
 		{ "VMRUN", probe_vmrun, false },    { "VMLOAD", probe_vmload, false },
 		{ "VMSAVE", probe_vmsave, false },  { "STGI", probe_stgi, skinit },
@@ -209,14 +209,14 @@ static u8 scratch_page[4096] __aligned(4096);
 
 static void check_svm_hidden(void)
 {
-	struct cpuid_regs r = cpuid(0x8000000a, 0);
+	struct cpuid_regs r = cpuid(0x8000000a);
 	u64 v = 1;
 
 	if (!lamina_present()) {
 		tap_skip("bare", "SVM in CPUID and SVM MSRs hidden");
 		return;
 	}
-	tap_eq(cpuid(0x80000001, 0).ecx & BIT(2), 0, "cpuid: 0x80000001 ECX.SVM reads 0");
+	tap_eq(cpuid(0x80000001).ecx & BIT(2), 0, "cpuid: 0x80000001 ECX.SVM reads 0");
 	tap_check(!r.eax && !r.ebx && !r.ecx && !r.edx, "cpuid: 0x8000000a reads zeros");
 	tap_vec(rdmsr_probe(MSR_VM_CR, &v), TRAP_NONE, "msr: VM_CR readable");
 	tap_eq(v, 0x18, "msr: VM_CR reads LOCK|SVMDIS");
@@ -294,7 +294,7 @@ static void check_vmx_hidden(void)
 		tap_skip("bare", "VMX in CPUID, VMX MSRs and CR4.VMXE hidden");
 		return;
 	}
-	tap_eq(cpuid(1, 0).ecx & BIT(5), 0, "cpuid: 1 ECX.VMX reads 0");
+	tap_eq(cpuid(1).ecx & BIT(5), 0, "cpuid: 1 ECX.VMX reads 0");
 	for (u32 msr = 0x480; msr <= 0x493; msr++) {
 		int vec = rdmsr_probe(msr, &v);
 

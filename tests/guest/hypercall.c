@@ -32,7 +32,7 @@ static void check_boot_state(void)
 	tap_eq(boot_magic, MB_LOADER_MAGIC, "boot: EAX holds the Multiboot magic");
 	tap_check((boot_cr0 & (CR0_PE | CR0_PG)) == CR0_PE,
 		  "boot: protected mode, paging off (CR0=0x%x)", boot_cr0);
-	tap_check(!(boot_eflags & (EFLAGS_VM | EFLAGS_IF)),
+	tap_check(!(boot_eflags & (RFLAGS_VM | RFLAGS_IF)),
 		  "boot: EFLAGS.VM and IF clear (EFLAGS=0x%x)", boot_eflags);
 	tap_check((boot.flags & MB_INFO_MEM) && boot.mem_lower && boot.mem_lower <= 640,
 		  "boot: mem_lower given (%u KiB), mem_upper %u KiB", boot.mem_lower,
@@ -96,7 +96,7 @@ static void check_exit_counts(void)
 
 	ok = hc_exit_count(0, LAMINA_EXIT_CPUID, &before);
 	for (int i = 0; i < N; i++)
-		cpuid(0, 0);
+		cpuid(0);
 	ok &= hc_exit_count(0, LAMINA_EXIT_CPUID, &after);
 	tap_check(ok && after - before >= N, "exit count: CPU 0's CPUID count grew by >= %u (by %llu)",
 		  N, after - before);

@@ -47,7 +47,7 @@ static volatile u32 x2apic_done;
 
 static u32 initial_apic_id(void)
 {
-	return cpuid(1, 0).ebx >> 24;
+	return cpuid(1).ebx >> 24;
 }
 
 /* On each AP, from the trampoline. */
@@ -231,7 +231,7 @@ static bool setup_bsp(void)
 	bsp_id = initial_apic_id();
 	n_aps = cpus.count - 1;
 	if (use_x2apic) {
-		if (!tap_check(cpu_has(1, 'c', 21), "x2apic: CPUID announces x2APIC"))
+		if (!tap_check(cpu_has(1, CPUID_ECX, 21), "x2apic: CPUID announces x2APIC"))
 			return false;
 		apic_enable_x2apic();
 		tap_eq(apic_self_id(), bsp_id, "x2apic: BSP in x2APIC mode, ID %u", bsp_id);

@@ -122,8 +122,6 @@ STATIC_ASSERT(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT"
 #define SVM_EVT_ERROR_VALID BIT(11)
 #define SVM_EVT_TYPE_SHIFT 8
 
-#define MSR_VM_CR 0xc0010114
-#define MSR_VM_HSAVE_PA 0xc0010117
 #define VM_CR_LOCK BIT(3)
 #define VM_CR_SVMDIS BIT(4)
 

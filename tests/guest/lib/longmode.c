@@ -25,7 +25,7 @@ extern struct {
 
 bool lm_available(void)
 {
-	return cpu_has(0x80000001, 'd', 29);
+	return cpu_has(0x80000001, CPUID_EDX, 29);
 }
 
 /* Built on first use: 4 GiB in 2 MiB pages, and 64-bit gates. */
