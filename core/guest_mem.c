@@ -9,10 +9,10 @@
 
 struct memmap guest_map;
 
-void guest_map_init(void)
+int guest_map_init(void)
 {
 	guest_map = boot_info.fw_map;
-	memmap_set(&guest_map, home.base, home.size, MEM_RESERVED);
+	return memmap_set(&guest_map, home.base, home.size, MEM_RESERVED);
 }
 
 bool guest_ram_ok(u64 gpa, u64 len)

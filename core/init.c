@@ -117,7 +117,8 @@ __noreturn void lamina_main(void)
 	if ((err = vendor->check()))
 		idle(err);
 	log_info("virtualization: %s", vendor->name);
-	guest_map_init();
+	if (guest_map_init())
+		idle("the memory map has too many ranges to mark lamina's memory reserved in it");
 	nested_init();
 	protect_init();
 	mmio_test_init();
@@ -130,7 +131,7 @@ __noreturn void lamina_main(void)
 	msr_prepare_guest();
 	crash_on_purpose();
 	if (!options_ok)
-		idle("a protecting option is malformed (see above): the guest does not start");
+		idle("a protecting option is malformed or cut off (see above): the guest does not start");
 	if (!devices_ok)
 		idle("a device could not be mediated as asked (see above): the guest does not start");
 	start_guest_on_bsp(v);

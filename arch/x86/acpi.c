@@ -47,6 +47,13 @@ static const struct rsdp *find_rsdp(void)
 	return r ? r : scan_rsdp(0xe0000, 0x20000);
 }
 
+/* A table's length covers at least its header and at most 1 MiB (the
+ * largest real tables are tens of KiB), and its checksum is right. */
+static bool table_ok(const struct acpi_header *t)
+{
+	return t->length >= sizeof(*t) && t->length <= 1 * MiB && checksum_ok(t, t->length);
+}
+
 const char *acpi_init(void)
 {
 	const struct rsdp *r = find_rsdp();
@@ -59,8 +66,8 @@ const char *acpi_init(void)
 	} else {
 		root = phys_to_virt(r->rsdt);
 	}
-	if (!checksum_ok(root, root->length))
-		return "the ACPI root table has a bad checksum";
+	if (!table_ok(root))
+		return "the ACPI root table has a bad length or checksum";
 	return NULL;
 }
 
@@ -76,7 +83,7 @@ const struct acpi_header *acpi_find(const char sig[4], unsigned int n)
 		u64 pa = 0;
 		memcpy(&pa, p + i * entry, entry);
 		const struct acpi_header *t = phys_to_virt(pa);
-		if (!memcmp(t->signature, sig, 4) && checksum_ok(t, t->length) && !n--)
+		if (!memcmp(t->signature, sig, 4) && table_ok(t) && !n--)
 			return t;
 	}
 	return NULL;

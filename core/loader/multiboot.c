@@ -85,7 +85,9 @@ static const char *parse_elf(struct mb_kernel *k)
 	memcpy(&phoff, f + (is64 ? 32 : 28), is64 ? 8 : 4);
 	entry = 0;
 	memcpy(&entry, f + 24, is64 ? 8 : 4);
-	if (phoff + (u64)phnum * phentsize > k->file_size)
+	if (phnum && phentsize < (is64 ? 56 : 32))
+		return "its ELF program headers are smaller than the ELF format's";
+	if (phoff > k->file_size || (u64)phnum * phentsize > k->file_size - phoff)
 		return "its ELF program headers run past the end of the file";
 	k->entry = entry;
 	for (unsigned int i = 0; i < phnum; i++) {
@@ -104,8 +106,10 @@ static const char *parse_elf(struct mb_kernel *k)
 			memcpy(&paddr, ph + 12, 4); memcpy(&filesz, ph + 16, 4);
 			memcpy(&memsz, ph + 20, 4);
 		}
-		if (off + filesz > k->file_size || filesz > memsz)
+		if (off > k->file_size || filesz > k->file_size - off || filesz > memsz)
 			return "an ELF segment runs past the end of the file";
+		if (paddr + memsz < paddr)
+			return "an ELF segment runs past the end of memory";
 		if (k->nseg == MAX_SEGMENTS)
 			return "it has too many ELF segments";
 		/* The entry point is virtual; find its physical address. */
@@ -143,7 +147,8 @@ static const char *load_segments(struct mb_kernel *k, const struct boot_module *
 {
 	for (unsigned int s = 0; s < k->nseg; s++) {
 		const struct segment_load *g = &k->seg[s];
-		if (g->dest + g->mem_size > 4 * GiB || !place_fits_ram(g->dest, g->mem_size))
+		if (g->dest > 4 * GiB || g->mem_size > 4 * GiB - g->dest ||
+		    !place_fits_ram(g->dest, g->mem_size))
 			return "it wants to load where there is no free RAM";
 		place_claim(p, g->dest, g->mem_size);
 	}

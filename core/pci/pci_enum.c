@@ -78,16 +78,17 @@ static void size_bars(struct pci_func *f)
 
 static void add_cap(struct pci_func *f, u16 off, u16 id, bool ext)
 {
-	if (f->ncaps < PCI_MAX_CAPS)
-		f->cap[f->ncaps++] = (struct pci_cap){ off, id, ext };
+	f->cap[f->ncaps++] = (struct pci_cap){ off, id, ext };
 }
 
-/* Both lists are bounded: a looping list in broken hardware stops here. */
+/* Both walks are bounded (a looping list in broken hardware stops), and
+ * f->cap has room for all they visit: none is left out, for a driver that
+ * hides some (nomsi) must see every one. */
 static void list_caps(struct pci_func *f)
 {
 	if (pci_func_read(f, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST) {
 		u16 off = pci_func_read(f, PCI_CAP_PTR, 1) & 0xfc;
-		for (int n = 0; off >= 0x40 && n < 48; n++) {
+		for (int n = 0; off >= 0x40 && n < PCI_MAX_STD_CAPS; n++) {
 			u16 hdr = (u16)pci_func_read(f, off, 2);
 			add_cap(f, off, hdr & 0xff, false);
 			off = (hdr >> 8) & 0xfc;
@@ -96,7 +97,7 @@ static void list_caps(struct pci_func *f)
 	if (!pci_has_ecam(f->seg, f->bus))
 		return;
 	u16 off = PCI_EXT_CAP_START;
-	for (int n = 0; off >= PCI_EXT_CAP_START && n < 64; n++) {
+	for (int n = 0; off >= PCI_EXT_CAP_START && n < PCI_MAX_EXT_CAPS; n++) {
 		u32 hdr = pci_func_read(f, off, 4);
 		if (!hdr || hdr == 0xffffffffu)
 			break;

@@ -11,15 +11,19 @@
 struct boot_module {
 	u64 start, end;                /* physical, end exclusive */
 	char cmdline[BOOT_CMDLINE_MAX];
+	bool cmdline_cut;              /* longer than BOOT_CMDLINE_MAX - 1 */
 };
 
 struct boot_info {
 	int protocol;                  /* 1 or 2: Multiboot version */
 	char cmdline[BOOT_CMDLINE_MAX];
+	bool cmdline_cut;              /* longer than BOOT_CMDLINE_MAX - 1 */
 	char loader[64];
 	struct memmap fw_map;          /* the loader's memory map, sanitized */
 	unsigned int nmods;
 	struct boot_module mods[BOOT_MAX_MODULES];
+	u32 mods_dropped;              /* past BOOT_MAX_MODULES */
+	u32 mods_bad;                  /* ending where or before they start */
 	u8 rsdp[36];                   /* copy of the ACPI RSDP, if the loader gave one */
 	bool has_rsdp;
 	u64 info_base, info_size;      /* the loader's info block */

@@ -9,9 +9,9 @@
 #include <core/vcpu.h>
 
 /* The memory map the guest is given: the firmware's, with lamina's home
- * reserved. */
+ * reserved; -1 if the map has no room left to reserve it. */
 extern struct memmap guest_map;
-void guest_map_init(void);
+int guest_map_init(void);
 
 enum guest_access { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH };
 

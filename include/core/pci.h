@@ -29,7 +29,11 @@ struct pci_bar {
 	u64 base, size;
 };
 
-#define PCI_MAX_CAPS 32
+/* As many capabilities as the list walks visit (they stop there, so a
+ * looping list ends): 48 fit in the standard space, 64 extended. */
+#define PCI_MAX_STD_CAPS 48
+#define PCI_MAX_EXT_CAPS 64
+#define PCI_MAX_CAPS (PCI_MAX_STD_CAPS + PCI_MAX_EXT_CAPS)
 
 struct pci_cap {
 	u16 offset;

@@ -26,6 +26,18 @@ expect_in "$WORK/com2b.log" "lamina's home: .* \\(64 MiB at the top of usable RA
 expect_in "$LOG" "^# meminfo: lamina keeps .* \\(64 MiB\\)" \
 	"the guest sees the 64 MiB home through MEMINFO"
 
+# A command line longer than lamina keeps (2047 bytes) may have lost a
+# protecting option: lamina says so and does not start the guest.
+long="mem=32M"
+for i in $(seq 1 300); do long="$long mem=32M"; done
+STAYS='lamina stays up with no guest running'
+qemu_lamina "$LOG" "$STAYS" 60 1 512 "$long" "$kernel"
+expect_in "$LOG" "lamina's command line is longer than 2047 bytes: the rest is lost" \
+	"a command line of ${#long} bytes: lamina says it was cut"
+expect_in "$LOG" "cut off \(see above\): the guest does not start" \
+	"and does not start the guest"
+expect_not_in "$LOG" "$done_re" "the guest did not run"
+
 # console=none: nothing on COM1 from lamina, the guest still runs.
 qemu_lamina "$LOG" "$done_re" 60 1 512 "console=none" "$kernel"
 expect_not_in "$LOG" '^lamina [0-9]' "console=none: no banner on COM1"

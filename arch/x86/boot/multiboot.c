@@ -7,19 +7,38 @@
 
 struct boot_info boot_info;
 
-static void copy_str(char *dst, size_t size, u64 pa)
+/* A string of the loader's, at most max bytes long (0: no bound); true
+ * if it did not fit. */
+static bool copy_str(char *dst, size_t size, const char *src, size_t max)
 {
-	strlcpy_l(dst, pa ? phys_to_virt(pa) : "", size);
+	size_t len = max ? strnlen(src, max) : strlen(src);
+	size_t n = MIN(len, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return len > n;
 }
 
-static void add_module(struct boot_info *bi, u64 start, u64 end, u64 str_pa)
+static bool copy_str_at(char *dst, size_t size, u64 pa)
 {
-	if (bi->nmods == BOOT_MAX_MODULES)
-		return;
+	return copy_str(dst, size, pa ? phys_to_virt(pa) : "", 0);
+}
+
+/* The module, or NULL (counted) if it is malformed or one too many. */
+static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
+{
+	if (end <= start) {
+		bi->mods_bad++;
+		return NULL;
+	}
+	if (bi->nmods == BOOT_MAX_MODULES) {
+		bi->mods_dropped++;
+		return NULL;
+	}
 	struct boot_module *m = &bi->mods[bi->nmods++];
 	m->start = start;
 	m->end = end;
-	copy_str(m->cmdline, sizeof(m->cmdline), str_pa);
+	return m;
 }
 
 static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
@@ -30,13 +49,19 @@ static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
 	bi->info_base = info_pa;
 	bi->info_size = sizeof(*mbi);
 	if (mbi->flags & MB1_INFO_CMDLINE)
-		copy_str(bi->cmdline, sizeof(bi->cmdline), mbi->cmdline);
+		bi->cmdline_cut = copy_str_at(bi->cmdline, sizeof(bi->cmdline), mbi->cmdline);
 	if (mbi->flags & MB1_INFO_LOADER_NAME)
-		copy_str(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
+		copy_str_at(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
 	if (mbi->flags & MB1_INFO_MODS) {
 		const struct mb1_module *mods = phys_to_virt(mbi->mods_addr);
-		for (u32 i = 0; i < mbi->mods_count; i++)
-			add_module(bi, mods[i].mod_start, mods[i].mod_end, mods[i].string);
+		u32 n = MIN(mbi->mods_count, 4u * BOOT_MAX_MODULES); /* no endless walk */
+		bi->mods_dropped += mbi->mods_count - n;
+		for (u32 i = 0; i < n; i++) {
+			struct boot_module *m = add_module(bi, mods[i].mod_start, mods[i].mod_end);
+			if (m)
+				m->cmdline_cut = copy_str_at(m->cmdline, sizeof(m->cmdline),
+							     mods[i].string);
+		}
 	}
 	if (mbi->flags & MB1_INFO_MMAP) {
 		u64 p = mbi->mmap_addr, end = p + mbi->mmap_length;
@@ -61,20 +86,24 @@ static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
 
 	switch (t->type) {
 	case MB2_TAG_CMDLINE:
-		strlcpy_l(bi->cmdline, payload, MIN(sizeof(bi->cmdline), (size_t)len + 1));
+		bi->cmdline_cut = copy_str(bi->cmdline, sizeof(bi->cmdline), payload, len);
 		break;
 	case MB2_TAG_LOADER_NAME:
-		strlcpy_l(bi->loader, payload, MIN(sizeof(bi->loader), (size_t)len + 1));
+		copy_str(bi->loader, sizeof(bi->loader), payload, len);
 		break;
 	case MB2_TAG_MODULE: {
 		const struct mb2_tag_module *m = (const void *)t;
-		add_module(bi, m->mod_start, m->mod_end, 0);
-		strlcpy_l(bi->mods[bi->nmods - 1].cmdline, m->string,
-			  MIN(sizeof(bi->mods[0].cmdline), (size_t)(t->size - sizeof(*m)) + 1));
+		struct boot_module *bm;
+		if (t->size < sizeof(*m) || !(bm = add_module(bi, m->mod_start, m->mod_end)))
+			break;
+		bm->cmdline_cut = copy_str(bm->cmdline, sizeof(bm->cmdline), m->string,
+					   t->size - sizeof(*m));
 		break;
 	}
 	case MB2_TAG_MMAP: {
 		const struct mb2_tag_mmap *mm = (const void *)t;
+		if (mm->entry_size < sizeof(struct mb2_mmap_entry))
+			break;
 		for (u32 off = sizeof(*mm); off + sizeof(struct mb2_mmap_entry) <= t->size;
 		     off += mm->entry_size) {
 			const struct mb2_mmap_entry *e = (const void *)((const char *)t + off);
@@ -100,12 +129,12 @@ static const char *parse_mb2(u64 info_pa, struct boot_info *bi)
 	bi->protocol = 2;
 	bi->info_base = info_pa;
 	bi->info_size = total;
-	for (u32 off = 8; off + sizeof(struct mb2_tag) <= total;) {
+	for (u64 off = 8; off + sizeof(struct mb2_tag) <= total;) {
 		const struct mb2_tag *t = (const void *)((const char *)hdr + off);
-		if (t->type == MB2_TAG_END || t->size < sizeof(*t))
+		if (t->type == MB2_TAG_END || t->size < sizeof(*t) || t->size > total - off)
 			break;
 		parse_mb2_tag(t, bi);
-		off += ALIGN_UP(t->size, 8u);
+		off += ALIGN_UP((u64)t->size, 8);
 	}
 	if (!bi->fw_map.n)
 		return "the boot loader gave no memory map";

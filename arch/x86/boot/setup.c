@@ -76,6 +76,28 @@ static void choose_home(void)
 	}
 }
 
+/* What the loader gave that lamina could not keep whole. A cut command
+ * line may have lost a protecting option (or cut a list of devices to
+ * protect short): the guest must not start. */
+static void report_boot_info_limits(void)
+{
+	if (boot_info.cmdline_cut) {
+		log_err("lamina's command line is longer than %d bytes: the rest is lost, and "
+			"with it perhaps a protecting option", BOOT_CMDLINE_MAX - 1);
+		options_ok = false;
+	}
+	for (unsigned int i = 0; i < boot_info.nmods; i++)
+		if (boot_info.mods[i].cmdline_cut)
+			log_warn("module %u: its command line is longer than %d bytes; cut", i,
+				 BOOT_CMDLINE_MAX - 1);
+	if (boot_info.mods_bad)
+		log_err("%u module(s) end where or before they start: ignored",
+			boot_info.mods_bad);
+	if (boot_info.mods_dropped)
+		log_err("%u module(s) past the first %d: ignored", boot_info.mods_dropped,
+			BOOT_MAX_MODULES);
+}
+
 /* Called from entry32.S on the boot stack. */
 __noreturn void boot_main(u32 magic, u32 info_pa);
 __noreturn void boot_main(u32 magic, u32 info_pa)
@@ -96,6 +118,7 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 		 boot_info.protocol, boot_info.cmdline);
 	for (unsigned int i = 0; i < noption_msgs; i++)
 		log_err("%s", option_msgs[i]);
+	report_boot_info_limits();
 	print_memmap(&boot_info.fw_map, "firmware memory map");
 	choose_home();
 	paging_early_map(home.base, home.size);
