@@ -104,7 +104,7 @@ static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
 		const struct mb2_tag_mmap *mm = (const void *)t;
 		if (mm->entry_size < sizeof(struct mb2_mmap_entry))
 			break;
-		for (u32 off = sizeof(*mm); off + sizeof(struct mb2_mmap_entry) <= t->size;
+		for (u64 off = sizeof(*mm); off + sizeof(struct mb2_mmap_entry) <= t->size;
 		     off += mm->entry_size) {
 			const struct mb2_mmap_entry *e = (const void *)((const char *)t + off);
 			memmap_add(&bi->fw_map, e->base, e->length, e->type);
