@@ -60,12 +60,13 @@ static u32 piece_access(const struct cfg_target *t, u16 off, unsigned int size, 
 	struct pci_hw hw = { hw_read, hw_write, hw_refused, t->f };
 	u32 v = 0;
 
-	if (!t->f && write)
-		pci_cfg_write(0, t->bus, t->dev, t->fn, off, size, val);
-	else if (!t->f)
-		v = pci_cfg_read(0, t->bus, t->dev, t->fn, off, size);
-	if (!t->f)
+	if (!t->f) {
+		if (write)
+			pci_cfg_write(0, t->bus, t->dev, t->fn, off, size, val);
+		else
+			v = pci_cfg_read(0, t->bus, t->dev, t->fn, off, size);
 		return v;
+	}
 	spin_lock(&rules_lock);
 	if (write)
 		pci_rules_write(&t->f->rules, &hw, off, size, val);

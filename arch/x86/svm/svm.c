@@ -67,7 +67,6 @@ static int shared_init(void)
 	iopm = page_alloc(2);  /* 12 KiB used */
 	if (!msrpm || !iopm)
 		return -1;
-	has_nrips = cpu_has(0x8000000a, CPUID_EDX, 3);
 	svm_intercept_msr(MSR_EFER, true, true);
 	svm_intercept_msr(MSR_VM_CR, true, true);
 	svm_intercept_msr(MSR_VM_HSAVE_PA, true, true);
@@ -80,12 +79,13 @@ static const char *svm_check(void)
 		return "this CPU has no AMD-V (SVM)";
 	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
 		return "AMD-V is disabled by the firmware (VM_CR.SVMDIS)";
-	if (!cpu_has(0x8000000a, CPUID_EDX, 0))
+	struct cpuid_regs svm_leaf = cpuid(0x8000000a);
+	if (!(svm_leaf.edx & BIT(0)))
 		return "this CPU has AMD-V without nested paging (NPT); lamina needs NPT";
+	has_nrips = svm_leaf.edx & BIT(3);
 	npt_format.max_leaf_level = cpu_has_1g_pages() ? 3 : 2;
 	if (shared_init())
 		return "out of memory for the AMD-V permission maps";
-	struct cpuid_regs svm_leaf = cpuid(0x8000000a);
 	log_info("AMD-V: revision %u, %u ASIDs, NRIPS %s, largest nested page %s",
 		 svm_leaf.eax & 0xff, svm_leaf.ebx,
 		 has_nrips ? "on" : "off (lamina decodes for the next RIP)",
