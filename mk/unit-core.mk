@@ -1,5 +1,6 @@
 # Host unit tests of lamina's pure core logic: memory maps, options, the
-# page allocator and heap, the nested page-table builder, formatting.
+# page allocator and heap, the nested page-table builder, formatting, the
+# guest loaders.
 
 $(eval $(call unit_test,test_memmap,tests/unit/test_memmap.c core/memmap.c))
 $(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
@@ -10,3 +11,6 @@ $(eval $(call unit_test,test_heap,tests/unit/test_heap.c core/mm/heap.c \
 $(eval $(call unit_test,test_nested_map,tests/unit/test_nested_map.c \
 	arch/x86/pagetable.c arch/x86/mtrr.c arch/x86/nested_map.c))
 $(eval $(call unit_test,test_format,tests/unit/test_format.c core/lib/format.c))
+$(eval $(call unit_test,test_loader,tests/unit/test_loader.c core/loader/loader.c \
+	core/loader/linux.c core/loader/multiboot.c core/memmap.c core/lib/format.c \
+	core/lib/string.c))

@@ -96,19 +96,22 @@ static const char *parse_header(const struct boot_module *m, struct kernel_image
 	return NULL;
 }
 
-/* Where the protected-mode kernel goes: its preferred address if free,
- * else (relocatable) the highest aligned free place below 4 GiB. */
+/* Where the protected-mode kernel goes: its preferred address if free and
+ * below 4 GiB, else (relocatable) the highest aligned free place below
+ * 4 GiB. */
 static const char *place_kernel(const struct kernel_image *k, struct placement *p, u64 *at)
 {
 	u64 size = ALIGN_UP(k->init_size, PAGE_SIZE);
 
-	if (place_fits_ram(k->pref, size) && !place_overlaps(p, k->pref, size)) {
+	/* The 32-bit entry cannot reach past 4 GiB. */
+	if (k->pref < 4 * GiB && size <= 4 * GiB - k->pref && place_fits_ram(k->pref, size) &&
+	    !place_overlaps(p, k->pref, size)) {
 		*at = k->pref;
 		place_claim(p, *at, size);
 		return NULL;
 	}
 	if (!k->relocatable)
-		return "it is not relocatable and its load address is not free RAM";
+		return "it is not relocatable and its load address is not free RAM below 4 GiB";
 	if (place_alloc(p, size, k->align, 4 * GiB, at))
 		return "no free RAM below 4 GiB is large enough for it";
 	return NULL;
@@ -164,12 +167,15 @@ const char *linux_prepare(const struct boot_module *m, const struct boot_module 
 	if (err)
 		return err;
 	/* The kernel may land on its own file: keep the header first. */
-	memcpy(hdr, k.file, sizeof(hdr));
-	for (unsigned int i = 0; i < p->n; i++) /* the bzImage may be overwritten */
-		if (p->used[i].base == m->start)
-			p->used[i].size = 0;
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, k.file, MIN(k.file_size, (u64)sizeof(hdr)));
+	/* A moved initrd must not land on the file the kernel is still to be
+	 * copied from; the kernel itself may. */
 	if (initrd && (err = place_initrd(hdr, initrd, p, &rd_at, &rd_size)))
 		return err;
+	for (unsigned int i = 0; i < p->n; i++)
+		if (p->used[i].base == m->start)
+			p->used[i].size = 0;
 	if ((err = place_kernel(&k, p, &kernel_at)))
 		return err;
 	memmove(phys_to_virt(kernel_at), k.file + k.setup_size, k.file_size - k.setup_size);

@@ -58,10 +58,14 @@ static const char *parse_aout(struct mb_kernel *k)
 	if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > k->hdr_off)
 		return "its Multiboot a.out addresses do not match the file";
 	u64 start = k->hdr_off - (h->header_addr - h->load_addr);
+	if (h->load_end_addr && h->load_end_addr < h->load_addr)
+		return "its Multiboot load range ends before it starts";
 	u64 len = h->load_end_addr ? h->load_end_addr - h->load_addr : k->file_size - start;
-	if (start + len > k->file_size)
+	if (len > k->file_size - start)
 		return "its Multiboot load range runs past the end of the file";
-	u64 mem = h->bss_end_addr ? h->bss_end_addr - h->load_addr : len;
+	if (h->bss_end_addr && h->bss_end_addr < h->load_addr)
+		return "its Multiboot BSS ends before its load address";
+	u64 mem = h->bss_end_addr ? (u64)h->bss_end_addr - h->load_addr : len;
 	k->seg[0] = (struct segment_load){ h->load_addr, start, len, MAX(mem, len) };
 	k->nseg = 1;
 	k->entry = h->entry_addr;
@@ -113,21 +117,36 @@ static const char *parse_elf(struct mb_kernel *k)
 		if (k->nseg == MAX_SEGMENTS)
 			return "it has too many ELF segments";
 		/* The entry point is virtual; find its physical address. */
-		if (entry >= vaddr && entry < vaddr + memsz)
+		if (entry >= vaddr && entry - vaddr < memsz)
 			k->entry = entry - vaddr + paddr;
 		k->seg[k->nseg++] = (struct segment_load){ paddr, off, filesz, memsz };
 	}
 	return k->nseg ? NULL : "it has no loadable ELF segments";
 }
 
-/* Move boot modules out of the kernel's way (they are passed on). */
+/* The segments' memory, claimed before anything else is placed. */
+static const char *claim_segments(const struct mb_kernel *k, struct placement *p)
+{
+	for (unsigned int s = 0; s < k->nseg; s++) {
+		const struct segment_load *g = &k->seg[s];
+		if (g->dest >= 4 * GiB || g->mem_size > 4 * GiB - g->dest)
+			return "it wants to load above 4 GiB, out of reach of a 32-bit entry";
+		if (!place_fits_ram(g->dest, g->mem_size))
+			return "it wants to load where there is no free RAM";
+		place_claim(p, g->dest, g->mem_size);
+	}
+	return NULL;
+}
+
+/* Move boot modules out of the kernel's way and below 4 GiB (they are
+ * passed on, with 32-bit addresses). */
 static const char *clear_modules(const struct mb_kernel *k, unsigned int first,
 				 struct placement *p)
 {
 	for (unsigned int i = first + 1; i < boot_info.nmods; i++) {
 		struct boot_module *m = &boot_info.mods[i];
 		u64 size = m->end - m->start, at;
-		bool hit = false;
+		bool hit = m->end > 4 * GiB;
 		for (unsigned int s = 0; s < k->nseg; s++)
 			hit |= m->start < k->seg[s].dest + k->seg[s].mem_size &&
 			       k->seg[s].dest < m->end;
@@ -145,13 +164,6 @@ static const char *clear_modules(const struct mb_kernel *k, unsigned int first,
 static const char *load_segments(struct mb_kernel *k, const struct boot_module *km,
 				 struct placement *p)
 {
-	for (unsigned int s = 0; s < k->nseg; s++) {
-		const struct segment_load *g = &k->seg[s];
-		if (g->dest > 4 * GiB || g->mem_size > 4 * GiB - g->dest ||
-		    !place_fits_ram(g->dest, g->mem_size))
-			return "it wants to load where there is no free RAM";
-		place_claim(p, g->dest, g->mem_size);
-	}
 	/* If a segment lands on the kernel file itself, copy the file away first. */
 	for (unsigned int s = 0; s < k->nseg; s++) {
 		const struct segment_load *g = &k->seg[s];
@@ -254,6 +266,10 @@ const char *multiboot_prepare(unsigned int first, struct placement *p,
 			? "it requires a video mode, which lamina's Multiboot loader cannot set"
 			: "it requires Multiboot features lamina's loader does not know";
 	err = (k.hdr->flags & MB1_FLAG_AOUT) ? parse_aout(&k) : parse_elf(&k);
+	if (!err && k.entry >= 4 * GiB)
+		err = "its entry point is above 4 GiB, out of reach of a 32-bit entry";
+	if (!err)
+		err = claim_segments(&k, p);
 	if (!err)
 		err = clear_modules(&k, first, p);
 	if (!err)

@@ -6,7 +6,12 @@
 #define KERNEL_VBASE 0xffffffff80000000
 /* lamina reaches all physical memory at DIRECT_MAP_BASE + pa. */
 #define PML4_SLOT_DIRECT_MAP 256
+#ifdef HOST_TEST
+/* Host unit tests map their stand-in physical memory here instead. */
+#define DIRECT_MAP_BASE 0x200000000000
+#else
 #define DIRECT_MAP_BASE 0xffff800000000000
+#endif
 /* Device registers (local APIC, ...) are mapped uncached here. */
 #define PML4_SLOT_IO_MAP 384
 #define IO_MAP_BASE 0xffffc00000000000

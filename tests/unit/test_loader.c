@@ -1,0 +1,470 @@
+/* core/loader: starting a Linux bzImage or a Multiboot kernel from boot
+ * modules, on a stand-in physical memory (a sparse mapping at the host
+ * test's DIRECT_MAP_BASE). Each case builds the modules, runs
+ * loader_prepare and checks what the guest would find in memory: the
+ * kernel where its entry says, its initrd or modules intact, the boot
+ * data pointing at them - or a refusal that says why. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include <core/guest_mem.h>
+#include <core/loader.h>
+#include <core/log.h>
+#include <core/mm.h>
+#include <x86/multiboot.h>
+
+#include "host_env.h"
+
+#define ARENA_SIZE (8 * GiB)
+
+struct memmap guest_map;
+struct boot_info boot_info;
+struct home home;
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("# lamina: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+static u8 *pa(u64 addr) { return phys_to_virt(addr); }
+static void put16(u64 at, u16 v) { memcpy(pa(at), &v, 2); }
+static void put32(u64 at, u32 v) { memcpy(pa(at), &v, 4); }
+static void put64(u64 at, u64 v) { memcpy(pa(at), &v, 8); }
+static u32 get32(u64 at) { u32 v; memcpy(&v, pa(at), 4); return v; }
+static u64 get64(u64 at) { u64 v; memcpy(&v, pa(at), 8); return v; }
+
+/* A byte pattern that differs per content and per offset. */
+static u8 pattern(u32 seed, u64 off)
+{
+	return (u8)((off * 131 + seed * 17 + (off >> 9)) ^ (off >> 17));
+}
+
+static void fill(u64 at, u64 size, u32 seed)
+{
+	for (u64 i = 0; i < size; i++)
+		pa(at)[i] = pattern(seed, i);
+}
+
+static bool holds(u64 at, u64 size, u32 seed)
+{
+	for (u64 i = 0; i < size; i++)
+		if (pa(at)[i] != pattern(seed, i)) {
+			printf("# at %#llx + %#llx: %#x, want %#x\n", (unsigned long long)at,
+			       (unsigned long long)i, pa(at)[i], pattern(seed, i));
+			return false;
+		}
+	return true;
+}
+
+static bool zero(u64 at, u64 size)
+{
+	for (u64 i = 0; i < size; i++)
+		if (pa(at)[i])
+			return false;
+	return true;
+}
+
+static int arena_setup(void **state)
+{
+	void *want = (void *)(uintptr_t)DIRECT_MAP_BASE;
+	void *got = mmap(want, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	return got == want ? 0 : -1;
+}
+
+/* Fresh memory and boot data for each case. */
+static int case_setup(void **state)
+{
+	munmap(pa(0), ARENA_SIZE);
+	if (arena_setup(state))
+		return -1;
+	memset(&boot_info, 0, sizeof(boot_info));
+	memset(&guest_map, 0, sizeof(guest_map));
+	return 0;
+}
+
+static void map_add(u64 base, u64 size, u32 type)
+{
+	guest_map.r[guest_map.n++] = (struct mem_range){ base, size, type };
+}
+
+static void module_add(u64 start, u64 size, const char *cmdline)
+{
+	struct boot_module *m = &boot_info.mods[boot_info.nmods++];
+
+	m->start = start;
+	m->end = start + size;
+	strcpy(m->cmdline, cmdline);
+}
+
+static const char *prepare(struct guest_entry *e)
+{
+	static char why[256];
+
+	memset(e, 0, sizeof(*e));
+	const char *err = loader_prepare(e, why, sizeof(why));
+	if (err)
+		printf("# refused: %s\n", err);
+	return err;
+}
+
+static void expect_refused(const char *why_part)
+{
+	struct guest_entry e;
+	const char *err = prepare(&e);
+
+	assert_non_null(err);
+	assert_non_null(strstr(err, why_part));
+}
+
+/* --- Linux ----------------------------------------------------------- */
+
+#define BZ_SETUP_SECTS 4
+#define BZ_SETUP_SIZE ((BZ_SETUP_SECTS + 1) * 512)
+
+struct bz_params {
+	u64 pref, init_size;
+	u32 initrd_max;
+	bool relocatable, above_4g;
+};
+
+/* A bzImage at `at` whose protected-mode part is `payload` bytes of
+ * pattern 1. */
+static u64 make_bzimage(u64 at, u64 payload, const struct bz_params *b)
+{
+	memset(pa(at), 0, BZ_SETUP_SIZE);
+	pa(at)[0x1f1] = BZ_SETUP_SECTS;
+	put16(at + 0x1fe, 0xaa55);
+	pa(at)[0x201] = 0x66; /* the setup header ends at 0x268 */
+	memcpy(pa(at + 0x202), "HdrS", 4);
+	put16(at + 0x206, 0x020f);
+	pa(at)[0x211] = 1; /* LOADED_HIGH */
+	put32(at + 0x22c, b->initrd_max);
+	put32(at + 0x230, 2 * MiB);
+	pa(at)[0x234] = b->relocatable;
+	put16(at + 0x236, b->above_4g ? 2 : 0);
+	put32(at + 0x238, 2047);
+	put64(at + 0x258, b->pref);
+	put32(at + 0x260, (u32)b->init_size);
+	fill(at + BZ_SETUP_SIZE, payload, 1);
+	return BZ_SETUP_SIZE + payload;
+}
+
+static void check_linux_boot_params(const struct guest_entry *e, u64 initrd_size)
+{
+	u64 bp = e->esi;
+
+	assert_string_equal(e->kind, "Linux");
+	assert_true(e->reset.protected_flat);
+	assert_int_equal(get32(bp + 0x214), e->reset.rip);
+	assert_int_equal(get32(bp + 0x21c), initrd_size);
+	assert_int_equal(pa(bp)[0x210], 0xff);
+	assert_string_equal((char *)pa(get32(bp + 0x228)), "console=ttyS0 quiet");
+	assert_int_equal(pa(bp)[0x1e8], guest_map.n);
+	for (unsigned int i = 0; i < guest_map.n; i++) {
+		assert_int_equal(get64(bp + 0x2d0 + i * 20), guest_map.r[i].base);
+		assert_int_equal(get64(bp + 0x2d0 + i * 20 + 8), guest_map.r[i].size);
+		assert_int_equal(get32(bp + 0x2d0 + i * 20 + 16), guest_map.r[i].type);
+	}
+}
+
+/* The initrd lies above the kernel's limit and must move; the highest
+ * free place below the limit is the bzImage file the kernel is still to
+ * be copied from. */
+static void test_linux_initrd_moves_clear_of_the_bzimage(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 12 * MiB,
+				     .initrd_max = 160 * MiB - 1, .relocatable = true };
+	const u64 payload = 8 * MiB, initrd = 8 * MiB;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 255 * MiB, MEM_USABLE);
+	u64 size = make_bzimage(150 * MiB, payload, &b);
+	module_add(150 * MiB, size, "vmlinuz console=ttyS0 quiet");
+	fill(200 * MiB, initrd, 2);
+	module_add(200 * MiB, initrd, "initrd.img");
+
+	assert_null(prepare(&e));
+	check_linux_boot_params(&e, initrd);
+	assert_int_equal(e.reset.rip, 16 * MiB);
+	assert_true(holds(e.reset.rip, payload, 1));
+	u64 rd = get32(e.esi + 0x218);
+	assert_true(rd + initrd - 1 <= b.initrd_max);
+	assert_true(holds(rd, initrd, 2));
+}
+
+/* Neither the kernel nor its initrd may be placed on the other. */
+static void test_linux_kernel_relocated_around_initrd(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 20 * MiB,
+				     .initrd_max = 0x7fffffff, .relocatable = true };
+	const u64 payload = 4 * MiB, initrd = 6 * MiB;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 127 * MiB, MEM_USABLE);
+	u64 size = make_bzimage(100 * MiB, payload, &b);
+	module_add(100 * MiB, size, "vmlinuz console=ttyS0 quiet");
+	fill(20 * MiB, initrd, 3); /* inside the preferred [16, 36) MiB */
+	module_add(20 * MiB, initrd, "initrd.img");
+
+	assert_null(prepare(&e));
+	check_linux_boot_params(&e, initrd);
+	assert_int_not_equal(e.reset.rip, 16 * MiB);
+	assert_int_equal(e.reset.rip % (2 * MiB), 0);
+	assert_true(holds(e.reset.rip, payload, 1));
+	u64 rd = get32(e.esi + 0x218);
+	assert_true(holds(rd, initrd, 3));
+	assert_true(rd + initrd <= e.reset.rip || e.reset.rip + b.init_size <= rd);
+}
+
+/* The 32-bit entry cannot reach a kernel above 4 GiB, even if it prefers
+ * to be there. */
+static void test_linux_preferred_address_above_4g(void **state)
+{
+	struct bz_params b = { .pref = 5 * GiB, .init_size = 8 * MiB,
+			       .initrd_max = 0x7fffffff, .relocatable = false };
+	struct guest_entry e;
+
+	map_add(1 * MiB, 1 * GiB, MEM_USABLE);
+	map_add(4 * GiB, 2 * GiB, MEM_USABLE);
+	module_add(64 * MiB, make_bzimage(64 * MiB, 1 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+	expect_refused("not relocatable and its load address is not free RAM below 4 GiB");
+
+	b.relocatable = true;
+	make_bzimage(64 * MiB, 1 * MiB, &b);
+	assert_null(prepare(&e));
+	assert_true(e.reset.rip + b.init_size <= 4 * GiB);
+	assert_true(holds(e.reset.rip, 1 * MiB, 1));
+}
+
+static void test_not_a_kernel(void **state)
+{
+
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	fill(8 * MiB, 64 * KiB, 9);
+	module_add(8 * MiB, 64 * KiB, "notes.txt");
+	expect_refused("module 1 'notes.txt' (65536 bytes): it is neither a Linux bzImage");
+}
+
+/* --- Multiboot ------------------------------------------------------- */
+
+struct elf_seg {
+	u64 paddr, filesz, memsz;
+	u32 seed;
+};
+
+#define MB_HEADER_OFF 0x1000
+#define ELF_DATA_OFF 0x2000
+
+static void put_mb1_header(u64 at, u32 flags)
+{
+	put32(at + MB_HEADER_OFF, MB1_HEADER_MAGIC);
+	put32(at + MB_HEADER_OFF + 4, flags);
+	put32(at + MB_HEADER_OFF + 8, -(MB1_HEADER_MAGIC + flags));
+}
+
+/* An ELF32 or ELF64 Multiboot kernel at `at`, vaddr == paddr; returns
+ * its size. */
+static u64 make_elf(u64 at, bool is64, u64 entry, const struct elf_seg *s, unsigned int n)
+{
+	u64 ph = is64 ? 64 : 52, phsize = is64 ? 56 : 32, off = ELF_DATA_OFF;
+
+	memset(pa(at), 0, ELF_DATA_OFF);
+	memcpy(pa(at), "\177ELF", 4);
+	pa(at)[4] = is64 ? 2 : 1;
+	pa(at)[5] = 1;
+	pa(at)[6] = 1;
+	put16(at + 16, 2);
+	put16(at + 18, is64 ? 62 : 3);
+	if (is64) {
+		put64(at + 24, entry);
+		put64(at + 32, ph);
+		put16(at + 54, (u16)phsize);
+		put16(at + 56, (u16)n);
+	} else {
+		put32(at + 24, (u32)entry);
+		put32(at + 28, (u32)ph);
+		put16(at + 42, (u16)phsize);
+		put16(at + 44, (u16)n);
+	}
+	for (unsigned int i = 0; i < n; i++, ph += phsize) {
+		u64 h = at + ph;
+		put32(h, 1);
+		if (is64) {
+			put64(h + 8, off);
+			put64(h + 16, s[i].paddr);
+			put64(h + 24, s[i].paddr);
+			put64(h + 32, s[i].filesz);
+			put64(h + 40, s[i].memsz);
+		} else {
+			put32(h + 4, (u32)off);
+			put32(h + 8, (u32)s[i].paddr);
+			put32(h + 12, (u32)s[i].paddr);
+			put32(h + 16, (u32)s[i].filesz);
+			put32(h + 20, (u32)s[i].memsz);
+		}
+		fill(at + off, s[i].filesz, s[i].seed);
+		off += s[i].filesz;
+	}
+	put_mb1_header(at, 0);
+	return off;
+}
+
+static void check_segments(const struct elf_seg *s, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		assert_true(holds(s[i].paddr, s[i].filesz, s[i].seed));
+		assert_true(zero(s[i].paddr + s[i].filesz, s[i].memsz - s[i].filesz));
+	}
+}
+
+/* A module in the kernel's way must move - and not into memory another
+ * segment of the kernel is about to fill. */
+static void test_multiboot_module_moves_clear_of_every_segment(void **state)
+{
+	const struct elf_seg seg[] = {
+		{ 16 * MiB, 1 * MiB, 4 * MiB, 4 },
+		{ 60 * MiB, 64 * KiB, 4 * MiB, 5 }, /* up to the top of RAM */
+	};
+	struct guest_entry e;
+
+	map_add(0, 640 * KiB, MEM_USABLE);
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	u64 size = make_elf(32 * MiB, false, 16 * MiB + 0x40, seg, 2);
+	module_add(32 * MiB, size, "kernel.elf verbose=1");
+	fill(17 * MiB, 512 * KiB, 6);
+	module_add(17 * MiB, 512 * KiB, "data.bin key=value");
+	fill(40 * MiB, 4 * KiB, 7);
+	module_add(40 * MiB, 4 * KiB, "other.bin");
+
+	assert_null(prepare(&e));
+	assert_string_equal(e.kind, "Multiboot");
+	assert_int_equal(e.eax, MB1_BOOTLOADER_MAGIC);
+	assert_int_equal(e.reset.rip, 16 * MiB + 0x40);
+	check_segments(seg, 2);
+
+	const struct mb1_info *mbi = (const void *)pa(e.ebx);
+	assert_true(mbi->flags & MB1_INFO_MEMORY);
+	assert_int_equal(mbi->mem_lower, 640);
+	assert_int_equal(mbi->mem_upper, 63 * 1024);
+	assert_string_equal((char *)pa(mbi->cmdline), "kernel.elf verbose=1");
+	assert_int_equal(mbi->mods_count, 2);
+	const struct mb1_module *mods = (const void *)pa(mbi->mods_addr);
+	assert_int_equal(mods[0].mod_end - mods[0].mod_start, 512 * KiB);
+	assert_true(holds(mods[0].mod_start, 512 * KiB, 6));
+	assert_string_equal((char *)pa(mods[0].string), "data.bin key=value");
+	assert_int_equal(mods[1].mod_start, 40 * MiB);
+	assert_true(holds(mods[1].mod_start, 4 * KiB, 7));
+	for (unsigned int i = 0; i < 2; i++)
+		for (unsigned int s = 0; s < 2; s++)
+			assert_true(mods[i].mod_end <= seg[s].paddr ||
+				    seg[s].paddr + seg[s].memsz <= mods[i].mod_start);
+}
+
+/* A segment that lands on the kernel file itself: the file is staged
+ * elsewhere first. */
+static void test_multiboot_segment_over_its_own_file(void **state)
+{
+	const struct elf_seg seg[] = { { 8 * MiB, 2 * MiB, 3 * MiB, 8 } };
+	struct guest_entry e;
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	module_add(9 * MiB, make_elf(9 * MiB, true, 8 * MiB, seg, 1), "k64.elf");
+	assert_null(prepare(&e));
+	check_segments(seg, 1);
+}
+
+/* Module addresses are 32 bits in the Multiboot information: one loaded
+ * above 4 GiB is moved below. */
+static void test_multiboot_module_above_4g_moves_below(void **state)
+{
+	const struct elf_seg seg[] = { { 8 * MiB, 64 * KiB, 64 * KiB, 12 } };
+	struct guest_entry e;
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	map_add(4 * GiB, 1 * GiB, MEM_USABLE);
+	module_add(16 * MiB, make_elf(16 * MiB, false, 8 * MiB, seg, 1), "k.elf");
+	fill(4 * GiB + 512 * MiB, 128 * KiB, 13);
+	module_add(4 * GiB + 512 * MiB, 128 * KiB, "high.bin");
+	assert_null(prepare(&e));
+	const struct mb1_info *mbi = (const void *)pa(e.ebx);
+	const struct mb1_module *mods = (const void *)pa(mbi->mods_addr);
+	assert_int_equal(mbi->mods_count, 1);
+	assert_true(mods[0].mod_end <= 32 * MiB);
+	assert_true(holds(mods[0].mod_start, 128 * KiB, 13));
+}
+
+/* A 64-bit ELF kernel out of reach of the 32-bit entry: its entry point,
+ * or a segment, above 4 GiB. */
+static void test_multiboot_above_4g_refused(void **state)
+{
+	const struct elf_seg low[] = { { 8 * MiB, 64 * KiB, 64 * KiB, 10 } };
+	const struct elf_seg high[] = { { 5 * GiB, 64 * KiB, 64 * KiB, 11 } };
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	map_add(4 * GiB, 2 * GiB, MEM_USABLE);
+	module_add(16 * MiB, make_elf(16 * MiB, true, 5 * GiB, low, 1), "k64.elf");
+	expect_refused("its entry point is above 4 GiB");
+	make_elf(16 * MiB, true, 8 * MiB, high, 1);
+	expect_refused("it wants to load above 4 GiB");
+}
+
+/* The a.out kludge with a load range that ends before it starts. */
+static void test_multiboot_aout_backwards_range(void **state)
+{
+	const u64 at = 16 * MiB;
+	const u32 flags = 1u << 16;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	memset(pa(at), 0, 2 * MB_HEADER_OFF);
+	put_mb1_header(at, flags);
+	put32(at + MB_HEADER_OFF + 12, 2 * MiB + MB_HEADER_OFF); /* header_addr */
+	put32(at + MB_HEADER_OFF + 16, 2 * MiB);                 /* load_addr */
+	put32(at + MB_HEADER_OFF + 20, 1 * MiB);                 /* load_end_addr */
+	put32(at + MB_HEADER_OFF + 28, 2 * MiB);                 /* entry_addr */
+	module_add(at, 2 * MB_HEADER_OFF, "aout.bin");
+	expect_refused("its Multiboot load range ends before it starts");
+
+	put32(at + MB_HEADER_OFF + 20, 0);       /* load the whole file */
+	put32(at + MB_HEADER_OFF + 24, 1 * MiB); /* bss_end_addr before load_addr */
+	expect_refused("its Multiboot BSS ends before its load address");
+
+	put32(at + MB_HEADER_OFF + 24, 3 * MiB);
+	assert_null(prepare(&e));
+	assert_int_equal(e.reset.rip, 2 * MiB);
+	assert_int_equal(get32(2 * MiB + MB_HEADER_OFF), MB1_HEADER_MAGIC);
+	assert_true(zero(2 * MiB + 2 * MB_HEADER_OFF, 1 * MiB - 2 * MB_HEADER_OFF));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_linux_initrd_moves_clear_of_the_bzimage, case_setup),
+		cmocka_unit_test_setup(test_linux_kernel_relocated_around_initrd, case_setup),
+		cmocka_unit_test_setup(test_linux_preferred_address_above_4g, case_setup),
+		cmocka_unit_test_setup(test_not_a_kernel, case_setup),
+		cmocka_unit_test_setup(test_multiboot_module_moves_clear_of_every_segment,
+				       case_setup),
+		cmocka_unit_test_setup(test_multiboot_segment_over_its_own_file, case_setup),
+		cmocka_unit_test_setup(test_multiboot_module_above_4g_moves_below, case_setup),
+		cmocka_unit_test_setup(test_multiboot_above_4g_refused, case_setup),
+		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
+	};
+
+	return cmocka_run_group_tests(tests, arena_setup, NULL);
+}
