@@ -6,6 +6,8 @@ void memmap_add(struct memmap *m, u64 base, u64 size, u32 type)
 {
 	if (m->n < MEMMAP_MAX)
 		m->r[m->n++] = (struct mem_range){ base, size, type };
+	else
+		m->lost = true;
 }
 
 /* Higher wins where ranges overlap. */
@@ -65,6 +67,8 @@ unsigned int memmap_sanitize(struct memmap *m)
 		if (!m->r[i].size)
 			continue;
 		in[n] = m->r[i];
+		if (!in[n].type)
+			in[n].type = MEM_RESERVED;
 		pts[np++] = in[n].base;
 		pts[np++] = range_end(&in[n]);
 		n++;
@@ -89,7 +93,7 @@ unsigned int memmap_sanitize(struct memmap *m)
 
 int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
 {
-	struct memmap out = { 0 };
+	struct memmap out = { .lost = m->lost };
 	u64 end = clipped_end(base, size);
 
 	if (!size)
@@ -115,6 +119,21 @@ int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)
 	*m = out;
 	memmap_sanitize(m);
 	return 0;
+}
+
+bool memmap_clip(struct memmap *m, u64 limit)
+{
+	bool cut = false;
+
+	while (m->n && m->r[m->n - 1].base >= limit) {
+		m->n--;
+		cut = true;
+	}
+	if (m->n && range_end(&m->r[m->n - 1]) > limit) {
+		m->r[m->n - 1].size = limit - m->r[m->n - 1].base;
+		cut = true;
+	}
+	return cut;
 }
 
 bool memmap_is_usable(const struct memmap *m, u64 base, u64 size)

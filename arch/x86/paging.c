@@ -104,8 +104,13 @@ static u64 *early_table(void)
 	return early_pool[early_used++];
 }
 
+/* Whole GiBs around [pa, pa + size): one 1 GiB page each where the CPU
+ * has them, else a table of 2 MiB pages (8 early tables then cover a home
+ * of up to 4 GiB, see EARLY_MAP_MAX_NO_1G). */
 void paging_early_map(u64 pa, u64 size)
 {
+	bool gib_pages = cpu_has_1g_pages();
+
 	for (u64 a = ALIGN_DOWN(pa, GiB); a < pa + size; a += GiB) {
 		u64 *pml4e = &boot_pml4[PML4_SLOT_DIRECT_MAP + (a >> 39)];
 		if (!(*pml4e & PTE_P))
@@ -114,6 +119,10 @@ void paging_early_map(u64 pa, u64 size)
 		u64 *pdpte = &pdpt[(a >> 30) & 511];
 		if (*pdpte & PTE_P)
 			continue;
+		if (gib_pages) {
+			*pdpte = a | PTE_P | PTE_W | PTE_PS;
+			continue;
+		}
 		u64 *pd = early_table();
 		for (unsigned int i = 0; i < 512; i++)
 			pd[i] = (a + i * 2 * MiB) | PTE_P | PTE_W | PTE_PS;

@@ -23,17 +23,24 @@ struct mem_range {
 
 struct memmap {
 	unsigned int n;
+	bool lost;           /* ranges did not fit in MEMMAP_MAX: the top is missing */
 	struct mem_range r[MEMMAP_MAX];
 };
 
-/* Append a range as the firmware reported it (no checks; see sanitize). */
+/* Append a range as the firmware reported it (no checks; see sanitize);
+ * sets lost when the map is full. */
 void memmap_add(struct memmap *m, u64 base, u64 size, u32 type);
 
 /* Sort, clip at 2^64, drop empty ranges, resolve overlaps (a non-usable
  * type wins over usable; among others the most restrictive: bad, then
- * reserved, NVS, ACPI, unknown types), and merge neighbours of one type.
- * Returns the number of ranges. */
+ * reserved, NVS, ACPI, unknown types; type 0 counts as reserved, as Linux
+ * takes it), and merge neighbours of one type. Returns the number of
+ * ranges; what does not fit is cut from the top (lost is set). */
 unsigned int memmap_sanitize(struct memmap *m);
+
+/* Cut the (sanitized) map at limit: nothing at or above it remains.
+ * Returns true if something was cut. */
+bool memmap_clip(struct memmap *m, u64 limit);
 
 /* Make [base, base + size) of the given type, splitting what was there.
  * The map must be sanitized; it stays so. Returns -1 if it would overflow. */

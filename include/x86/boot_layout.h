@@ -12,6 +12,8 @@
 #else
 #define DIRECT_MAP_BASE 0xffff800000000000
 #endif
+/* The direct map ends where the I/O map begins: 128 PML4 slots, 2^46. */
+#define DIRECT_MAP_BITS 46
 /* Device registers (local APIC, ...) are mapped uncached here. */
 #define PML4_SLOT_IO_MAP 384
 #define IO_MAP_BASE 0xffffc00000000000

@@ -31,6 +31,8 @@ void *pt_page_va(void *arg, u64 pa);
 
 /* Boot: make [pa, pa + size) reachable through the boot direct map. */
 void paging_early_map(u64 pa, u64 size);
+/* The largest range paging_early_map can map on a CPU without 1 GiB pages. */
+#define EARLY_MAP_MAX_NO_1G (4 * GiB)
 
 /* Build lamina's final tables (image at home.base, direct map up to
  * dm_top) and return the root's physical address. */

@@ -26,6 +26,14 @@ expect_in "$WORK/com2b.log" "lamina's home: .* \\(64 MiB at the top of usable RA
 expect_in "$LOG" "^# meminfo: lamina keeps .* \\(64 MiB\\)" \
 	"the guest sees the 64 MiB home through MEMINFO"
 
+# A large home above 4 GiB (QEMU puts 16 GiB of RAM up to 17 GiB): more
+# GiBs than lamina's boot page tables held as 2 MiB pages.
+qemu_lamina "$LOG" "$done_re" 90 1 16384 "mem=12G console=com2" "$kernel" \
+	-serial "file:$WORK/com2c.log"
+expect_in "$WORK/com2c.log" "lamina's home: \\[mem 0x0001[0-9a-f]{8}-.* \\(12288 MiB at the top" \
+	"mem=12G takes 12 GiB above 4 GiB"
+expect_in "$LOG" "$done_re" "the guest runs with a 12 GiB home"
+
 # A command line longer than lamina keeps (2047 bytes) may have lost a
 # protecting option: lamina says so and does not start the guest.
 long="mem=32M"

@@ -68,6 +68,7 @@ static struct memmap *new_map(void)
 
 	memset(&m, 0xa5, sizeof(m));
 	m.n = 0;
+	m.lost = false;
 	return &m;
 }
 
@@ -174,6 +175,73 @@ static void test_sanitize_type_precedence(void **state)
 	memmap_add(m, 0x1000, 0x2000, MEM_ACPI);
 	memmap_sanitize(m);
 	EXPECT_MAP(m, R(0, 0x1000, MEM_PMEM), R(0x1000, 0x2000, MEM_ACPI));
+}
+
+/* An e820 type of 0 is no type at all: reserved, as Linux takes it, in
+ * whichever order it comes. */
+static void test_sanitize_type_zero_is_reserved(void **state)
+{
+	for (int swap = 0; swap < 2; swap++) {
+		struct memmap *m = new_map();
+		if (swap)
+			memmap_add(m, 0x1000, 0x1000, 0);
+		memmap_add(m, 0, 0x4000, MEM_USABLE);
+		if (!swap)
+			memmap_add(m, 0x1000, 0x1000, 0);
+		memmap_sanitize(m);
+		EXPECT_MAP(m, R(0, 0x1000, MEM_USABLE), R(0x1000, 0x1000, MEM_RESERVED),
+			   R(0x2000, 0x2000, MEM_USABLE));
+	}
+}
+
+/* More pieces than the map holds: the lowest are kept, in order, and the
+ * map says it lost the rest. */
+static void test_sanitize_overflow_is_reported(void **state)
+{
+	struct memmap *m = new_map();
+
+	memmap_add(m, 0, MEMMAP_MAX * 0x2000ull, MEM_USABLE);
+	for (unsigned int i = 0; i < MEMMAP_MAX - 1; i++)
+		memmap_add(m, i * 0x2000ull + 0x1000, 0x1000, MEM_RESERVED);
+	assert_false(m->lost);
+	memmap_sanitize(m);
+	assert_int_equal(m->n, MEMMAP_MAX);
+	assert_true(m->lost);
+	assert_sanitized(m);
+	for (unsigned int i = 0; i < MEMMAP_MAX; i++) {
+		assert_int_equal(m->r[i].base, i * 0x1000ull);
+		assert_int_equal(m->r[i].type, i % 2 ? MEM_RESERVED : MEM_USABLE);
+	}
+	/* And appending to a full map loses the range, said so too. */
+	m = new_map();
+	for (unsigned int i = 0; i <= MEMMAP_MAX; i++)
+		memmap_add(m, i * 0x2000ull, 0x1000, MEM_USABLE);
+	assert_int_equal(m->n, MEMMAP_MAX);
+	assert_true(m->lost);
+}
+
+static void test_clip(void **state)
+{
+	struct memmap *m = new_map();
+
+	memmap_add(m, 0, 0x9f000, MEM_USABLE);
+	memmap_add(m, 0x100000, 0x3ff00000, MEM_USABLE);
+	memmap_add(m, 0xfec00000, 0x1000, MEM_RESERVED);
+	memmap_add(m, 0x100000000ull, 0x40000000, MEM_USABLE);
+	memmap_add(m, TOP - 0xfffffff, 0x10000000, MEM_USABLE);
+	memmap_sanitize(m);
+	assert_int_equal(m->n, 5);
+	assert_true(memmap_clip(m, 1ull << 46)); /* a whole range above */
+	EXPECT_MAP(m, R(0, 0x9f000, MEM_USABLE), R(0x100000, 0x3ff00000, MEM_USABLE),
+		   R(0xfec00000, 0x1000, MEM_RESERVED), R(0x100000000ull, 0x40000000, MEM_USABLE));
+	assert_true(memmap_clip(m, 0x120000000ull)); /* through a range */
+	EXPECT_MAP(m, R(0, 0x9f000, MEM_USABLE), R(0x100000, 0x3ff00000, MEM_USABLE),
+		   R(0xfec00000, 0x1000, MEM_RESERVED), R(0x100000000ull, 0x20000000, MEM_USABLE));
+	assert_false(memmap_clip(m, 0x120000000ull)); /* at an end: nothing to cut */
+	assert_true(memmap_clip(m, 0x100000)); /* at a start */
+	EXPECT_MAP(m, R(0, 0x9f000, MEM_USABLE));
+	assert_true(memmap_clip(m, 0));
+	assert_int_equal(m->n, 0);
 }
 
 static void test_sanitize_unaligned(void **state)
@@ -510,6 +578,7 @@ struct model {
 static void model_to_map(const struct model *md, struct memmap *m)
 {
 	m->n = 0;
+	m->lost = false;
 	for (unsigned int p = 0; p < NPAGES;) {
 		unsigned int q = p;
 		while (q < NPAGES && md->page[q] == md->page[p])
@@ -533,6 +602,7 @@ static void random_map(struct memmap *m, struct model *md, unsigned int nranges)
 {
 	memset(md, 0, sizeof(*md));
 	m->n = 0;
+	m->lost = false;
 	for (unsigned int i = 0; i < nranges; i++) {
 		unsigned int b = rnd_below(NPAGES), s = rnd_below(24);
 		u32 t = random_types[rnd_below(ARRAY_SIZE(random_types))];
@@ -688,6 +758,9 @@ int main(void)
 		cmocka_unit_test(test_sanitize_partial_overlap),
 		cmocka_unit_test(test_sanitize_containment),
 		cmocka_unit_test(test_sanitize_type_precedence),
+		cmocka_unit_test(test_sanitize_type_zero_is_reserved),
+		cmocka_unit_test(test_sanitize_overflow_is_reported),
+		cmocka_unit_test(test_clip),
 		cmocka_unit_test(test_sanitize_unaligned),
 		cmocka_unit_test(test_sanitize_wrap),
 		cmocka_unit_test(test_set_home_at_top),

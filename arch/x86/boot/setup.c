@@ -67,6 +67,12 @@ static void choose_home(void)
 		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
 			boot_info.mods[i].end - boot_info.mods[i].start, 0 };
 	home.size = opt_mem;
+	if (home.size > EARLY_MAP_MAX_NO_1G && !cpu_has_1g_pages()) {
+		log_err("mem=: this CPU has no 1 GiB pages, and lamina can map at most %llu MiB "
+			"for itself at boot without them; it takes that much",
+			(unsigned long long)(EARLY_MAP_MAX_NO_1G >> 20));
+		home.size = EARLY_MAP_MAX_NO_1G;
+	}
 	home.image_size = ALIGN_UP((u64)(_image_end - _image_start), PAGE_SIZE);
 	if (memmap_find_free(&boot_info.fw_map, home.size, HOME_ALIGN, UINT64_MAX,
 			     avoid, n, &home.base)) {
@@ -98,6 +104,24 @@ static void report_boot_info_limits(void)
 			BOOT_MAX_MODULES);
 }
 
+/* What lamina can address: the CPU's physical address width, and the
+ * direct map's. A map cut short by lost ranges is said so too. */
+static void limit_fw_map(void)
+{
+	struct memmap *m = &boot_info.fw_map;
+	unsigned int bits = MIN(cpu_phys_bits(), (unsigned int)DIRECT_MAP_BITS);
+
+	if (m->lost)
+		log_err("the firmware's memory map has more ranges than lamina keeps (%d): "
+			"what lies above %#llx is left out, for lamina and for the guest",
+			MEMMAP_MAX, (unsigned long long)memmap_end_of(m, 0));
+	if (memmap_clip(m, 1ull << bits))
+		log_warn("the firmware's memory map reaches past %u-bit physical addresses "
+			 "(%s): the part above %#llx is ignored", bits,
+			 bits == DIRECT_MAP_BITS ? "lamina's direct map" : "the CPU's width",
+			 1ull << bits);
+}
+
 /* Called from entry32.S on the boot stack. */
 __noreturn void boot_main(u32 magic, u32 info_pa);
 __noreturn void boot_main(u32 magic, u32 info_pa)
@@ -120,6 +144,7 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 		log_err("%s", option_msgs[i]);
 	report_boot_info_limits();
 	print_memmap(&boot_info.fw_map, "firmware memory map");
+	limit_fw_map();
 	choose_home();
 	paging_early_map(home.base, home.size);
 	mm_init(home.base + home.image_size, home.base + home.size);
