@@ -96,6 +96,8 @@ static int feature_control_read(struct vcpu *v, u32 msr, u64 *val)
 
 static int x2apic_icr_write(struct vcpu *v, u32 msr, u64 val)
 {
+	if (!(rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD))
+		return -1; /* no x2APIC MSRs in xAPIC mode */
 	if (smp_guest_icr_write(v, (u32)(val >> 32), (u32)val))
 		return 0;
 	return wrmsr_safe(msr, val);

@@ -29,6 +29,7 @@
 #include <x86/paging.h>
 
 static volatile bool icr_trap_on;
+static bool cpus_outside;
 static volatile bool trap_review; /* a reason to keep the trap may be gone */
 static spinlock_t trap_lock = SPINLOCK_INIT;
 static bool released_once;
@@ -116,7 +117,10 @@ bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 	/* INIT level de-assert (old APICs): nothing to do. */
 	if (dm == ICR_DM_INIT && !(icr & ICR_LEVEL_ASSERT))
 		return true;
-	switch (icr & ICR_SHORTHAND_MASK) {
+	u32 shorthand = icr & ICR_SHORTHAND_MASK;
+	if (!shorthand && dest == ~0u && !(icr & BIT(11)))
+		shorthand = ICR_ALL; /* the physical broadcast ID */
+	switch (shorthand) {
 	case ICR_SELF:
 		return true; /* INIT/SIPI to self is invalid: dropped */
 	case ICR_ALL:
@@ -156,8 +160,8 @@ static void apic_page_write(struct vcpu *v, struct mmio_region *r, u64 gpa,
 
 	__builtin_memcpy(&val, data, MIN(size, 4u));
 	note_alive(v);
-	if (reg == APIC_ICR_LO &&
-	    smp_guest_icr_write(v, real_apic[APIC_ICR_HI / 4] >> 24, val))
+	u32 dest = real_apic[APIC_ICR_HI / 4] >> 24;
+	if (reg == APIC_ICR_LO && smp_guest_icr_write(v, dest == 0xff ? ~0u : dest, val))
 		return;
 	real_apic[reg / 4] = val;
 }
@@ -167,9 +171,12 @@ static struct mmio_region apic_page = {
 	.name = "local APIC", .size = PAGE_SIZE, .ops = &apic_page_ops, .trap_reads = false,
 };
 
-/* The trap is needed while a vCPU waits for INIT/SIPI or may be offline. */
+/* The trap is needed while a vCPU waits for INIT/SIPI or may be offline,
+ * and for good when a CPU is outside lamina. */
 static bool icr_trap_needed(void)
 {
+	if (cpus_outside)
+		return true;
 	for (unsigned int i = 0; i < cpu_count; i++) {
 		struct vcpu *v = cpus[i] ? cpus[i]->vcpu : NULL;
 		if (!v)
@@ -236,8 +243,17 @@ void smp_prepare_guest(void)
 	 * INIT must not reach an AP waiting for SIPI in guest mode (it would
 	 * stay pending and strike after the SIPI; Bochs 2.7 keeps it for good,
 	 * see arch/x86/vmx/vmx.c). */
-	if (cpu_count > 1)
+	if (cpus_outside)
+		log_warn("not every CPU of this machine is under lamina (see above): the guest's "
+			 "INIT and SIPI to those are dropped, and APIC intercepts stay on (each "
+			 "IPI the guest sends costs an exit)");
+	if (cpu_count > 1 || cpus_outside)
 		set_icr_trap(true);
+}
+
+void smp_note_cpu_outside(void)
+{
+	cpus_outside = true;
 }
 
 /* WBINVD with interrupts off is how Linux (hlt_play_dead) and other

@@ -11,6 +11,8 @@ $(eval $(call unit_test,test_heap,tests/unit/test_heap.c core/mm/heap.c \
 $(eval $(call unit_test,test_nested_map,tests/unit/test_nested_map.c \
 	arch/x86/pagetable.c arch/x86/mtrr.c arch/x86/nested_map.c))
 $(eval $(call unit_test,test_format,tests/unit/test_format.c core/lib/format.c))
-$(eval $(call unit_test,test_loader,tests/unit/test_loader.c core/loader/loader.c \
-	core/loader/linux.c core/loader/multiboot.c core/memmap.c core/lib/format.c \
-	core/lib/string.c))
+$(eval $(call unit_test,test_loader,tests/unit/test_loader.c tests/unit/host_phys.c \
+	core/loader/loader.c core/loader/linux.c core/loader/multiboot.c core/memmap.c \
+	core/lib/format.c core/lib/string.c))
+$(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/host_phys.c \
+	arch/x86/acpi.c core/lib/string.c))

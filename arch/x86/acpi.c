@@ -1,9 +1,12 @@
 /* ACPI table discovery: RSDP (from the loader, or the BIOS areas), then
  * the XSDT or RSDT. */
 #include <core/bootinfo.h>
+#include <core/log.h>
 #include <core/mm.h>
 #include <core/string.h>
 #include <x86/acpi.h>
+#include <x86/apic.h>
+#include <x86/paging.h>
 
 struct rsdp {
 	char signature[8];
@@ -47,11 +50,29 @@ static const struct rsdp *find_rsdp(void)
 	return r ? r : scan_rsdp(0xe0000, 0x20000);
 }
 
-/* A table's length covers at least its header and at most 1 MiB (the
- * largest real tables are tens of KiB), and its checksum is right. */
-static bool table_ok(const struct acpi_header *t)
+/* A table lamina can read: in the direct map, its length covering at
+ * least its header and at most 1 MiB (the largest real tables are tens of
+ * KiB). A bad checksum is reported but the table used, as ACPICA (and so
+ * Linux) uses it: lamina must see what the guest will. */
+static const struct acpi_header *table_at(u64 pa, const char *what)
 {
-	return t->length >= sizeof(*t) && t->length <= 1 * MiB && checksum_ok(t, t->length);
+	const struct acpi_header *t = phys_to_virt(pa);
+
+	if (!pa || !paging_in_direct_map(pa, sizeof(*t))) {
+		log_warn("ACPI: %s at %#llx is outside RAM and ACPI memory: ignored", what,
+			 (unsigned long long)pa);
+		return NULL;
+	}
+	if (t->length < sizeof(*t) || t->length > 1 * MiB ||
+	    !paging_in_direct_map(pa, t->length)) {
+		log_warn("ACPI: %s at %#llx ('%.4s') has a bad length (%u): ignored", what,
+			 (unsigned long long)pa, t->signature, t->length);
+		return NULL;
+	}
+	if (!checksum_ok(t, t->length))
+		log_warn("ACPI: table '%.4s' at %#llx has a bad checksum; used anyway, as the "
+			 "guest's ACPI will", t->signature, (unsigned long long)pa);
+	return t;
 }
 
 const char *acpi_init(void)
@@ -61,13 +82,13 @@ const char *acpi_init(void)
 	if (!r)
 		return "no ACPI RSDP found";
 	if (r->revision >= 2 && r->xsdt) {
-		root = phys_to_virt(r->xsdt);
-		root_is_xsdt = true;
-	} else {
-		root = phys_to_virt(r->rsdt);
+		root = table_at(r->xsdt, "the XSDT");
+		root_is_xsdt = root != NULL;
 	}
-	if (!table_ok(root))
-		return "the ACPI root table has a bad length or checksum";
+	if (!root)
+		root = table_at(r->rsdt, "the RSDT");
+	if (!root)
+		return "no usable ACPI root table (XSDT or RSDT)";
 	return NULL;
 }
 
@@ -82,43 +103,68 @@ const struct acpi_header *acpi_find(const char sig[4], unsigned int n)
 	for (unsigned int i = 0; i < count; i++) {
 		u64 pa = 0;
 		memcpy(&pa, p + i * entry, entry);
+		if (!pa || !paging_in_direct_map(pa, sizeof(struct acpi_header)))
+			continue;
 		const struct acpi_header *t = phys_to_virt(pa);
-		if (!memcmp(t->signature, sig, 4) && table_ok(t) && !n--)
-			return t;
+		if (!memcmp(t->signature, sig, 4) && !n--)
+			return table_at(pa, "a table");
 	}
 	return NULL;
 }
 
 #define MADT_LAPIC 0
 #define MADT_X2APIC 9
+#define MADT_ENABLED BIT(0)
 
-unsigned int acpi_cpu_apic_ids(u32 *ids, unsigned int max)
+/* Adds one enabled CPU; false if lamina cannot take it. */
+static bool add_cpu(struct madt_cpus *c, u32 id, unsigned int max)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->ids[i] == id)
+			return true; /* listed twice (LAPIC and x2APIC entries): one CPU */
+	if (!apic_id_reachable(id)) {
+		log_err("ACPI: the MADT lists a CPU with APIC ID %#x, which lamina cannot address "
+			"in this APIC mode", id);
+		return false;
+	}
+	if (c->n == max) {
+		log_err("ACPI: more than %u CPUs: the one with APIC ID %u is left out", max, id);
+		return false;
+	}
+	c->ids[c->n++] = id;
+	return true;
+}
+
+void acpi_madt_cpus(struct madt_cpus *c, unsigned int max)
 {
 	const struct acpi_header *madt = acpi_find("APIC", 0);
-	unsigned int n = 0;
 
-	if (!madt)
-		return 0;
+	c->n = 0;
+	c->complete = madt != NULL;
+	if (!madt) {
+		log_warn("ACPI: no MADT: lamina runs on the boot CPU alone");
+		return;
+	}
 	const u8 *p = (const u8 *)madt + sizeof(*madt) + 8; /* local APIC address, flags */
 	const u8 *end = (const u8 *)madt + madt->length;
-	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
-		u32 id = 0, flags = 0;
-		bool cpu = false;
+	for (; p + 2 <= end; p += p[1]) {
+		if (p[1] < 2 || p + p[1] > end) {
+			log_err("ACPI: a MADT entry at offset %#llx has a bad length (%u): the "
+				"rest is not read", (unsigned long long)(p - (const u8 *)madt), p[1]);
+			c->complete = false;
+			return;
+		}
+		u32 id, flags;
 		if (p[0] == MADT_LAPIC && p[1] >= 8) {
-			id = p[3];
+			id = p[3] == 0xff ? ~0u : p[3]; /* 0xff: the broadcast ID, no CPU */
 			memcpy(&flags, p + 4, 4);
-			cpu = true;
 		} else if (p[0] == MADT_X2APIC && p[1] >= 16) {
 			memcpy(&id, p + 4, 4);
 			memcpy(&flags, p + 8, 4);
-			cpu = true;
+		} else {
+			continue;
 		}
-		bool dup = false;
-		for (unsigned int i = 0; i < n; i++)
-			dup |= ids[i] == id;
-		if (cpu && (flags & 1) && !dup && n < max)
-			ids[n++] = id;
-		p += p[1];
+		if ((flags & MADT_ENABLED) && id != ~0u && !add_cpu(c, id, max))
+			c->complete = false;
 	}
-	return n;
 }

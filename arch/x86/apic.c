@@ -35,6 +35,11 @@ void apic_init(void)
 	xapic = io_map(xapic_pa, PAGE_SIZE);
 }
 
+bool apic_id_reachable(u32 id)
+{
+	return x2apic_mode() ? id != ~0u : id < 0xff;
+}
+
 u64 apic_base_pa(void)
 {
 	return xapic_pa;

@@ -154,8 +154,16 @@ static void map_image_part(const char *start, const char *end, u64 attr)
 		panic("out of memory mapping lamina's image");
 }
 
+static u64 direct_map_top;
+
+bool paging_in_direct_map(u64 pa, u64 size)
+{
+	return pa < direct_map_top && size <= direct_map_top - pa;
+}
+
 u64 paging_build_host(u64 dm_top)
 {
+	direct_map_top = dm_top;
 	nx_ok = cpu_has(0x80000001, CPUID_EDX, 20);
 	if (nx_ok)
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);

@@ -3,6 +3,7 @@
 #include <core/bootinfo.h>
 #include <core/log.h>
 #include <core/mm.h>
+#include <core/options.h>
 #include <core/panic.h>
 #include <core/smp.h>
 #include <core/string.h>
@@ -19,6 +20,20 @@ extern const char tramp_efer[], tramp_entry[], tramp_stack[], tramp_cpu[];
 extern const char ap_entry64[];
 
 #define TRAMP_PAGES 4 /* code, PML4, PDPT, PD */
+
+static u64 opt_maxcpus = MAX_CPUS;
+static int parse_maxcpus(const char *v, void *target)
+{
+	u64 n;
+
+	if (parse_u64(v, &n) || n < 1 || n > MAX_CPUS)
+		return -1;
+	*(u64 *)target = n;
+	return 0;
+}
+OPTION(maxcpus, "maxcpus", "<n>, 1 to 64 (default: every CPU, up to 64)", parse_maxcpus,
+       &opt_maxcpus, "CPUs lamina takes, the boot CPU included; the guest cannot start "
+       "the others");
 
 static u8 *tramp;   /* lamina's address of the trampoline area */
 static u64 tramp_pa;
@@ -93,30 +108,44 @@ static bool start_ap(struct cpu *c)
 	return c->online;
 }
 
+/* Each AP of the MADT into lamina. Any CPU that does not make it (or that
+ * lamina cannot know of) stays outside, and smp.c keeps the guest from
+ * starting it. */
 void smp_boot_aps(void)
 {
 	u32 ids[MAX_CPUS];
-	unsigned int n = acpi_cpu_apic_ids(ids, MAX_CPUS);
+	struct madt_cpus madt = { .ids = ids };
 	u32 self = apic_id();
 
 	cpus[0]->apic_id = self;
-	if (n <= 1)
+	acpi_madt_cpus(&madt, MAX_CPUS);
+	if (!madt.complete)
+		smp_note_cpu_outside();
+	if (madt.n == 0 || (madt.n == 1 && ids[0] == self))
 		return;
 	if (find_low_area()) {
 		log_err("no free memory below 1 MiB for the AP start-up code; "
 			"running on the boot CPU only");
+		smp_note_cpu_outside();
 		return;
 	}
 	tramp = phys_to_virt(tramp_pa);
 	setup_trampoline();
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < madt.n; i++) {
 		if (ids[i] == self)
 			continue;
+		if (cpu_count == opt_maxcpus) {
+			log_warn("maxcpus=%llu: the CPU with APIC ID %u is left out",
+				 (unsigned long long)opt_maxcpus, ids[i]);
+			smp_note_cpu_outside();
+			continue;
+		}
 		struct cpu *c = arch_cpu_alloc(cpu_count, ids[i]);
 		cpus[cpu_count] = c;
 		if (!start_ap(c)) {
 			log_err("CPU with APIC ID %u did not start; going on without it", ids[i]);
 			cpus[cpu_count] = NULL;
+			smp_note_cpu_outside();
 			continue;
 		}
 		cpu_count++;

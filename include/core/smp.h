@@ -11,8 +11,12 @@ void smp_boot_aps(void);
 void smp_prepare_guest(void);
 /* Every AP has been started by the guest. */
 bool smp_all_aps_started(void);
-/* The guest wrote ICR (dest: APIC ID for non-shorthand IPIs). Returns
- * true when lamina consumed the IPI (INIT/SIPI while APs start). */
+/* Some CPU of the machine is not under lamina (left out of, or missing
+ * from, the MADT, or it did not start): the guest must never start it. */
+void smp_note_cpu_outside(void);
+/* The guest wrote ICR (dest: APIC ID for non-shorthand IPIs, all ones
+ * for the broadcast ID). Returns true when lamina consumed the IPI
+ * (INIT/SIPI while APs start). */
 bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr);
 /* The guest wrote another APIC register while the trap is on. */
 void smp_guest_apic_write(struct vcpu *v);

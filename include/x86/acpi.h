@@ -17,7 +17,14 @@ struct acpi_header {
 const char *acpi_init(void);
 /* The n-th table with this signature, or NULL. */
 const struct acpi_header *acpi_find(const char sig[4], unsigned int n);
-/* Enabled CPUs from the MADT: APIC IDs into ids[], returns how many. */
-unsigned int acpi_cpu_apic_ids(u32 *ids, unsigned int max);
+/* The enabled CPUs of the MADT that lamina can take (at most max, APIC
+ * IDs it can address, each once). complete is false when there may be
+ * others: no MADT, a malformed entry, a CPU left out (each reported). */
+struct madt_cpus {
+	u32 *ids;
+	unsigned int n;
+	bool complete;
+};
+void acpi_madt_cpus(struct madt_cpus *c, unsigned int max);
 
 #endif

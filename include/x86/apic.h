@@ -51,5 +51,8 @@ void apic_eoi(void);
 void apic_send_ipi(u32 dest, u32 icr_lo); /* dest: APIC ID, ignored with a shorthand */
 void apic_send_nmi_all_but_self(void);
 u64 apic_base_pa(void);
+/* Whether lamina's IPIs can target this APIC ID in the current mode (not
+ * the broadcast ID, and 8 bits in xAPIC mode). */
+bool apic_id_reachable(u32 id);
 
 #endif

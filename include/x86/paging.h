@@ -37,6 +37,8 @@ void paging_early_map(u64 pa, u64 size);
 /* Build lamina's final tables (image at home.base, direct map up to
  * dm_top) and return the root's physical address. */
 u64 paging_build_host(u64 dm_top);
+/* Whether [pa, pa + size) lies in the direct map (after paging_build_host). */
+bool paging_in_direct_map(u64 pa, u64 size);
 
 /* Copy the image to its home and switch to the final tables. */
 void paging_relocate(u64 cr3);

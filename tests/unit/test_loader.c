@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -21,6 +20,7 @@
 #include <x86/multiboot.h>
 
 #include "host_env.h"
+#include "host_phys.h"
 
 #define ARENA_SIZE (8 * GiB)
 
@@ -39,7 +39,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static u8 *pa(u64 addr) { return phys_to_virt(addr); }
+static u8 *pa(u64 addr) { return host_pa(addr); }
 static void put16(u64 at, u16 v) { memcpy(pa(at), &v, 2); }
 static void put32(u64 at, u32 v) { memcpy(pa(at), &v, 4); }
 static void put64(u64 at, u64 v) { memcpy(pa(at), &v, 8); }
@@ -77,20 +77,10 @@ static bool zero(u64 at, u64 size)
 	return true;
 }
 
-static int arena_setup(void **state)
-{
-	void *want = (void *)(uintptr_t)DIRECT_MAP_BASE;
-	void *got = mmap(want, ARENA_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-
-	return got == want ? 0 : -1;
-}
-
 /* Fresh memory and boot data for each case. */
 static int case_setup(void **state)
 {
-	munmap(pa(0), ARENA_SIZE);
-	if (arena_setup(state))
+	if (host_phys_reset(ARENA_SIZE))
 		return -1;
 	memset(&boot_info, 0, sizeof(boot_info));
 	memset(&guest_map, 0, sizeof(guest_map));
@@ -466,5 +456,5 @@ int main(void)
 		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
 	};
 
-	return cmocka_run_group_tests(tests, arena_setup, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
