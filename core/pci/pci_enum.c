@@ -5,6 +5,7 @@
 #include <core/log.h>
 #include <core/mm.h>
 #include <core/pci.h>
+#include <core/pci_checks.h>
 
 static struct pci_func *funcs, **funcs_tail = &funcs;
 static bool bus_seen[256];
@@ -29,51 +30,70 @@ const char *pci_name(const struct pci_func *f, char *buf, size_t size)
 	return buf;
 }
 
-/* Size one BAR the usual way (all-ones, read back, restore); the caller
- * has turned decoding off. Returns the number of BAR registers used. */
+/* Write all-ones to a BAR register and return what sticks; the original
+ * value goes back. */
+static u32 probe_bar_reg(const struct pci_func *f, u16 reg, u32 orig)
+{
+	pci_func_write(f, reg, 4, 0xffffffffu);
+	u32 mask = pci_func_read(f, reg, 4);
+	pci_func_write(f, reg, 4, orig);
+	return mask;
+}
+
+/* Size one BAR the usual way (all-ones, read back, restore). Returns the
+ * number of BAR registers used. */
 static unsigned int size_bar(struct pci_func *f, unsigned int i)
 {
 	u16 reg = PCI_BAR0 + 4 * i;
-	u32 orig = pci_func_read(f, reg, 4), mask;
+	u32 orig = pci_func_read(f, reg, 4);
+	u64 mask = probe_bar_reg(f, reg, orig);
 	struct pci_bar *b = &f->bar[i];
+	unsigned int used = 1;
 
-	pci_func_write(f, reg, 4, 0xffffffffu);
-	mask = pci_func_read(f, reg, 4);
-	pci_func_write(f, reg, 4, orig);
-	if (!mask || mask == 0xffffffffu)
-		return 1; /* unimplemented */
+	if (mask == 0xffffffffu)
+		return 1; /* no bit reads 0, not even a type bit: not working */
 	if (orig & 1) {
 		b->kind = PCI_BAR_IO;
 		b->base = orig & ~3u;
-		b->size = (~(mask & ~3u) + 1) & 0xffff;
-		return 1;
+	} else {
+		b->kind = PCI_BAR_MEM32;
+		b->prefetch = orig & 8;
+		b->base = orig & ~0xfu;
+		if (((orig >> 1) & 3) == 2 && i + 1 < f->nbars) {
+			u32 hi = pci_func_read(f, reg + 4, 4);
+			mask |= (u64)probe_bar_reg(f, reg + 4, hi) << 32;
+			b->base |= (u64)hi << 32;
+			b->kind = PCI_BAR_MEM64;
+			used = 2;
+		}
 	}
-	b->prefetch = orig & 8;
-	b->base = orig & ~0xfu;
-	u64 m = mask & ~0xfu;
-	if (((orig >> 1) & 3) == 2 && i + 1 < f->nbars) {
-		u32 hi = pci_func_read(f, reg + 4, 4);
-		pci_func_write(f, reg + 4, 4, 0xffffffffu);
-		m |= (u64)pci_func_read(f, reg + 4, 4) << 32;
-		pci_func_write(f, reg + 4, 4, hi);
-		b->base |= (u64)hi << 32;
-		b->kind = PCI_BAR_MEM64;
-		b->size = ~m + 1;
-		return 2;
-	}
-	b->kind = PCI_BAR_MEM32;
-	b->size = (u32)(~(u32)m + 1);
-	return 1;
+	b->size = pci_bar_size(mask, b->kind == PCI_BAR_IO);
+	if (!b->size)
+		*b = (struct pci_bar){ .kind = PCI_BAR_NONE }; /* not implemented */
+	return used;
+}
+
+/* Decoding is off while a BAR holds all-ones, or the device would answer
+ * wherever that lands. Not for host bridges: some chipsets lose access to
+ * their own registers then (Linux keeps them decoding: mmio_always_on).
+ * Their BARs are sized with decoding left on, as Linux does, rather than
+ * left unsized: every BAR stays known, for a driver that hides them all. */
+static bool keeps_decoding(const struct pci_func *f)
+{
+	return f->class_rev >> 16 == PCI_CLASS_BRIDGE_HOST;
 }
 
 static void size_bars(struct pci_func *f)
 {
 	u16 cmd = (u16)pci_func_read(f, PCI_COMMAND, 2);
+	bool keep = keeps_decoding(f);
 
-	pci_func_write(f, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM));
+	if (!keep)
+		pci_func_write(f, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEM));
 	for (unsigned int i = 0; i < f->nbars;)
 		i += size_bar(f, i);
-	pci_func_write(f, PCI_COMMAND, 2, cmd);
+	if (!keep)
+		pci_func_write(f, PCI_COMMAND, 2, cmd);
 }
 
 static void add_cap(struct pci_func *f, u16 off, u16 id, bool ext)
