@@ -1,14 +1,17 @@
 /* lamina's own configuration-space access: ECAM (memory-mapped, from the
  * ACPI MCFG table) where it exists, else the CF8/CFC ports under a lock
  * (the port pair is one shared register). */
+#include <core/bootinfo.h>
+#include <core/format.h>
 #include <core/io.h>
 #include <core/log.h>
 #include <core/pci.h>
+#include <core/pci_checks.h>
 #include <core/spinlock.h>
 #include <x86/acpi.h>
 #include <x86/paging.h>
 
-#define MAX_ECAM 4
+#define MAX_ECAM 16
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
 
@@ -19,33 +22,72 @@ struct ecam {
 	u8 *va;
 };
 
+/* MCFG: header, 8 reserved bytes, then these. */
+#define MCFG_ENTRIES (sizeof(struct acpi_header) + 8)
+
+struct mcfg_entry {
+	u64 base; /* of bus 0 of the segment */
+	u16 seg;
+	u8 bus_start, bus_end;
+	u32 reserved;
+} __packed;
+STATIC_ASSERT(sizeof(struct mcfg_entry) == 16, "MCFG allocation entries are 16 bytes");
+
 static struct ecam ecams[MAX_ECAM];
 static unsigned int necams;
 static spinlock_t cf8_lock = SPINLOCK_INIT;
 
-/* MCFG: header, 8 reserved bytes, then 16-byte allocation entries. */
+/* lamina scans segment 0 only: say once per other segment that its
+ * devices are left alone (no conceal=, nodma= or nomsi= reaches them). */
+static void warn_other_segment(const struct mcfg_entry *all, unsigned int i)
+{
+	if (!all[i].seg)
+		return;
+	for (unsigned int j = 0; j < i; j++)
+		if (all[j].seg == all[i].seg)
+			return;
+	log_warn("pci: segment %u (ACPI MCFG) is not enumerated by lamina: its devices "
+		 "cannot be mediated", all[i].seg);
+}
+
+/* A bad entry is skipped rather than trusted: lamina writes through the
+ * window while sizing BARs, and a window over RAM would corrupt it. */
+static void add_ecam(const struct mcfg_entry *m)
+{
+	const char *why = pci_ecam_refusal(m->base, m->bus_start, m->bus_end,
+					   &boot_info.fw_map);
+	char what[80];
+
+	format(what, sizeof(what), "ECAM at %#llx for segment %u, buses %02x-%02x",
+	       (unsigned long long)m->base, m->seg, m->bus_start, m->bus_end);
+	if (why) {
+		log_err("pci: %s skipped: %s", what, why);
+		return;
+	}
+	if (necams == MAX_ECAM) {
+		log_err("pci: %s dropped: lamina keeps %u MCFG entries", what, MAX_ECAM);
+		return;
+	}
+	struct ecam *e = &ecams[necams++];
+	*e = (struct ecam){ .base = m->base, .seg = m->seg, .bus_start = m->bus_start,
+			    .bus_end = m->bus_end };
+	e->va = io_map(e->base + ((u64)e->bus_start << 20),
+		       (u64)(e->bus_end - e->bus_start + 1) << 20);
+	log_info("pci: %s", what);
+}
+
 void pci_access_init(void);
 void pci_access_init(void)
 {
 	const struct acpi_header *mcfg = acpi_find("MCFG", 0);
 
-	if (!mcfg)
+	if (!mcfg || mcfg->length < MCFG_ENTRIES)
 		return;
-	const u8 *p = (const u8 *)mcfg + sizeof(*mcfg) + 8;
-	const u8 *end = (const u8 *)mcfg + mcfg->length;
-	for (; p + 16 <= end && necams < MAX_ECAM; p += 16) {
-		struct ecam *e = &ecams[necams];
-		__builtin_memcpy(&e->base, p, 8);
-		__builtin_memcpy(&e->seg, p + 8, 2);
-		e->bus_start = p[10];
-		e->bus_end = p[11];
-		if (e->bus_end < e->bus_start)
-			continue;
-		e->va = io_map(e->base + ((u64)e->bus_start << 20),
-			       (u64)(e->bus_end - e->bus_start + 1) << 20);
-		log_info("pci: ECAM at %#llx for segment %u, buses %02x-%02x",
-			 (unsigned long long)e->base, e->seg, e->bus_start, e->bus_end);
-		necams++;
+	const struct mcfg_entry *all = (const void *)((const u8 *)mcfg + MCFG_ENTRIES);
+	unsigned int n = (mcfg->length - MCFG_ENTRIES) / sizeof(*all);
+	for (unsigned int i = 0; i < n; i++) {
+		warn_other_segment(all, i);
+		add_ecam(&all[i]);
 	}
 }
 

@@ -1,5 +1,6 @@
-/* Checks of what BARs say, before lamina relies on it
+/* Checks of what BARs and the MCFG table say, before lamina relies on it
  * (see include/core/pci_checks.h). Pure: host unit tests run them. */
+#include <core/mm.h>
 #include <core/pci_checks.h>
 
 /* Type bits at the bottom of a BAR: memory type and prefetchable, or the
@@ -16,4 +17,47 @@ u64 pci_bar_size(u64 mask, bool io)
 {
 	mask &= io ? BAR_IO_ADDR_BITS : ~BAR_MEM_TYPE_BITS;
 	return mask & -mask;
+}
+
+/* Firmware memory types that are memory: config cycles there would land
+ * in someone's data (persistent memory counts too). */
+static bool is_memory(u32 type)
+{
+	return type == MEM_USABLE || type == MEM_ACPI || type == MEM_NVS || type == MEM_PMEM;
+}
+
+/* Whether two non-empty ranges share a byte, without computing an end
+ * that could wrap (a sanitized range may end at 2^64). */
+static bool ranges_overlap(u64 a, u64 asize, u64 b, u64 bsize)
+{
+	return a < b ? b - a < asize : a - b < bsize;
+}
+
+static bool overlaps_memory(const struct memmap *fw, u64 base, u64 size)
+{
+	for (unsigned int i = 0; i < fw->n; i++)
+		if (is_memory(fw->r[i].type) &&
+		    ranges_overlap(base, size, fw->r[i].base, fw->r[i].size))
+			return true;
+	return false;
+}
+
+/* Each bus takes 1 MiB of the window. Linux likewise refuses ECAM that the
+ * firmware does not keep out of RAM. */
+const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw)
+{
+	u64 start, end;
+
+	if (bus_end < bus_start)
+		return "its last bus is below its first";
+	if (!IS_ALIGNED(base, MiB))
+		return "its base is not 1 MiB aligned";
+	if (__builtin_add_overflow(base, (u64)bus_start << 20, &start) ||
+	    __builtin_add_overflow(base, ((u64)bus_end + 1) << 20, &end))
+		return "its range does not fit below 2^64";
+	if (in_home(start, end - start))
+		return "it overlaps lamina's memory";
+	if (overlaps_memory(fw, start, end - start))
+		return "it overlaps RAM in the firmware's memory map";
+	return NULL;
 }

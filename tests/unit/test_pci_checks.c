@@ -1,13 +1,18 @@
 /* core/pci/pci_checks.c: BAR sizes from what the BAR reads back after
- * all-ones was written. */
+ * all-ones was written, and MCFG entries lamina must not use. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#include <core/mm.h>
 #include <core/pci_checks.h>
+
+/* pci_ecam_refusal() keeps ECAM out of lamina's home. */
+struct home home;
 
 /* Read-back of a 64-bit BAR: low register (type bits 0b100 included),
  * upper register. */
@@ -64,6 +69,67 @@ static void test_mem64_half_the_space(void **state)
 	assert_int_equal(pci_bar_size(MEM64(0x0000000c, 0x80000000), false), 1ull << 63);
 }
 
+/* Firmware map: RAM below 2 GiB, reserved (ECAM) at 0xb0000000-0xc0000000,
+ * ACPI at 0xc0000000, NVS at 0xc0100000, reserved up to 4 GiB, RAM from
+ * 4 GiB to 8 GiB of which lamina's home is the top 32 MiB. */
+static struct memmap fw = {
+	.n = 6,
+	.r = {
+		{ 0, 0x80000000, MEM_USABLE },
+		{ 0xb0000000, 0x10000000, MEM_RESERVED },
+		{ 0xc0000000, 0x100000, MEM_ACPI },
+		{ 0xc0100000, 0x100000, MEM_NVS },
+		{ 0xc0200000, 0x3fe00000, MEM_RESERVED },
+		{ 0x100000000, 0x100000000, MEM_USABLE },
+	},
+};
+
+static int set_home(void **state)
+{
+	home = (struct home){ .base = 0x200000000 - 32 * MiB, .size = 32 * MiB };
+	return 0;
+}
+
+static void test_ecam_accepted(void **state)
+{
+	assert_null(pci_ecam_refusal(0xb0000000, 0, 0xff, &fw));
+	/* The window is base + first bus: RAM below it does not matter. */
+	assert_null(pci_ecam_refusal(0x7ff00000, 0x31, 0x40, &fw));
+	/* In no range of the map (a hole): only memory is refused. */
+	assert_null(pci_ecam_refusal(0x90000000, 0, 0x1f, &fw));
+}
+
+/* Refused, and for the reason expected (a word of the message). */
+static void expect_refused(u64 base, u8 bus_start, u8 bus_end, const struct memmap *m,
+			   const char *word)
+{
+	const char *why = pci_ecam_refusal(base, bus_start, bus_end, m);
+
+	assert_non_null(why);
+	assert_non_null(strstr(why, word));
+}
+
+static void test_ecam_refused(void **state)
+{
+	expect_refused(0xb0000000, 0x10, 0x0f, &fw, "below");
+	expect_refused(0xb0080000, 0, 0x0f, &fw, "aligned");
+	expect_refused(~0ull - MiB + 1, 0, 0, &fw, "2^64"); /* ends at 2^64 */
+	expect_refused(0xfffffffff0000000ull, 0, 0xff, &fw, "2^64");
+	expect_refused(0x70000000, 0, 0xff, &fw, "RAM");    /* usable */
+	expect_refused(0xc0000000, 0, 0, &fw, "RAM");       /* ACPI */
+	expect_refused(0xc0100000, 0, 0, &fw, "RAM");       /* NVS */
+	expect_refused(0x1f0000000, 0, 0, &fw, "RAM");      /* above 4 GiB */
+}
+
+static void test_ecam_home(void **state)
+{
+	struct memmap none = { 0 };
+
+	/* The home is refused even where the firmware map says nothing. */
+	expect_refused(home.base - 16 * MiB, 0, 0x10, &none, "lamina");
+	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -74,6 +140,9 @@ int main(void)
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_unimplemented),
 		cmocka_unit_test(test_mem64_half_the_space),
+		cmocka_unit_test_setup(test_ecam_accepted, set_home),
+		cmocka_unit_test_setup(test_ecam_refused, set_home),
+		cmocka_unit_test_setup(test_ecam_home, set_home),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
