@@ -19,6 +19,15 @@ u64 pci_bar_size(u64 mask, bool io)
 	return mask & -mask;
 }
 
+const char *pci_range_refusal(u64 base, u64 size, u64 limit)
+{
+	if (base + size < base)
+		return "wraps past 2^64";
+	if (size > limit || base > limit - size)
+		return "reaches past the end";
+	return NULL;
+}
+
 /* Firmware memory types that are memory: config cycles there would land
  * in someone's data (persistent memory counts too). */
 static bool is_memory(u32 type)

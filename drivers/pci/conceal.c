@@ -8,16 +8,42 @@
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
+#include <core/nested.h>
 #include <core/options.h>
 #include <core/pci.h>
+#include <core/pci_checks.h>
 
 static struct pci_select hide = { .option = "conceal", .verb = "concealed" };
 OPTION_FAIL_CLOSED(conceal, "conceal", PCI_SELECT_FORM, pci_select_parse, &hide,
 		   "PCI functions to hide from the guest");
 
-/* A concealed BAR reads like nothing is there. */
-static int hide_bar(struct pci_func *f, const struct pci_bar *b)
+/* A BAR that cannot be hidden whole fails the attach (fail closed: the
+ * guest does not start) rather than leave part of it reachable, or hide
+ * other ports or pages: an I/O hook takes 16-bit ports, and memory is
+ * trapped in the nested page tables, which end at nested_limit(). */
+static bool can_hide(const struct pci_func *f, unsigned int i)
 {
+	const struct pci_bar *b = &f->bar[i];
+	bool io = b->kind == PCI_BAR_IO;
+	u64 limit = io ? 0x10000 : nested_limit();
+	const char *why = pci_range_refusal(b->base, b->size, limit);
+	char name[40];
+
+	if (why)
+		log_err("pci %s: conceal: bar%u at %#llx+%#llx %s (%s end at %#llx); "
+			"cannot hide it", pci_name(f, name, sizeof(name)), i,
+			(unsigned long long)b->base, (unsigned long long)b->size, why,
+			io ? "I/O ports" : "the nested page tables", (unsigned long long)limit);
+	return !why;
+}
+
+/* A concealed BAR reads like nothing is there. */
+static int hide_bar(struct pci_func *f, unsigned int i)
+{
+	const struct pci_bar *b = &f->bar[i];
+
+	if (!can_hide(f, i))
+		return -1;
 	if (b->kind == PCI_BAR_IO) {
 		struct io_hook *h = kzalloc(sizeof(*h));
 		if (!h)
@@ -43,7 +69,7 @@ static int conceal_attach(struct pci_func *f)
 {
 	f->rules.all_ones = true;
 	for (unsigned int i = 0; i < f->nbars; i++)
-		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, &f->bar[i]))
+		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, i))
 			return -1;
 	return pci_trap_config(f);
 }

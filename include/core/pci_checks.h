@@ -11,6 +11,10 @@
  * bits 63:32). 0: the BAR is not implemented. */
 u64 pci_bar_size(u64 mask, bool io);
 
+/* Why a BAR's [base, base + size) does not fit below limit (where the
+ * nested page tables or the port space end), or NULL when it fits. */
+const char *pci_range_refusal(u64 base, u64 size, u64 limit);
+
 /* Why the ECAM window of an MCFG entry (base: the address of bus 0 of its
  * segment) must not be used, or NULL when it may. fw is the firmware's
  * memory map, sanitized. */

@@ -1,5 +1,6 @@
 /* core/pci/pci_checks.c: BAR sizes from what the BAR reads back after
- * all-ones was written, and MCFG entries lamina must not use. */
+ * all-ones was written, BARs that do not fit where they must be hidden,
+ * and MCFG entries lamina must not use. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +68,22 @@ static void test_unimplemented(void **state)
 static void test_mem64_half_the_space(void **state)
 {
 	assert_int_equal(pci_bar_size(MEM64(0x0000000c, 0x80000000), false), 1ull << 63);
+}
+
+static void test_range(void **state)
+{
+	const u64 limit = 1ull << 46;
+
+	assert_null(pci_range_refusal(0xfe000000, 0x1000, limit));
+	assert_null(pci_range_refusal(limit - 0x1000, 0x1000, limit));
+	assert_null(pci_range_refusal(0xfff0, 0x10, 0x10000));
+	assert_string_equal(pci_range_refusal(limit - 0x1000, 0x2000, limit), "reaches past the end");
+	assert_string_equal(pci_range_refusal(limit, 0x1000, limit), "reaches past the end");
+	assert_string_equal(pci_range_refusal(0x10, 1ull << 63, 1ull << 62), "reaches past the end");
+	assert_string_equal(pci_range_refusal(0x1fff0, 0x10, 0x10000), "reaches past the end");
+	assert_string_equal(pci_range_refusal(0xffffffff00000000ull, 1ull << 63, limit),
+			    "wraps past 2^64");
+	assert_string_equal(pci_range_refusal(1ull << 63, 1ull << 63, ~0ull), "wraps past 2^64");
 }
 
 /* Firmware map: RAM below 2 GiB, reserved (ECAM) at 0xb0000000-0xc0000000,
@@ -140,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_io),
 		cmocka_unit_test(test_unimplemented),
 		cmocka_unit_test(test_mem64_half_the_space),
+		cmocka_unit_test(test_range),
 		cmocka_unit_test_setup(test_ecam_accepted, set_home),
 		cmocka_unit_test_setup(test_ecam_refused, set_home),
 		cmocka_unit_test_setup(test_ecam_home, set_home),
