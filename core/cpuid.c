@@ -5,9 +5,11 @@
 #include <x86/cpu.h>
 
 #define CPUID1_ECX_VMX BIT(5)
+#define CPUID1_ECX_SMX BIT(6)
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID7_ECX_OSPKE BIT(4)
 #define CPUID_80000001_ECX_SVM BIT(2)
+#define CPUID_80000001_ECX_SKINIT BIT(12)
 #define CR4_PKE BIT(22)
 
 static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
@@ -18,7 +20,8 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 	case 1:
 		/* CPUID ran with lamina's CR4, so OSXSAVE is the guest's to say. */
 		cr4 = vendor->get_reg(v, GUEST_CR4);
-		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_OSXSAVE);
+		/* SMX too: lamina turns GETSEC into #UD (it exits on VT-x). */
+		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_OSXSAVE);
 		if (cr4 & CR4_OSXSAVE)
 			r->ecx |= CPUID1_ECX_OSXSAVE;
 		break;
@@ -30,7 +33,8 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 		}
 		break;
 	case 0x80000001:
-		r->ecx &= ~CPUID_80000001_ECX_SVM;
+		/* SKINIT too: lamina turns SKINIT, STGI and CLGI into #UD. */
+		r->ecx &= ~(CPUID_80000001_ECX_SVM | CPUID_80000001_ECX_SKINIT);
 		break;
 	case 0x8000000a: /* SVM features: reserved without SVM */
 		*r = (struct cpuid_regs){ 0 };

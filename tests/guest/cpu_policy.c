@@ -217,6 +217,7 @@ static void check_svm_hidden(void)
 		return;
 	}
 	tap_eq(cpuid(0x80000001).ecx & BIT(2), 0, "cpuid: 0x80000001 ECX.SVM reads 0");
+	tap_eq(cpuid(0x80000001).ecx & BIT(12), 0, "cpuid: 0x80000001 ECX.SKINIT reads 0");
 	tap_check(!r.eax && !r.ebx && !r.ecx && !r.edx, "cpuid: 0x8000000a reads zeros");
 	tap_vec(rdmsr_probe(MSR_VM_CR, &v), TRAP_NONE, "msr: VM_CR readable");
 	tap_eq(v, 0x18, "msr: VM_CR reads LOCK|SVMDIS");
@@ -295,6 +296,7 @@ static void check_vmx_hidden(void)
 		return;
 	}
 	tap_eq(cpuid(1).ecx & BIT(5), 0, "cpuid: 1 ECX.VMX reads 0");
+	tap_eq(cpuid(1).ecx & BIT(6), 0, "cpuid: 1 ECX.SMX reads 0 (GETSEC is #UD)");
 	for (u32 msr = 0x480; msr <= 0x493; msr++) {
 		int vec = rdmsr_probe(msr, &v);
 
