@@ -80,6 +80,7 @@ static const exit_handler handlers[LAMINA_EXIT_COUNT] = {
 	[LAMINA_EXIT_INVD] = exit_invd,
 	[LAMINA_EXIT_OTHER] = exit_unexpected,
 	[LAMINA_EXIT_WBINVD] = exit_wbinvd,
+	[LAMINA_EXIT_TASK_SWITCH] = exit_task_switch,
 };
 
 void exit_dispatch(struct vcpu *v)

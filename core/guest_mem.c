@@ -130,15 +130,15 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int size,
 	return -1;
 }
 
-int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
-		    struct emu_fault *f)
+static int translate(struct vcpu *v, u64 la, enum guest_access acc, bool user, u64 *gpa,
+		     struct emu_fault *f)
 {
 	u64 cr0 = vendor->get_reg(v, GUEST_CR0);
 	u64 cr4 = vendor->get_reg(v, GUEST_CR4);
 	u64 cr3 = vendor->get_reg(v, GUEST_CR3);
 	u64 efer = vendor->get_reg(v, GUEST_EFER);
 	struct walk w = {
-		.v = v, .acc = acc, .la = la, .user = vendor->cpl(v) == 3,
+		.v = v, .acc = acc, .la = la, .user = user,
 		.wp = cr0 & CR0_WP, .nx = efer & EFER_NXE,
 		.writable = true, .user_ok = true, .exec_ok = true,
 	};
@@ -185,15 +185,23 @@ int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
 	return 0;
 }
 
+int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
+		    struct emu_fault *f)
+{
+	return translate(v, la, acc, vendor->cpl(v) == 3, gpa, f);
+}
+
+/* user: the access is checked as one from ring 3 (false for the CPU's
+ * implicit supervisor accesses to descriptor tables and TSSs). */
 static int copy_linear(struct vcpu *v, u64 la, void *buf, size_t n,
-		       enum guest_access acc, bool to_guest, struct emu_fault *f)
+		       enum guest_access acc, bool user, bool to_guest, struct emu_fault *f)
 {
 	u8 *b = buf;
 
 	while (n) {
 		size_t chunk = MIN(n, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
 		u64 gpa;
-		if (guest_translate(v, la, acc, &gpa, f))
+		if (translate(v, la, acc, user, &gpa, f))
 			return -1;
 		if (!guest_ram_ok(gpa, chunk)) {
 			gp_fault(f);
@@ -213,13 +221,19 @@ static int copy_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 		      enum guest_access acc, struct emu_fault *f)
 {
-	return copy_linear(v, la, buf, n, acc, false, f);
+	return copy_linear(v, la, buf, n, acc, vendor->cpl(v) == 3, false, f);
 }
 
 int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
 		       struct emu_fault *f)
 {
-	return copy_linear(v, la, (void *)buf, n, ACCESS_WRITE, true, f);
+	return copy_linear(v, la, (void *)buf, n, ACCESS_WRITE, vendor->cpl(v) == 3, true, f);
+}
+
+int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
+		      struct emu_fault *f)
+{
+	return copy_linear(v, la, buf, n, write ? ACCESS_WRITE : ACCESS_READ, false, write, f);
 }
 
 int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)

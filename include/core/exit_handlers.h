@@ -15,5 +15,6 @@ void exit_nested_fault(struct vcpu *v); /* core/mmio.c */
 void exit_io(struct vcpu *v);         /* core/io.c */
 void exit_init(struct vcpu *v);       /* core/smp.c */
 void exit_sipi(struct vcpu *v);
+void exit_task_switch(struct vcpu *v); /* core/task_switch.c */
 
 #endif

@@ -31,6 +31,11 @@ int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
 		       struct emu_fault *f);
 
+/* The same for the CPU's implicit supervisor accesses (descriptor tables,
+ * TSSs): paging checks as at CPL 0 whatever the CPL. */
+int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
+		      struct emu_fault *f);
+
 /* Fetch the bytes of the instruction at CS:RIP (up to 15; fewer at the end
  * of readable memory). Returns the number fetched, or -1 with *f. */
 int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f);

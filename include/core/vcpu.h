@@ -53,6 +53,10 @@ struct vm_exit {
 		struct {
 			u8 vector;
 		} sipi;
+		struct {
+			u16 sel;      /* the new task's TSS selector */
+			u8 source;    /* enum task_switch_source */
+		} task_switch;
 	};
 	/* An event the guest was receiving when the exit happened; it must be
 	 * delivered again (both vendors report it). */
@@ -94,6 +98,13 @@ struct vcpu_reset {
 
 enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER };
 
+/* What started a hardware task switch (the VT-x exit qualification's
+ * encoding). */
+enum task_switch_source { TS_CALL = 0, TS_IRET = 1, TS_JMP = 2, TS_IDT_GATE = 3 };
+
+/* The system segment registers; GDTR and IDTR have only base and limit. */
+enum guest_sys_seg { GUEST_LDTR, GUEST_TR, GUEST_GDTR, GUEST_IDTR };
+
 struct vendor_ops {
 	const char *name;
 	enum lamina_vendor id;
@@ -120,6 +131,15 @@ struct vendor_ops {
 	void (*set_efer)(struct vcpu *v, u64 efer);
 	void (*set_cr2)(struct vcpu *v, u64 cr2);
 	void (*get_seg)(struct vcpu *v, enum x86_seg s, struct segment *out);
+	/* Load a segment register whose descriptor the caller checked; the
+	 * CPL follows SS.DPL. */
+	void (*set_seg)(struct vcpu *v, enum x86_seg s, const struct segment *in);
+	void (*get_sys_seg)(struct vcpu *v, enum guest_sys_seg s, struct segment *out);
+	void (*set_sys_seg)(struct vcpu *v, enum guest_sys_seg s, const struct segment *in);
+	/* CR0 bits that leave the paging mode alone (TS), or CR3 with what a
+	 * MOV to CR3 does besides (PAE PDPTEs, TLB flush). 0, or -1 when the
+	 * value cannot be loaded (a reserved bit in a PDPTE). */
+	int (*set_cr)(struct vcpu *v, enum guest_reg r, u64 val);
 	unsigned int (*cpl)(struct vcpu *v);
 	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
 		       bool has_error, u32 error);

@@ -77,7 +77,8 @@ enum lamina_vendor {
 	X(INTR, "interrupt")           /* external interrupt */              \
 	X(INVD, "invd")                                                      \
 	X(OTHER, "other")                                                    \
-	X(WBINVD, "wbinvd")
+	X(WBINVD, "wbinvd")                                                  \
+	X(TASK_SWITCH, "task-switch")  /* hardware task switch (VT-x) */
 
 enum lamina_exit_reason {
 #define LAMINA_EXIT_ENUM(e, n) LAMINA_EXIT_##e,

@@ -17,5 +17,10 @@ extern struct pt_format npt_format;
 void svm_run(struct vcpu *v);
 bool svm_has_nrips(void);
 void svm_enter(u64 *gprs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
+/* svm_state.c */
+void svm_set_seg(struct vcpu *v, enum x86_seg seg, const struct segment *in);
+void svm_get_sys_seg(struct vcpu *v, enum guest_sys_seg s, struct segment *out);
+void svm_set_sys_seg(struct vcpu *v, enum guest_sys_seg s, const struct segment *in);
+int svm_set_cr(struct vcpu *v, enum guest_reg r, u64 val);
 
 #endif

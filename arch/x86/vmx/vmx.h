@@ -115,6 +115,10 @@ void vmx_set_efer(struct vcpu *v, u64 efer);
 void vmx_set_cr2(struct vcpu *v, u64 cr2);
 void vmx_get_seg(struct vcpu *v, enum x86_seg seg, struct segment *out);
 void vmx_set_seg(unsigned int i, u16 sel, u64 base, u32 limit, u16 attr);
+void vmx_load_seg(struct vcpu *v, enum x86_seg seg, const struct segment *in);
+void vmx_get_sys_seg(struct vcpu *v, enum guest_sys_seg s, struct segment *out);
+void vmx_set_sys_seg(struct vcpu *v, enum guest_sys_seg s, const struct segment *in);
+int vmx_set_cr(struct vcpu *v, enum guest_reg r, u64 val);
 unsigned int vmx_cpl(struct vcpu *v);
 
 /* vmcs_setup.c */
@@ -128,6 +132,7 @@ void vmx_load_cr4(struct vmx_vcpu *x, u64 val);
 u64 vmx_guest_cr0(struct vmx_vcpu *x);
 u64 vmx_guest_cr4(struct vmx_vcpu *x);
 void vmx_load_efer(u64 efer);
+int vmx_load_pdptes(u64 cr3);
 void vmx_cr_access(struct vcpu *v);
 
 /* vmx_event.c */

@@ -56,7 +56,7 @@ void vmx_load_efer(u64 efer)
 /* PAE paging outside long mode: with EPT, VM entry takes the four
  * PDPTEs from the VMCS, so an emulated write that enables or changes
  * PAE paging loads them, with the checks MOV to CR does. */
-static int load_pdptes(u64 cr3)
+int vmx_load_pdptes(u64 cr3)
 {
 	u64 pa = cr3 & 0xffffffe0ull, pdpte[4];
 	u64 reserved = PDPTE_RESERVED | ~(BIT(cpu_phys_bits()) - 1);
@@ -77,7 +77,7 @@ static int commit(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 	struct vmx_vcpu *x = v->vendor;
 
 	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) &&
-	    load_pdptes(vmread(VMCS_GUEST_CR3)))
+	    vmx_load_pdptes(vmread(VMCS_GUEST_CR3)))
 		return -1;
 	vmx_load_cr0(x, cr0);
 	vmx_load_cr4(x, cr4);

@@ -8,7 +8,7 @@
 /* Basic exit reasons (SDM Vol. 3, appendix C). */
 enum {
 	EXIT_EXCEPTION_NMI = 0, EXIT_EXT_INT = 1, EXIT_TRIPLE_FAULT = 2, EXIT_INIT = 3,
-	EXIT_SIPI = 4, EXIT_NMI_WINDOW = 8, EXIT_CPUID = 10, EXIT_GETSEC = 11,
+	EXIT_SIPI = 4, EXIT_NMI_WINDOW = 8, EXIT_TASK_SWITCH = 9, EXIT_CPUID = 10, EXIT_GETSEC = 11,
 	EXIT_INVD = 13, EXIT_VMCALL = 18, EXIT_VMCLEAR = 19, EXIT_VMLAUNCH = 20,
 	EXIT_VMPTRLD = 21, EXIT_VMPTRST = 22, EXIT_VMREAD = 23, EXIT_VMRESUME = 24,
 	EXIT_VMWRITE = 25, EXIT_VMXOFF = 26, EXIT_VMXON = 27, EXIT_CR_ACCESS = 28,
@@ -33,6 +33,9 @@ static const struct exit_map exit_table[] = {
 	{ EXIT_INIT, LAMINA_EXIT_INIT, false },
 	{ EXIT_SIPI, LAMINA_EXIT_SIPI, false },
 	{ EXIT_NMI_WINDOW, LAMINA_EXIT_NMI, false },
+	/* The instruction length is valid for CALL, JMP, IRET and for INT n
+	 * (and INT3, INTO, INT1) through an IDT task gate. */
+	{ EXIT_TASK_SWITCH, LAMINA_EXIT_TASK_SWITCH, true },
 	{ EXIT_CPUID, LAMINA_EXIT_CPUID, true },
 	{ EXIT_GETSEC, LAMINA_EXIT_VIRT_INSN, true },
 	{ EXIT_INVD, LAMINA_EXIT_INVD, true },
@@ -100,6 +103,14 @@ static void decode_io(struct vm_exit *e, u64 q)
 	e->io.port = (u16)(q >> 16);
 }
 
+/* Task switch qualification: the new TSS selector in bits 0-15, the
+ * source (enum task_switch_source) in bits 30-31. */
+static void decode_task_switch(struct vm_exit *e, u64 q)
+{
+	e->task_switch.sel = (u16)q;
+	e->task_switch.source = (u8)((q >> 30) & 3);
+}
+
 /* EPT violation qualification: read, write, fetch in bits 0-2; bit 7 set
  * with bit 8 clear means the access was the CPU walking the guest's page
  * tables. */
@@ -134,6 +145,8 @@ static void fill_exit(struct vcpu *v)
 		decode_io(e, vmread(VMCS_EXIT_QUALIFICATION));
 	else if (code == EXIT_EPT_VIOLATION)
 		decode_ept_violation(v, vmread(VMCS_EXIT_QUALIFICATION));
+	else if (code == EXIT_TASK_SWITCH)
+		decode_task_switch(e, vmread(VMCS_EXIT_QUALIFICATION));
 }
 
 /* VMLAUNCH/VMRESUME itself failed (bad controls or host state: a bug in

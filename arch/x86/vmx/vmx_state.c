@@ -38,6 +38,63 @@ void vmx_get_seg(struct vcpu *v, enum x86_seg seg, struct segment *out)
 	};
 }
 
+void vmx_load_seg(struct vcpu *v, enum x86_seg seg, const struct segment *in)
+{
+	vmx_set_seg(seg, in->sel, in->base, in->limit, in->attr);
+}
+
+/* VMCS segment indices after the six of enum x86_seg. */
+#define VMCS_SEG_LDTR 6
+#define VMCS_SEG_TR 7
+
+void vmx_get_sys_seg(struct vcpu *v, enum guest_sys_seg s, struct segment *out)
+{
+	if (s == GUEST_GDTR || s == GUEST_IDTR) {
+		bool gdt = s == GUEST_GDTR;
+		*out = (struct segment){
+			.limit = (u32)vmread(gdt ? VMCS_GUEST_GDTR_LIMIT : VMCS_GUEST_IDTR_LIMIT),
+			.base = vmread(gdt ? VMCS_GUEST_GDTR_BASE : VMCS_GUEST_IDTR_BASE),
+		};
+		return;
+	}
+	vmx_get_seg(v, (enum x86_seg)(s == GUEST_TR ? VMCS_SEG_TR : VMCS_SEG_LDTR), out);
+}
+
+void vmx_set_sys_seg(struct vcpu *v, enum guest_sys_seg s, const struct segment *in)
+{
+	if (s == GUEST_GDTR || s == GUEST_IDTR) {
+		bool gdt = s == GUEST_GDTR;
+		vmwrite(gdt ? VMCS_GUEST_GDTR_LIMIT : VMCS_GUEST_IDTR_LIMIT, in->limit);
+		vmwrite(gdt ? VMCS_GUEST_GDTR_BASE : VMCS_GUEST_IDTR_BASE, in->base);
+		return;
+	}
+	vmx_set_seg(s == GUEST_TR ? VMCS_SEG_TR : VMCS_SEG_LDTR, in->sel, in->base,
+		    in->limit, in->attr);
+}
+
+/* CR0 bits no paging mode depends on, and CR3 with the PAE PDPTEs the
+ * VMCS holds under EPT; the TLB of the old CR3 goes as on the CPU. */
+int vmx_set_cr(struct vcpu *v, enum guest_reg r, u64 val)
+{
+	struct vmx_vcpu *x = v->vendor;
+	u64 cr0 = vmx_guest_cr0(x);
+
+	if (r == GUEST_CR0) {
+		if ((val ^ cr0) & (CR0_PE | CR0_PG | CR0_NE | CR0_WP | CR0_CD | CR0_NW))
+			return -1;
+		vmx_load_cr0(x, val);
+		return 0;
+	}
+	if (r != GUEST_CR3)
+		return -1;
+	if ((cr0 & CR0_PG) && (vmx_guest_cr4(x) & CR4_PAE) &&
+	    !(vmread(VMCS_GUEST_EFER) & EFER_LMA) && vmx_load_pdptes(val))
+		return -1;
+	vmwrite(VMCS_GUEST_CR3, val);
+	vpid_flush(v);
+	return 0;
+}
+
 /* The CPL is SS.DPL in VMX guest state (0 in real mode, 3 in v8086). */
 unsigned int vmx_cpl(struct vcpu *v)
 {
