@@ -9,6 +9,7 @@
 #include <core/pci_checks.h>
 #include <core/spinlock.h>
 #include <x86/acpi.h>
+#include <x86/cpu.h>
 #include <x86/paging.h>
 
 #define MAX_ECAM 16
@@ -55,7 +56,7 @@ static void warn_other_segment(const struct mcfg_entry *all, unsigned int i)
 static void add_ecam(const struct mcfg_entry *m)
 {
 	const char *why = pci_ecam_refusal(m->base, m->bus_start, m->bus_end,
-					   &boot_info.fw_map);
+					   &boot_info.fw_map, 1ull << cpu_phys_bits());
 	char what[80];
 
 	format(what, sizeof(what), "ECAM at %#llx for segment %u, buses %02x-%02x",

@@ -53,7 +53,8 @@ static bool overlaps_memory(const struct memmap *fw, u64 base, u64 size)
 
 /* Each bus takes 1 MiB of the window. Linux likewise refuses ECAM that the
  * firmware does not keep out of RAM. */
-const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw)
+const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw,
+			     u64 addr_limit)
 {
 	u64 start, end;
 
@@ -64,6 +65,8 @@ const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct me
 	if (__builtin_add_overflow(base, (u64)bus_start << 20, &start) ||
 	    __builtin_add_overflow(base, ((u64)bus_end + 1) << 20, &end))
 		return "its range does not fit below 2^64";
+	if (end > addr_limit)
+		return "its range lies beyond the CPU's physical addresses";
 	if (in_home(start, end - start))
 		return "it overlaps lamina's memory";
 	if (overlaps_memory(fw, start, end - start))

@@ -17,7 +17,8 @@ const char *pci_range_refusal(u64 base, u64 size, u64 limit);
 
 /* Why the ECAM window of an MCFG entry (base: the address of bus 0 of its
  * segment) must not be used, or NULL when it may. fw is the firmware's
- * memory map, sanitized. */
-const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw);
+ * memory map, sanitized; addr_limit where the CPU's physical addresses end. */
+const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw,
+			     u64 addr_limit);
 
 #endif

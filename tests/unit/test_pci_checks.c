@@ -101,6 +101,8 @@ static struct memmap fw = {
 	},
 };
 
+#define PHYS_LIMIT (1ull << 40) /* QEMU's EPYC-Rome: 40-bit physical addresses */
+
 static int set_home(void **state)
 {
 	home = (struct home){ .base = 0x200000000 - 32 * MiB, .size = 32 * MiB };
@@ -109,18 +111,18 @@ static int set_home(void **state)
 
 static void test_ecam_accepted(void **state)
 {
-	assert_null(pci_ecam_refusal(0xb0000000, 0, 0xff, &fw));
+	assert_null(pci_ecam_refusal(0xb0000000, 0, 0xff, &fw, PHYS_LIMIT));
 	/* The window is base + first bus: RAM below it does not matter. */
-	assert_null(pci_ecam_refusal(0x7ff00000, 0x31, 0x40, &fw));
+	assert_null(pci_ecam_refusal(0x7ff00000, 0x31, 0x40, &fw, PHYS_LIMIT));
 	/* In no range of the map (a hole): only memory is refused. */
-	assert_null(pci_ecam_refusal(0x90000000, 0, 0x1f, &fw));
+	assert_null(pci_ecam_refusal(0x90000000, 0, 0x1f, &fw, PHYS_LIMIT));
 }
 
 /* Refused, and for the reason expected (a word of the message). */
 static void expect_refused(u64 base, u8 bus_start, u8 bus_end, const struct memmap *m,
 			   const char *word)
 {
-	const char *why = pci_ecam_refusal(base, bus_start, bus_end, m);
+	const char *why = pci_ecam_refusal(base, bus_start, bus_end, m, PHYS_LIMIT);
 
 	assert_non_null(why);
 	assert_non_null(strstr(why, word));
@@ -136,6 +138,8 @@ static void test_ecam_refused(void **state)
 	expect_refused(0xc0000000, 0, 0, &fw, "RAM");       /* ACPI */
 	expect_refused(0xc0100000, 0, 0, &fw, "RAM");       /* NVS */
 	expect_refused(0x1f0000000, 0, 0, &fw, "RAM");      /* above 4 GiB */
+	expect_refused(PHYS_LIMIT - 16 * MiB, 0, 0x10, &fw, "physical");
+	assert_null(pci_ecam_refusal(PHYS_LIMIT - 16 * MiB, 0, 0x0f, &fw, PHYS_LIMIT));
 }
 
 static void test_ecam_home(void **state)
@@ -144,7 +148,7 @@ static void test_ecam_home(void **state)
 
 	/* The home is refused even where the firmware map says nothing. */
 	expect_refused(home.base - 16 * MiB, 0, 0x10, &none, "lamina");
-	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none));
+	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none, PHYS_LIMIT));
 }
 
 int main(void)
