@@ -134,6 +134,10 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 	s64 step = (v->rflags & X86_FLAGS_DF) ? -(s64)e->io.size : e->io.size;
 	u64 count = e->io.rep ? v->gpr[X86_RCX] & amask : 1;
 
+	/* Single-stepped, a REP traps after each iteration. */
+	if (v->rflags & RFLAGS_TF)
+		count = MIN(count, 1);
+
 	for (u64 i = 0; i < count && i < 4096; i++) {
 		u64 la = base + (v->gpr[idx] & amask);
 		if (ctx.mode != X86_MODE_64)
@@ -155,6 +159,8 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 	/* A long REP is resumed by re-executing it: RIP stays. */
 	if (!e->io.rep || !(v->gpr[X86_RCX] & amask))
 		vcpu_skip_insn(v);
+	else
+		vcpu_insn_done(v);
 }
 
 void exit_io(struct vcpu *v)

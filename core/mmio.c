@@ -169,10 +169,14 @@ static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 		log_unsupported(v, bytes, n, gpa);
 		return vcpu_inject_gp(v, 0);
 	}
+	/* Single-stepped, a REP traps after each iteration. */
+	if (ctx.rflags & X86_FLAGS_TF)
+		ctx.max_rep = 1;
 	switch (x86_emulate(&ctx, &insn)) {
 	case EMU_OK:
 	case EMU_CONTINUE:
 		vcpu_store_emu(v, &ctx);
+		vcpu_insn_done(v);
 		break;
 	case EMU_FAULT:
 		vcpu_store_emu(v, &ctx);

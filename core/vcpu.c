@@ -40,15 +40,29 @@ enum x86_mode vcpu_mode(struct vcpu *v)
 	return (cs.attr & SEG_ATTR_DB) ? X86_MODE_32 : X86_MODE_16;
 }
 
-static void advance_rip(struct vcpu *v, unsigned int len)
+/* RIP past an instruction of len bytes: IP and EIP wrap. */
+static u64 rip_after(struct vcpu *v, unsigned int len)
 {
 	enum x86_mode m = vcpu_mode(v);
+	u64 rip = v->rip + len;
 
-	v->rip += len;
 	if (m == X86_MODE_32)
-		v->rip &= 0xffffffffull;
-	else if (m == X86_MODE_16)
-		v->rip &= 0xffffull;
+		return rip & 0xffffffffull;
+	if (m == X86_MODE_16)
+		return rip & 0xffffull;
+	return rip;
+}
+
+/* The length of the guest's instruction at RIP, from its memory: 0 if it
+ * does not decode, -1 if fetching it faults (*f says how). */
+static int decode_length(struct vcpu *v, struct emu_fault *f)
+{
+	u8 bytes[X86_MAX_INSN_LEN];
+	int n = guest_fetch_insn(v, bytes, f);
+
+	if (n < 0)
+		return -1;
+	return (int)x86_insn_length(bytes, (unsigned int)n, vcpu_mode(v));
 }
 
 /* Real mode pushes no error codes: AMD-V would push one if asked (the
@@ -85,23 +99,38 @@ void vcpu_inject_gp(struct vcpu *v, u32 error)
 
 void vcpu_skip_insn(struct vcpu *v)
 {
-	unsigned int len = v->exit.insn_len;
+	int len = v->exit.insn_len;
+	struct emu_fault f;
 
 	if (!len) {
 		/* No next RIP from the CPU: decode the instruction ourselves. */
-		u8 bytes[X86_MAX_INSN_LEN];
-		struct emu_fault f;
-		int n = guest_fetch_insn(v, bytes, &f);
-		if (n < 0)
+		len = decode_length(v, &f);
+		if (len < 0)
 			return inject_fault(v, &f);
-		len = x86_insn_length(bytes, (unsigned int)n, vcpu_mode(v));
 		if (!len) {
 			log_warn("cannot decode the instruction at rip %#llx to step over it; #UD",
 				 (unsigned long long)v->rip);
 			return vcpu_inject_ud(v);
 		}
 	}
-	advance_rip(v, len);
+	v->rip = rip_after(v, (unsigned int)len);
+	vcpu_insn_done(v);
+}
+
+/* lamina has carried out the guest's instruction at the exit (RIP is past
+ * it), or one iteration of a REP string instruction (RIP stays on it):
+ * end it as the CPU would. RFLAGS.TF set when it began (none of these
+ * instructions writes TF) makes a single-step trap, unless DEBUGCTL.BTF
+ * limits stepping to branches (lamina completes none). After a MOV SS or
+ * POP SS, whose own trap the CPU defers to the next instruction's, it is
+ * still one #DB. */
+void vcpu_insn_done(struct vcpu *v)
+{
+	if (!(v->rflags & RFLAGS_TF) || v->injected ||
+	    (vendor->get_reg(v, GUEST_DEBUGCTL) & DEBUGCTL_BTF))
+		return;
+	vendor->single_step(v);
+	v->injected = true;
 }
 
 void vcpu_load_emu(struct vcpu *v, struct emu_ctx *ctx)

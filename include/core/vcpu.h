@@ -96,7 +96,7 @@ struct vcpu_reset {
 	u8 sipi_vector;         /* real mode */
 };
 
-enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER };
+enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER, GUEST_DEBUGCTL };
 
 /* What started a hardware task switch (the VT-x exit qualification's
  * encoding). */
@@ -143,6 +143,10 @@ struct vendor_ops {
 	unsigned int (*cpl)(struct vcpu *v);
 	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
 		       bool has_error, u32 error);
+	/* The single-step #DB (DR6.BS) the CPU raises after an instruction
+	 * with RFLAGS.TF set, for one lamina completed: delivered at the next
+	 * entry, before anything else. */
+	void (*single_step)(struct vcpu *v);
 	/* Nested page-table format and TLB flush after changing it. */
 	struct pt_format *nested_format;
 	void (*flush_nested)(struct vcpu *v);
@@ -166,6 +170,7 @@ static inline struct vcpu *this_vcpu(void)
 struct vcpu *vcpu_create(struct cpu *c, u64 nested_root);
 __noreturn void vcpu_loop(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v);
+void vcpu_insn_done(struct vcpu *v);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
 void vcpu_inject_gp(struct vcpu *v, u32 error);

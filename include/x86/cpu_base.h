@@ -53,11 +53,14 @@
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
 
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_VM BIT(17)
 
-#define RFLAGS_IF BIT(9)
-#define RFLAGS_VM BIT(17)
+#define DR6_BS BIT(14)       /* single step */
+#define DR6_INIT 0xffff0ff0u /* as after reset; a #DB sets bits, never clears */
+#define MSR_DEBUGCTL 0x1d9
+#define DEBUGCTL_BTF BIT(1)  /* TF steps from branch to branch */
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;

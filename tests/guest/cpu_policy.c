@@ -310,6 +310,38 @@ static void check_vmx_hidden(void)
 		"cr4: setting VMXE raises #GP");
 }
 
+/* ---- Instructions lamina carries out, as the CPU would end them ---- */
+
+/* TF set by POPF traps after the instruction that follows the POPF: here
+ * one lamina carries out for the guest. The #DB must come right after it,
+ * as a single step, and only once (the probe clears TF). */
+#define STEP_OVER(insn) PROBE("pushfl; orl $0x100, (%%esp); popfl; " insn "\n773: nop")
+
+static void check_step_result(const char *what, u32 after)
+{
+	u32 dr6 = read_dr6();
+
+	tap_vec(trap_vector, VEC_DB, "single step: %s is followed by #DB", what);
+	tap_eq(trap_eip, after, "single step: the #DB comes right after %s", what);
+	tap_check(dr6 & DR6_BS, "single step: DR6.BS is set after %s (DR6 0x%x)", what, dr6);
+}
+
+static void check_single_step(void)
+{
+	u32 a = 0, c = 0, after;
+
+	write_dr6(DR6_INIT);
+	__asm__ volatile(STEP_OVER("cpuid") "movl $773b, %2"
+			 : "+a"(a), "+c"(c), "=r"(after)::"ebx", "edx", "memory");
+	check_step_result("CPUID", after);
+	/* The PCI configuration address: lamina may hook the port. */
+	write_dr6(DR6_INIT);
+	__asm__ volatile(STEP_OVER("inl %%dx, %%eax") "movl $773b, %1"
+			 : "=a"(a), "=r"(after) : "d"(0xcf8) : "memory");
+	check_step_result("IN from port 0xcf8", after);
+	write_dr6(DR6_INIT);
+}
+
 void test_main(void)
 {
 	bool amd = cpu_is_amd();
@@ -319,6 +351,7 @@ void test_main(void)
 	check_apic_base();
 	check_efer(amd);
 	check_xsetbv();
+	check_single_step();
 	if (amd) {
 		check_svm_hidden();
 		check_svm_insns();

@@ -592,6 +592,32 @@ static void check_noncanonical(void)
 	tap_eq(*alias, was, "mmio64: and stores nothing where its low 48 bits point");
 }
 
+/* TF set by POPF traps after the instruction that follows the POPF:
+ * here one on the page, which lamina emulates. A load traps right after
+ * it; a REP string instruction after each iteration, with EIP still on
+ * it (the probe clears TF, so the rest of the REP is not run). */
+#define STEP_OVER(insn) PROBE("pushfl; orl $0x100, (%%esp); popfl; 773: " insn "\n774: nop")
+
+static void check_single_step(u32 p)
+{
+	u32 at, after, val, ecx = 3, edi = p;
+
+	write_dr6(DR6_INIT);
+	__asm__ volatile(STEP_OVER("movl (%2), %0") "movl $774b, %1"
+			 : "=&a"(val), "=&r"(after) : "r"(p) : "memory");
+	tap_vec(trap_vector, VEC_DB, "single step: a load from the page is followed by #DB");
+	tap_eq(trap_eip, after, "single step: the #DB comes right after the load");
+	tap_check(read_dr6() & DR6_BS, "single step: DR6.BS is set (DR6 0x%x)", read_dr6());
+	write_dr6(DR6_INIT);
+	__asm__ volatile(STEP_OVER("rep stosl") "movl $773b, %2"
+			 : "+c"(ecx), "+D"(edi), "=r"(at) : "a"(0x5a5a5a5a) : "memory");
+	tap_vec(trap_vector, VEC_DB, "single step: REP STOSD to the page is followed by #DB");
+	tap_eq(trap_eip, at, "single step: the #DB comes with EIP on REP STOSD");
+	tap_check(ecx == 2 && edi == p + 4, "single step: REP STOSD ran one iteration (ECX %u)",
+		  ecx);
+	write_dr6(DR6_INIT);
+}
+
 void test_main(void)
 {
 	struct rnd r = { 0x6d6d696f74657374ull };
@@ -605,6 +631,7 @@ void test_main(void)
 	snip_init();
 	build_tables();
 	check_page(p);
+	check_single_step(p);
 	mmio_modes[1].sp = mmio_modes[2].sp = (u32)test_stack + sizeof(test_stack) - 64;
 	run_mode(&mmio_modes[0], &r);
 	run_mode(&mmio_modes[1], &r);

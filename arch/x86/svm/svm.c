@@ -126,7 +126,7 @@ static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 
 	struct vmcb_save *g = &s->vmcb->save;
 	g->g_pat = 0x0007040600070406ull; /* the power-on PAT */
-	g->dr6 = 0xffff0ff0;
+	g->dr6 = DR6_INIT;
 	g->dr7 = 0x400;
 	g->rflags = 2;
 	g->efer = EFER_SVME;
@@ -171,7 +171,7 @@ static void svm_reset(struct vcpu *v, const struct vcpu_reset *r)
 	g->cpl = 0;
 	g->cr2 = g->cr3 = g->cr4 = 0;
 	g->efer = EFER_SVME;
-	g->dr6 = 0xffff0ff0;
+	g->dr6 = DR6_INIT;
 	g->dr7 = 0x400;
 	g->rflags = 2;
 	g->rip = r->rip;
@@ -179,6 +179,16 @@ static void svm_reset(struct vcpu *v, const struct vcpu_reset *r)
 	v->rflags = 2;
 	s->vmcb->ctl.event_inj = 0;
 	s->vmcb->ctl.int_state = 0;
+}
+
+/* Without LBR virtualization (lamina does not turn it on) VMRUN and
+ * #VMEXIT leave DEBUGCTL alone: the guest's is the CPU's. */
+static u64 guest_debugctl(void)
+{
+	u64 val = 0;
+
+	rdmsr_safe(MSR_DEBUGCTL, &val);
+	return val;
 }
 
 static u64 svm_get_reg(struct vcpu *v, enum guest_reg r)
@@ -191,6 +201,7 @@ static u64 svm_get_reg(struct vcpu *v, enum guest_reg r)
 	case GUEST_CR3: return g->cr3;
 	case GUEST_CR4: return g->cr4;
 	case GUEST_EFER: return g->efer & ~EFER_SVME; /* SVM is hidden */
+	case GUEST_DEBUGCTL: return guest_debugctl();
 	}
 	return 0;
 }
@@ -219,16 +230,6 @@ static void svm_get_seg(struct vcpu *v, enum x86_seg seg, struct segment *out)
 static unsigned int svm_cpl(struct vcpu *v)
 {
 	return ((struct svm_vcpu *)v->vendor)->vmcb->save.cpl;
-}
-
-static void svm_inject(struct vcpu *v, enum event_type type, u8 vector,
-		       bool has_error, u32 error)
-{
-	struct svm_vcpu *s = v->vendor;
-
-	s->vmcb->ctl.event_inj = vector | ((u64)type << SVM_EVT_TYPE_SHIFT) |
-				 (has_error ? SVM_EVT_ERROR_VALID : 0) | SVM_EVT_VALID |
-				 ((u64)error << 32);
 }
 
 static void svm_host_interrupts(bool on)
@@ -265,6 +266,7 @@ const struct vendor_ops svm_ops = {
 	.set_cr = svm_set_cr,
 	.cpl = svm_cpl,
 	.inject = svm_inject,
+	.single_step = svm_single_step,
 	.nested_format = &npt_format,
 	.flush_nested = svm_flush_nested,
 	.intercept_msr = svm_intercept_msr,

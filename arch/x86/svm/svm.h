@@ -23,4 +23,9 @@ void svm_get_sys_seg(struct vcpu *v, enum guest_sys_seg s, struct segment *out);
 void svm_set_sys_seg(struct vcpu *v, enum guest_sys_seg s, const struct segment *in);
 int svm_set_cr(struct vcpu *v, enum guest_reg r, u64 val);
 
+/* svm_event.c */
+void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
+		u32 error);
+void svm_single_step(struct vcpu *v);
+
 #endif

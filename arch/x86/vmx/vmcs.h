@@ -116,6 +116,7 @@
 #define VMX_BLOCK_MOVSS BIT(1)
 #define VMX_BLOCK_SMI BIT(2)
 #define VMX_BLOCK_NMI BIT(3)
+#define VMX_PENDING_DBG_BS BIT(14) /* pending debug exceptions: single step */
 
 /* VM-entry interruption information and IDT-vectoring information. */
 #define VMX_INTR_VECTOR(i) ((i) & 0xff)

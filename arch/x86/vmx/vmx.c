@@ -170,6 +170,7 @@ const struct vendor_ops vmx_ops = {
 	.set_cr = vmx_set_cr,
 	.cpl = vmx_cpl,
 	.inject = vmx_inject,
+	.single_step = vmx_single_step,
 	.nested_format = &ept_format,
 	.flush_nested = ept_flush,
 	.intercept_msr = vmx_intercept_msr,

@@ -1,6 +1,7 @@
-/* Events for the guest: injection at the next entry, NMIs held back
- * while the guest cannot take one (virtual-NMI blocking, or the shadow of
- * STI / MOV SS), and the event an exit interrupted. */
+/* Events for the guest: injection at the next entry, the single-step trap
+ * after an instruction lamina completed, NMIs held back while the guest
+ * cannot take one (virtual-NMI blocking, or the shadow of STI / MOV SS),
+ * and the event an exit interrupted. */
 #include <x86/cpu.h>
 #include "vmx.h"
 
@@ -34,6 +35,19 @@ void vmx_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 	if (type != EVENT_EXTINT && vmread(VMCS_GUEST_ACTIVITY) == VMX_ACTIVITY_HLT)
 		vmwrite(VMCS_GUEST_ACTIVITY, VMX_ACTIVITY_ACTIVE);
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	x->event_set = true;
+}
+
+/* The single-step trap after an instruction lamina completed: pending at
+ * the next entry (BS in the pending debug exceptions; the CPU sets DR6.BS
+ * when it delivers the #DB). It is that entry's event: one injected as
+ * well would drop it (a vectoring entry ignores pending debug exceptions),
+ * so a held NMI waits for its window, which the #DB goes before. */
+void vmx_single_step(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->vendor;
+
+	vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | VMX_PENDING_DBG_BS);
 	x->event_set = true;
 }
 

@@ -111,6 +111,7 @@ u64 vmx_get_reg(struct vcpu *v, enum guest_reg r)
 	case GUEST_CR3: return vmread(VMCS_GUEST_CR3);
 	case GUEST_CR4: return vmx_guest_cr4(x);
 	case GUEST_EFER: return vmread(VMCS_GUEST_EFER);
+	case GUEST_DEBUGCTL: return vmread(VMCS_GUEST_DEBUGCTL);
 	}
 	return 0;
 }

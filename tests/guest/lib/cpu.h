@@ -26,6 +26,19 @@ static inline void write_cr4(u32 v)
 	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
 }
 
+static inline u32 read_dr6(void)
+{
+	u32 v;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr6(u32 v)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
+
 static inline u32 read_eflags(void)
 {
 	u32 v;

@@ -1,4 +1,5 @@
 /* IDT, TSS and the exception dispatcher. */
+#include "cpu.h"
 #include "desc.h"
 #include "print.h"
 #include "tap.h"
@@ -31,6 +32,7 @@ extern const struct extable_entry __extable_start[], __extable_end[];
 
 volatile int trap_vector = TRAP_NONE;
 volatile u32 trap_error;
+volatile u32 trap_eip;
 
 static struct idt_gate idt[256];
 static struct tss32 tss;
@@ -112,7 +114,10 @@ void trap_dispatch(struct trap_frame *f)
 		if (f->eip >= e->start && f->eip <= e->end) {
 			trap_error = f->error;
 			trap_vector = (int)f->vector;
+			trap_eip = f->eip;
 			f->eip = e->end;
+			if (f->vector == VEC_DB)
+				f->eflags &= ~RFLAGS_TF;
 			return;
 		}
 	}

@@ -2,7 +2,9 @@
  * kernel ends) unless it comes from a probe: a stretch of instructions
  * wrapped in PROBE(), registered in the .extable section. A fault there
  * records its vector and error code and resumes after the stretch, so a
- * test can ask "did this raise #GP?" and go on. Probes work in ring 3. */
+ * test can ask "did this raise #GP?" and go on. Probes work in ring 3.
+ * A #DB caught by a probe also clears RFLAGS.TF: a probe that sets TF
+ * steps once. */
 #ifndef GUEST_TRAP_H
 #define GUEST_TRAP_H
 
@@ -17,6 +19,7 @@
 
 extern volatile int trap_vector; /* TRAP_NONE or the vector caught */
 extern volatile u32 trap_error;  /* its error code, 0 if it has none */
+extern volatile u32 trap_eip;    /* where it came (a trap: the next instruction) */
 
 /* Inline-asm text: clears trap_vector, then runs `insns`. */
 #define PROBE(insns)                                              \
