@@ -5,6 +5,7 @@
  *
  * Options, to compare CPUID with what the emulator's CPU model should
  * report: vendor=STRING leaf1=EAX_OF_LEAF_1 maxleaf=N maxext=N. */
+#include "apic.h"
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -342,6 +343,63 @@ static void check_single_step(void)
 	write_dr6(DR6_INIT);
 }
 
+#define SHADOW_VECTOR 0x40
+volatile u32 shadow_irq_eip;
+void shadow_irq_entry(void);
+__asm__(".pushsection .text\n"
+	"shadow_irq_entry:\n\t"
+	"pushl %eax\n\t"
+	"movl 4(%esp), %eax\n\t"
+	"movl %eax, shadow_irq_eip\n\t"
+	"popl %eax\n\t"
+	"iretl\n"
+	".popsection");
+
+/* A self-IPI left pending in the IRR (IF is clear); false if it never got
+ * there. */
+static bool irq_make_pending(u8 vector)
+{
+	u32 irr = APIC_IRR + 0x10 * (vector / 32);
+
+	apic_write(APIC_ICR_HI, apic_is_x2apic() ? 0 : apic_self_id() << 24);
+	apic_write(APIC_ICR_LO, ICR_ASSERT | vector);
+	for (u32 i = 0; i < 1000000; i++)
+		if (apic_read(irr) & BIT(vector % 32))
+			return true;
+	return false;
+}
+
+/* STI holds interrupts back for one more instruction, here one lamina
+ * carries out: a pending interrupt comes right after it, before the CLI
+ * that follows. */
+static void check_sti_shadow(void)
+{
+	u32 a = 0, c = 0, cli_at;
+	u16 pic_mask;
+
+	if (!apic_init() || apic_is_x2apic()) {
+		tap_skip("no xAPIC", "sti; cpuid: the interrupt comes before the next instruction");
+		return;
+	}
+	/* The PICs' interrupts (the BIOS's timer) would come through
+	 * vectors 8-15, where the exceptions are: masked meanwhile. */
+	pic_mask = inb(0x21) | (u16)inb(0xa1) << 8;
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	trap_set_handler(SHADOW_VECTOR, shadow_irq_entry);
+	shadow_irq_eip = 0;
+	if (tap_check(irq_make_pending(SHADOW_VECTOR), "a self-IPI is pending")) {
+		__asm__ volatile("sti; cpuid\n773: cli\n\tmovl $773b, %2"
+				 : "+a"(a), "+c"(c), "=r"(cli_at)::"ebx", "edx", "memory");
+		tap_eq(shadow_irq_eip, cli_at, "sti; cpuid: the interrupt comes right after CPUID");
+		if (!shadow_irq_eip)
+			__asm__ volatile("sti; nop; cli" ::: "memory");
+		apic_write(APIC_EOI, 0);
+	}
+	outb(0x21, (u8)pic_mask);
+	outb(0xa1, (u8)(pic_mask >> 8));
+}
+
 void test_main(void)
 {
 	bool amd = cpu_is_amd();
@@ -352,6 +410,7 @@ void test_main(void)
 	check_efer(amd);
 	check_xsetbv();
 	check_single_step();
+	check_sti_shadow();
 	if (amd) {
 		check_svm_hidden();
 		check_svm_insns();

@@ -11,6 +11,7 @@ struct svm_vcpu {
 	struct vmcb *host_vmcb; /* lamina's FS/GS/TR... while the guest runs */
 	u64 host_vmcb_pa;
 	u64 host_cr4;
+	u64 exit_rip;           /* guest RIP at the last #VMEXIT */
 };
 
 extern struct pt_format npt_format;
@@ -27,5 +28,7 @@ int svm_set_cr(struct vcpu *v, enum guest_reg r, u64 val);
 void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 		u32 error);
 void svm_single_step(struct vcpu *v);
+void svm_events_before_entry(struct vcpu *v);
+void svm_events_after_exit(struct vcpu *v);
 
 #endif

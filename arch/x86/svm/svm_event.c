@@ -1,5 +1,6 @@
-/* Events for the guest: injection at the next VMRUN and the single-step
- * trap after an instruction lamina completed. */
+/* Events for the guest: injection at the next VMRUN, the single-step trap
+ * after an instruction lamina completed, and the interrupt shadow such an
+ * instruction ends. */
 #include <x86/cpu.h>
 #include "svm.h"
 
@@ -22,4 +23,22 @@ void svm_single_step(struct vcpu *v)
 
 	s->vmcb->save.dr6 |= DR6_BS;
 	svm_inject(v, EVENT_EXCEPTION, 1, false, 0);
+}
+
+/* An instruction lamina completed for the guest ends the interrupt
+ * shadow of an STI or MOV SS before it, as it would have on the CPU;
+ * VMRUN would otherwise hold interrupts back for one more instruction. */
+void svm_events_before_entry(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->vendor;
+
+	if (v->rip != s->exit_rip)
+		s->vmcb->ctl.int_state &= ~(u64)SVM_INT_SHADOW;
+}
+
+void svm_events_after_exit(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->vendor;
+
+	s->exit_rip = v->rip;
 }

@@ -103,6 +103,7 @@ void svm_run(struct vcpu *v)
 	struct vmcb *vmcb = s->vmcb;
 
 	host_cr4_follow_guest(s);
+	svm_events_before_entry(v);
 
 	vmcb->save.rax = v->gpr[X86_RAX];
 	vmcb->save.rsp = v->gpr[X86_RSP];
@@ -121,4 +122,5 @@ void svm_run(struct vcpu *v)
 		__asm__ volatile("stgi; clgi" ::: "memory");
 	}
 	fill_exit(v, vmcb);
+	svm_events_after_exit(v);
 }

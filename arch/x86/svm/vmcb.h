@@ -117,6 +117,9 @@ STATIC_ASSERT(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT"
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_INVALID ((u64)-1)
 
+/* int_state */
+#define SVM_INT_SHADOW BIT(0) /* the shadow of STI or MOV SS */
+
 /* Event injection / exit interrupt info. */
 #define SVM_EVT_VALID BIT(31)
 #define SVM_EVT_ERROR_VALID BIT(11)

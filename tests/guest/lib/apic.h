@@ -6,7 +6,9 @@
 
 #define APIC_ID 0x20
 #define APIC_TPR 0x80
+#define APIC_EOI 0xb0
 #define APIC_SVR 0xf0
+#define APIC_IRR 0x200 /* 8 registers, 16 bytes apart: vectors 0-255 */
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310
 

@@ -76,6 +76,11 @@ void trap_init(void)
 	__asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
 }
 
+void trap_set_handler(int vector, void (*entry)(void))
+{
+	set_gate(vector, (u32)entry, GATE_INTR);
+}
+
 const char *vector_name(int v)
 {
 	static const char *const names[32] = {
