@@ -52,6 +52,7 @@
 #define CR4_OSXSAVE BIT(18)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
+#define CR4_CET BIT(23)
 
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)

@@ -311,6 +311,33 @@ static void check_vmx_hidden(void)
 		"cr4: setting VMXE raises #GP");
 }
 
+/* ---- CR0 and CR4 ---- */
+
+/* CET needs CR0.WP: with CR4.CET set, clearing WP raises #GP, and so
+ * does setting CET while WP is clear. The MOV to CR0 also flips NE,
+ * which makes VT-x hand it to lamina. */
+static void check_cet_wp(void)
+{
+	u32 cr0 = read_cr0(), cr4 = read_cr4();
+
+	if (!cpu_has(7, CPUID_ECX, 7) && !cpu_has(7, CPUID_EDX, 20)) {
+		tap_skip("no CET", "cr0/cr4: CR0.WP and CR4.CET");
+		return;
+	}
+	write_cr0(cr0 | CR0_WP);
+	tap_vec(write_cr4_probe(cr4 | CR4_CET), TRAP_NONE, "cr4: CET set with CR0.WP set");
+	tap_vec(write_cr0_probe((cr0 ^ CR0_NE) & ~CR0_WP), VEC_GP,
+		"cr0: clearing WP (and flipping NE) with CR4.CET set raises #GP");
+	tap_eq(read_cr0(), cr0 | CR0_WP, "cr0: unchanged by it");
+	write_cr4(cr4);
+	write_cr0(cr0 & ~CR0_WP);
+	tap_vec(write_cr4_probe(cr4 | CR4_CET), VEC_GP,
+		"cr4: setting CET with CR0.WP clear raises #GP");
+	tap_eq(read_cr4(), cr4, "cr4: unchanged by it");
+	write_cr4(cr4);
+	write_cr0(cr0);
+}
+
 /* ---- Instructions lamina carries out, as the CPU would end them ---- */
 
 /* TF set by POPF traps after the instruction that follows the POPF: here
@@ -409,6 +436,7 @@ void test_main(void)
 	check_apic_base();
 	check_efer(amd);
 	check_xsetbv();
+	check_cet_wp();
 	check_single_step();
 	check_sti_shadow();
 	if (amd) {

@@ -99,7 +99,8 @@ static int mov_to_cr0(struct vcpu *v, u64 val)
 
 	val |= CR0_ET; /* hardwired to 1 */
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-	    ((val & CR0_NW) && !(val & CR0_CD)) || (!(val & CR0_PG) && (cr4 & CR4_PCIDE)))
+	    ((val & CR0_NW) && !(val & CR0_CD)) || (!(val & CR0_PG) && (cr4 & CR4_PCIDE)) ||
+	    (!(val & CR0_WP) && (cr4 & CR4_CET)))
 		return -1;
 	vmx_get_seg(v, X86_CS, &cs);
 	if (!(old & CR0_PG) && (val & CR0_PG) && (efer & EFER_LME)) {
@@ -127,6 +128,8 @@ static int mov_to_cr4(struct vcpu *v, u64 val)
 		return -1;
 	if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) &&
 	    (!lma || (vmread(VMCS_GUEST_CR3) & CR4_PCIDE_CR3_BITS)))
+		return -1;
+	if ((val & CR4_CET) && !(vmx_guest_cr0(x) & CR0_WP))
 		return -1;
 	return commit(v, vmx_guest_cr0(x), val, efer);
 }

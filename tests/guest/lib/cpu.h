@@ -13,6 +13,11 @@ static inline u32 read_cr0(void)
 	return v;
 }
 
+static inline void write_cr0(u32 v)
+{
+	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+
 static inline u32 read_cr4(void)
 {
 	u32 v;

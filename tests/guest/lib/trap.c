@@ -146,6 +146,12 @@ int wrmsr_probe(u32 msr, u64 val)
 	return trap_vector;
 }
 
+int write_cr0_probe(u32 val)
+{
+	__asm__ volatile(PROBE("mov %0, %%cr0") ::"r"(val) : "memory");
+	return trap_vector;
+}
+
 int write_cr4_probe(u32 val)
 {
 	__asm__ volatile(PROBE("mov %0, %%cr4") ::"r"(val) : "memory");

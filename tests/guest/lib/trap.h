@@ -45,6 +45,7 @@ const char *vector_name(int vector);
 /* Probed MSR and control-register access: TRAP_NONE or the vector. */
 int rdmsr_probe(u32 msr, u64 *val);
 int wrmsr_probe(u32 msr, u64 val);
+int write_cr0_probe(u32 val);
 int write_cr4_probe(u32 val);
 int xsetbv_probe(u32 xcr, u64 val);
 int xgetbv_probe(u32 xcr, u64 *val);
