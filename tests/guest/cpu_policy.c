@@ -338,6 +338,73 @@ static void check_cet_wp(void)
 	write_cr0(cr0);
 }
 
+/* PAE paging keeps the four PDPTEs it loaded (at MOV to CR3, or a MOV to
+ * CR0/CR4 that changes PG, CD, NW, PAE, PGE, PSE or SMEP): a PDPTE changed
+ * in memory takes effect only then. Identity tables of 2 MiB pages; the
+ * other directory maps page_a's page to page_b. A MOV to CR0 that flips
+ * NE (carried out by lamina on VT-x) must not reload them; Bochs itself
+ * reloads them at any MOV to CR0, so bare that check is skipped. */
+#define PTE_P BIT(0)
+#define PTE_RW BIT(1)
+#define PTE_PS BIT(7)
+static u64 pae_pdpt[4] __aligned(32);
+static u64 pae_pd[4][512] __aligned(4096), pae_pd_alt[512] __aligned(4096);
+static u64 pae_pt[512] __aligned(4096);
+static volatile u32 page_a[1024] __aligned(4096), page_b[1024] __aligned(4096);
+
+static void pae_build(void)
+{
+	u32 a = (u32)page_a, gb = a >> 30, big = (a >> 21) & 511;
+
+	for (u32 i = 0; i < 4; i++) {
+		pae_pdpt[i] = (u32)pae_pd[i] | PTE_P;
+		for (u32 j = 0; j < 512; j++)
+			pae_pd[i][j] = ((u64)i << 30 | j << 21) | PTE_P | PTE_RW | PTE_PS;
+	}
+	for (u32 j = 0; j < 512; j++)
+		pae_pd_alt[j] = pae_pd[gb][j];
+	for (u32 k = 0; k < 512; k++)
+		pae_pt[k] = ((a & ~0x1fffffu) + (k << 12)) | PTE_P | PTE_RW;
+	pae_pt[(a >> 12) & 511] = (u32)page_b | PTE_P | PTE_RW;
+	pae_pd_alt[big] = (u32)pae_pt | PTE_P | PTE_RW;
+}
+
+static u32 read_page_a(void)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(page_a) : "memory");
+	return page_a[0];
+}
+
+static void check_pae_pdptes(void)
+{
+	u32 cr0 = read_cr0(), cr3, cr4 = read_cr4(), gb = (u32)page_a >> 30;
+
+	if (!cpu_is_intel()) {
+		tap_skip("VT-x's", "cr0: a MOV to CR0 leaves the PAE PDPTEs loaded");
+		return;
+	}
+	pae_build();
+	page_a[0] = 0xa;
+	page_b[0] = 0xb;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	write_cr4(cr4 | CR4_PAE);
+	__asm__ volatile("mov %0, %%cr3" ::"r"(pae_pdpt) : "memory");
+	write_cr0(cr0 | CR0_PG);
+	pae_pdpt[gb] = (u32)pae_pd_alt | PTE_P;
+	tap_eq(read_page_a(), 0xa, "pae: a PDPTE changed in memory is not used yet");
+	write_cr0((cr0 | CR0_PG) ^ CR0_NE);
+	write_cr0(cr0 | CR0_PG);
+	if (lamina_present())
+		tap_eq(read_page_a(), 0xa, "pae: nor after a MOV to CR0 that flips NE");
+	else /* Bochs's SetCR0 reloads at any MOV to CR0 with PAE paging */
+		tap_skip("bare Bochs reloads them", "pae: nor after a MOV to CR0 that flips NE");
+	__asm__ volatile("mov %0, %%cr3" ::"r"(pae_pdpt) : "memory");
+	tap_eq(read_page_a(), 0xb, "pae: MOV to CR3 loads it");
+	write_cr0(cr0);
+	write_cr4(cr4);
+	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+}
+
 /* ---- Instructions lamina carries out, as the CPU would end them ---- */
 
 /* TF set by POPF traps after the instruction that follows the POPF: here
@@ -437,6 +504,7 @@ void test_main(void)
 	check_efer(amd);
 	check_xsetbv();
 	check_cet_wp();
+	check_pae_pdptes();
 	check_single_step();
 	check_sti_shadow();
 	if (amd) {

@@ -54,8 +54,9 @@ void vmx_load_efer(u64 efer)
 }
 
 /* PAE paging outside long mode: with EPT, VM entry takes the four
- * PDPTEs from the VMCS, so an emulated write that enables or changes
- * PAE paging loads them, with the checks MOV to CR does. */
+ * PDPTEs from the VMCS, so an emulated MOV to CR0 or CR4 that would load
+ * them (see commit), or a task switch's CR3, loads them there, with the
+ * checks MOV to CR does. */
 int vmx_load_pdptes(u64 cr3)
 {
 	u64 pa = cr3 & 0xffffffe0ull, pdpte[4];
@@ -72,12 +73,20 @@ int vmx_load_pdptes(u64 cr3)
 	return 0;
 }
 
+/* A MOV to CR0 or CR4 loads the PDPTEs when PAE paging is in use after
+ * it and it changes one of these bits (SDM vol. 3, 4.4.1); any other
+ * keeps the ones the CPU has, whatever the table in memory says now. */
+#define CR0_PDPTE_BITS (CR0_PG | CR0_CD | CR0_NW)
+#define CR4_PDPTE_BITS (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)
+
 static int commit(struct vcpu *v, u64 cr0, u64 cr4, u64 efer)
 {
 	struct vmx_vcpu *x = v->vendor;
+	bool pae = (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
+	bool reload = ((cr0 ^ vmx_guest_cr0(x)) & CR0_PDPTE_BITS) ||
+		      ((cr4 ^ vmx_guest_cr4(x)) & CR4_PDPTE_BITS);
 
-	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) &&
-	    vmx_load_pdptes(vmread(VMCS_GUEST_CR3)))
+	if (pae && reload && vmx_load_pdptes(vmread(VMCS_GUEST_CR3)))
 		return -1;
 	vmx_load_cr0(x, cr0);
 	vmx_load_cr4(x, cr4);
