@@ -65,6 +65,19 @@ static int decode_length(struct vcpu *v, struct emu_fault *f)
 	return (int)x86_insn_length(bytes, (unsigned int)n, vcpu_mode(v));
 }
 
+/* Where the guest's instruction at RIP ends, decoded from its memory;
+ * false if it cannot be fetched or decoded (nothing is injected). */
+bool vcpu_next_rip(struct vcpu *v, u64 *next)
+{
+	struct emu_fault f;
+	int len = decode_length(v, &f);
+
+	if (len <= 0)
+		return false;
+	*next = rip_after(v, (unsigned int)len);
+	return true;
+}
+
 /* Real mode pushes no error codes: AMD-V would push one if asked (the
  * handler's IRET frame would be off by two bytes), and VT-x refuses the
  * VM entry. */

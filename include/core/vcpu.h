@@ -171,6 +171,7 @@ struct vcpu *vcpu_create(struct cpu *c, u64 nested_root);
 __noreturn void vcpu_loop(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v);
 void vcpu_insn_done(struct vcpu *v);
+bool vcpu_next_rip(struct vcpu *v, u64 *next);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
 void vcpu_inject_gp(struct vcpu *v, u32 error);

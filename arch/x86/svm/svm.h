@@ -12,6 +12,8 @@ struct svm_vcpu {
 	u64 host_vmcb_pa;
 	u64 host_cr4;
 	u64 exit_rip;           /* guest RIP at the last #VMEXIT */
+	bool soft_moved;        /* RIP moved past a software event's instruction */
+	u64 soft_rip, soft_next_rip; /* from where, to where */
 };
 
 extern struct pt_format npt_format;

@@ -1,14 +1,49 @@
-/* Events for the guest: injection at the next VMRUN, the single-step trap
- * after an instruction lamina completed, and the interrupt shadow such an
+/* Events for the guest: injection at the next VMRUN (software interrupts
+ * return past their instruction), the single-step trap after an
+ * instruction lamina completed, and the interrupt shadow such an
  * instruction ends. */
 #include <x86/cpu.h>
 #include "svm.h"
+
+/* INT n, INT3 and INTO. AMD-V reports INT3 and INTO as exceptions 3 and
+ * 4 (QEMU as software interrupts); nothing else raises those vectors. */
+static bool soft_event(enum event_type type, u8 vector)
+{
+	return type == EVENT_SOFTINT || (type == EVENT_EXCEPTION && (vector == 3 || vector == 4));
+}
+
+/* A software interrupt or exception whose delivery an exit interrupted
+ * (EXITINTINFO) has RIP still on its instruction, and must return past
+ * it. An injected one returns to NextRIP where the CPU has NRIPS (KVM
+ * relies on it; Bochs returns to RIP all the same), else to RIP: then
+ * RIP moves past the instruction for the VMRUN, and back should the
+ * delivery be interrupted again (svm_events_after_exit). An instruction
+ * that cannot be read or decoded is not injected: the guest runs it
+ * again, which raises the event again. */
+static bool set_soft_return(struct vcpu *v, struct svm_vcpu *s)
+{
+	u64 next;
+
+	if (!vcpu_next_rip(v, &next))
+		return false;
+	if (svm_has_nrips()) {
+		s->vmcb->ctl.next_rip = next;
+		return true;
+	}
+	s->soft_moved = true;
+	s->soft_rip = v->rip;
+	s->soft_next_rip = next;
+	v->rip = next;
+	return true;
+}
 
 void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 		u32 error)
 {
 	struct svm_vcpu *s = v->vendor;
 
+	if (soft_event(type, vector) && !set_soft_return(v, s))
+		return;
 	s->vmcb->ctl.event_inj = vector | ((u64)type << SVM_EVT_TYPE_SHIFT) |
 				 (has_error ? SVM_EVT_ERROR_VALID : 0) | SVM_EVT_VALID |
 				 ((u64)error << 32);
@@ -40,5 +75,8 @@ void svm_events_after_exit(struct vcpu *v)
 {
 	struct svm_vcpu *s = v->vendor;
 
+	if (s->soft_moved && v->exit.event_pending && v->rip == s->soft_next_rip)
+		v->rip = s->soft_rip;
+	s->soft_moved = false;
 	s->exit_rip = v->rip;
 }
