@@ -174,6 +174,7 @@ void vcpu_start_at_sipi(struct vcpu *v, u8 vector)
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[X86_RDX] = cpuid(1).eax; /* processor signature, as after INIT */
 	vendor->reset(v, &r);
+	v->injected = false; /* the reset dropped a queued event */
 	v->state = VCPU_RUNNING;
 }
 
@@ -195,7 +196,10 @@ __noreturn void guest_stop(struct vcpu *v, const char *why)
 }
 
 /* An NMI lamina took belongs to the guest: deliver it when nothing else
- * is being injected. */
+ * is being injected. Else it waits for the next exit, which the back end
+ * makes come as soon as the guest can take the NMI (VT-x: an NMI window)
+ * or rules out (AMD-V: lamina takes NMIs only where it injects nothing,
+ * see svm_run; a reset drops what was queued). */
 static void deliver_nmi(struct vcpu *v)
 {
 	if (v->cpu->nmi_pending && !v->injected) {

@@ -118,7 +118,15 @@ void svm_run(struct vcpu *v)
 	vmcb->ctl.event_inj = 0;
 	if (vmcb->ctl.exit_code == SVM_EXIT_NMI) {
 		/* The NMI is still pending, held by GIF = 0: open GIF so
-		 * lamina's handler takes it (and decides whose it is). */
+		 * lamina's handler takes it (and decides whose it is).
+		 * That needs no NMI window as VT-x has: outside a wait for
+		 * SIPI, this is the only place lamina takes an NMI, and an
+		 * NMI exit comes at an instruction boundary, not in the
+		 * middle of an event's delivery, so nothing is injected again
+		 * after it and the guest gets the NMI at the next VMRUN
+		 * (vcpu_loop). An NMI that comes while lamina handles another
+		 * exit stays pending in the CPU (GIF = 0) and exits right
+		 * after the next VMRUN has delivered what it injects. */
 		__asm__ volatile("stgi; clgi" ::: "memory");
 	}
 	fill_exit(v, vmcb);
