@@ -47,6 +47,7 @@
 #define CR4_PGE BIT(7)
 #define CR4_OSFXSR BIT(9)
 #define CR4_VMXE BIT(13)
+#define CR4_SMXE BIT(14)
 #define CR4_LA57 BIT(12)
 #define CR4_PCIDE BIT(17)
 #define CR4_OSXSAVE BIT(18)

@@ -122,7 +122,8 @@ static void read_fixed_bits(void)
 	c->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	c->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 	c->cr0_owned = c->cr0_fixed0;
-	c->cr4_owned = c->cr4_fixed0 | CR4_VMXE;
+	/* VMX and SMX are hidden from the guest (CPUID, GETSEC is #UD). */
+	c->cr4_owned = c->cr4_fixed0 | CR4_VMXE | CR4_SMXE;
 }
 
 static void report(void)

@@ -130,8 +130,8 @@ static int mov_to_cr4(struct vcpu *v, u64 val)
 	u64 old = vmx_guest_cr4(x), efer = vmread(VMCS_GUEST_EFER);
 	bool lma = efer & EFER_LMA;
 
-	/* Bits this CPU lacks, and VMXE: VMX is hidden from the guest. */
-	if (val & ~(vmx_caps.cr4_fixed1 & ~(u64)CR4_VMXE))
+	/* Bits this CPU lacks, and VMXE and SMXE: VMX and SMX are hidden. */
+	if (val & ~(vmx_caps.cr4_fixed1 & ~(u64)(CR4_VMXE | CR4_SMXE)))
 		return -1;
 	if (lma && (!(val & CR4_PAE) || ((val ^ old) & CR4_LA57)))
 		return -1;
