@@ -1,5 +1,6 @@
-/* Log lines go to the console and to a ring of the most recent text. One
- * lock keeps lines whole when CPUs log at once. */
+/* Log lines go to the console and to a ring of the most recent text (the
+ * guest may read the ring), except console-only lines. One lock keeps
+ * lines whole when CPUs log at once. */
 #include <core/console.h>
 #include <core/cpu.h>
 #include <core/format.h>
@@ -57,9 +58,10 @@ static void ring_put(const char *s, size_t n)
 	ring_total += n;
 }
 
-static void emit(const char *s, size_t n)
+static void emit(const char *s, size_t n, bool to_ring)
 {
-	ring_put(s, n);
+	if (to_ring)
+		ring_put(s, n);
 	console_write(s, n);
 }
 
@@ -82,10 +84,9 @@ long log_read(u64 off, char *buf, size_t len)
 
 static const char *const level_tag[] = { "ERROR: ", "warning: ", "", "debug: " };
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_line(enum log_level level, bool to_ring, const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 	u64 ns = time_ns();
 	int n;
 
@@ -95,15 +96,31 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		   (unsigned long long)(ns / 1000000000),
 		   (unsigned long long)(ns / 1000 % 1000000), this_cpu_index(),
 		   level_tag[level]);
-	va_start(ap, fmt);
 	n += format_v(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	out_lock();
-	emit(line, n);
+	emit(line, n, to_ring);
 	out_unlock();
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(level, true, fmt, ap);
+	va_end(ap);
+}
+
+void log_console(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(level, false, fmt, ap);
+	va_end(ap);
 }
 
 void log_raw(const char *fmt, ...)
@@ -118,6 +135,6 @@ void log_raw(const char *fmt, ...)
 	if (n > (int)sizeof(text) - 1)
 		n = sizeof(text) - 1;
 	out_lock();
-	emit(text, n);
+	emit(text, n, true);
 	out_unlock();
 }

@@ -30,7 +30,7 @@ static void hw_refused(void *arg, const struct pci_rule *r, u16 off, unsigned in
 {
 	char name[40];
 
-	log_warn("pci %s: guest write of %#x to register %#x (%u bytes) would change "
+	log_console(LOG_WARN, "pci %s: guest write of %#x to register %#x (%u bytes) would change "
 		 "bits %#x; refused by rule '%s'", pci_name(arg, name, sizeof(name)), val,
 		 off, size, bits, r->name);
 }
@@ -181,7 +181,7 @@ int pci_trap_config(struct pci_func *f)
 	char name[40];
 
 	if (!ports_hooked) {
-		log_err("pci %s: CF8/CFC are not intercepted; cannot mediate it",
+		log_console(LOG_ERROR, "pci %s: CF8/CFC are not intercepted; cannot mediate it",
 			pci_name(f, name, sizeof(name)));
 		return -1;
 	}

@@ -22,7 +22,7 @@ static void offer(struct pci_func *f)
 		if (d->select ? !e : !d->match || !d->match(f))
 			continue;
 		if (d->attach(f)) {
-			log_err("pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
+			log_console(LOG_ERROR, "pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
 				d->name);
 			continue;
 		}
@@ -30,7 +30,7 @@ static void offer(struct pci_func *f)
 			e->done = true; /* only once all of attach() worked: fail closed */
 		if (!f->driver)
 			f->driver = d;
-		log_info("pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);
+		log_console(LOG_INFO, "pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);
 	}
 }
 

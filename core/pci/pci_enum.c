@@ -143,7 +143,9 @@ static void report(const struct pci_func *f)
 	for (unsigned int i = 0; i < f->ncaps && n < (int)sizeof(line); i++)
 		n += format(line + n, sizeof(line) - n, " %s%02x", f->cap[i].extended ? "x" : "",
 			    f->cap[i].id);
-	log_info("%s", line);
+	/* The guest enumerates what it may see itself; concealed functions are
+	 * not for it to read about in lamina's log. */
+	log_console(LOG_INFO, "%s", line);
 }
 
 static void scan_bus(u16 seg, u8 bus);

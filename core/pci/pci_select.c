@@ -103,10 +103,10 @@ int pci_select_check(const struct pci_select *sel)
 		if (e->done)
 			continue;
 		if (e->by_id)
-			log_err("%s=: no PCI function %04x:%04x was %s; refusing to start "
+			log_console(LOG_ERROR, "%s=: no PCI function %04x:%04x was %s; refusing to start "
 				"the guest", sel->option, e->vendor, e->device, sel->verb);
 		else
-			log_err("%s=: no PCI function at %02x:%02x.%x was %s; refusing to "
+			log_console(LOG_ERROR, "%s=: no PCI function at %02x:%02x.%x was %s; refusing to "
 				"start the guest", sel->option, e->bus, e->dev, e->fn, sel->verb);
 		r = -1;
 	}

@@ -30,7 +30,7 @@ static bool can_hide(const struct pci_func *f, unsigned int i)
 	char name[40];
 
 	if (why)
-		log_err("pci %s: conceal: bar%u at %#llx+%#llx %s (%s end at %#llx); "
+		log_console(LOG_ERROR, "pci %s: conceal: bar%u at %#llx+%#llx %s (%s end at %#llx); "
 			"cannot hide it", pci_name(f, name, sizeof(name)), i,
 			(unsigned long long)b->base, (unsigned long long)b->size, why,
 			io ? "I/O ports" : "the nested page tables", (unsigned long long)limit);

@@ -50,7 +50,7 @@ static int nomsi_attach(struct pci_func *f)
 	}
 	if (pci_trap_config(f))
 		return -1;
-	log_info("pci %02x:%02x.%x: %u MSI/MSI-X capabilities hidden from the guest",
+	log_console(LOG_INFO, "pci %02x:%02x.%x: %u MSI/MSI-X capabilities hidden from the guest",
 		 f->bus, f->dev, f->fn, hidden);
 	return 0;
 }

@@ -14,6 +14,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* To the console only, never to the ring the guest can read: what the
+ * guest must not learn (the devices hidden from it, lamina's command line
+ * that names them). */
+void log_console(enum log_level level, const char *fmt, ...) __printf(2, 3);
+
 /* Raw text to the console and ring, no prefix (banners, register dumps). */
 void log_raw(const char *fmt, ...) __printf(1, 2);
 

@@ -30,6 +30,9 @@ for how in 00:02.0 8086:10d3; do
 	boot "$log" lamina "console=com2 conceal=$how"
 	expect_in "$log.lamina" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "conceal=$how: lamina conceals the NIC"
 	check "conceal=$how: the guest has no $NIC" not grep -aq "^LTEST: pci: $NIC " "$log"
+	check "conceal=$how: the guest read lamina's log" grep -aq "^LTEST: log: .*lamina" "$log"
+	check "conceal=$how: that log names neither the NIC nor conceal=" \
+		not grep -aqE "^LTEST: log: .*(00:02\.0|8086:10d3|conceal)" "$log"
 	check "conceal=$how: every other device is there" [ "$(devices "$log")" = "$others" ]
 	same=0 differ=
 	for d in $others; do

@@ -72,6 +72,9 @@ scenario_pci() {
 	for d in /sys/bus/pci/devices/*; do
 		say "pci: ${d##*/} $(od -An -v -tx1 -N64 "$d/config" | tr -s ' \n' ' ')"
 	done
+	# What the guest can read of lamina's log (it must not name what is
+	# concealed from it).
+	[ -e /sys/bus/pci ] && report log laminactl log
 }
 
 # CPU 1 offline and back online, twice (Linux sends INIT-SIPI-SIPI again

@@ -137,7 +137,8 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 		log_err("%s; stopping", err);
 		halt_forever();
 	}
-	log_info("loaded by %s (Multiboot%d), command line: '%s'",
+	/* The command line names the devices hidden from the guest. */
+	log_console(LOG_INFO, "loaded by %s (Multiboot%d), command line: '%s'",
 		 boot_info.loader[0] ? boot_info.loader : "an unnamed loader",
 		 boot_info.protocol, boot_info.cmdline);
 	for (unsigned int i = 0; i < noption_msgs; i++)
