@@ -516,9 +516,12 @@ void test_main(void)
 		check_vmx_insns();
 	}
 	tap_eq(read_cr4() & CR4_VMXE, 0, "cr4: VMXE reads clear");
-	/* Without SMX in CPUID (lamina hides it; AMD never has it) CR4.SMXE
-	 * is reserved. */
-	if (!cpu_has(1, CPUID_ECX, 6))
+	/* Without SMX in CPUID (lamina hides it) CR4.SMXE is reserved: lamina
+	 * owns it on VT-x. (On AMD it is the CPU's: QEMU 7.2 lets it be set,
+	 * then refuses the next VMRUN or hangs bare.) */
+	if (amd)
+		tap_skip("AMD", "cr4: setting SMXE without SMX raises #GP");
+	else if (!cpu_has(1, CPUID_ECX, 6))
 		tap_vec(write_cr4_probe(read_cr4() | BIT(14)), VEC_GP,
 			"cr4: setting SMXE without SMX in CPUID raises #GP");
 	else
