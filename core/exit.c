@@ -26,7 +26,7 @@ static void exit_wbinvd(struct vcpu *v)
 		smp_cpu_may_go_offline(v);
 }
 
-static void exit_shutdown(struct vcpu *v)
+__noreturn void exit_shutdown(struct vcpu *v)
 {
 	char why[96];
 

@@ -1,5 +1,6 @@
 /* The vendor-neutral vCPU: the run loop, instruction skipping, event
  * injection, and stopping the guest. */
+#include <core/exit_handlers.h>
 #include <core/guest_mem.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -108,6 +109,48 @@ void vcpu_inject_gp(struct vcpu *v, u32 error)
 	struct emu_fault f = { .vector = 13, .has_error = true, .error_code = error };
 
 	inject_fault(v, &f);
+}
+
+/* The classes of SDM Vol. 3A table 6-4: contributory exceptions (#DE,
+ * #TS, #NP, #SS, #GP, #CP), page faults (#PF, #VE), and the benign rest. */
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT };
+
+static enum exc_class exc_class(u8 vector)
+{
+	switch (vector) {
+	case 0: case 10: case 11: case 12: case 13: case 21:
+		return EXC_CONTRIBUTORY;
+	case 14: case 20:
+		return EXC_PAGE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+/* A fault f that lamina found while delivering an event of this type and
+ * vector for the guest (through a task gate, say): as the CPU would, SDM
+ * Vol. 3A table 6-5. After a hardware exception, a contributory one then
+ * another, or a #PF then a contributory one or a #PF, make a #DF(0); a
+ * fault while delivering a #DF is a triple fault. Anything after a benign
+ * exception, an NMI, an interrupt or an INT n is delivered as it is. A
+ * #PF loads CR2 even where it becomes a #DF. */
+void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vector,
+				   const struct emu_fault *f)
+{
+	enum exc_class first = exc_class(vector), second = exc_class(f->vector);
+	struct emu_fault df = { .vector = 8, .has_error = true, .error_code = 0 };
+
+	if (type != EVENT_EXCEPTION)
+		return inject_fault(v, f);
+	if (vector == 8)
+		exit_shutdown(v);
+	if ((first == EXC_CONTRIBUTORY && second == EXC_CONTRIBUTORY) ||
+	    (first == EXC_PAGE_FAULT && second != EXC_BENIGN)) {
+		if (f->vector == 14)
+			vendor->set_cr2(v, f->cr2);
+		return inject_fault(v, &df);
+	}
+	inject_fault(v, f);
 }
 
 void vcpu_skip_insn(struct vcpu *v)

@@ -16,5 +16,7 @@ void exit_io(struct vcpu *v);         /* core/io.c */
 void exit_init(struct vcpu *v);       /* core/smp.c */
 void exit_sipi(struct vcpu *v);
 void exit_task_switch(struct vcpu *v); /* core/task_switch.c */
+/* A triple fault: the guest is stopped (core/exit.c). */
+__noreturn void exit_shutdown(struct vcpu *v);
 
 #endif

@@ -96,11 +96,14 @@ struct vcpu_reset {
 	u8 sipi_vector;         /* real mode */
 };
 
-enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER, GUEST_DEBUGCTL };
+enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER, GUEST_DEBUGCTL,
+		 GUEST_DR7 };
 
 /* What started a hardware task switch (the VT-x exit qualification's
  * encoding). */
 enum task_switch_source { TS_CALL = 0, TS_IRET = 1, TS_JMP = 2, TS_IDT_GATE = 3 };
+
+enum nmi_blocking { NMI_BLOCKING_KEEP, NMI_BLOCKING_END, NMI_BLOCKING_BEGIN };
 
 /* The system segment registers; GDTR and IDTR have only base and limit. */
 enum guest_sys_seg { GUEST_LDTR, GUEST_TR, GUEST_GDTR, GUEST_IDTR };
@@ -137,8 +140,9 @@ struct vendor_ops {
 	void (*get_sys_seg)(struct vcpu *v, enum guest_sys_seg s, struct segment *out);
 	void (*set_sys_seg)(struct vcpu *v, enum guest_sys_seg s, const struct segment *in);
 	/* CR0 bits that leave the paging mode alone (TS), or CR3 with what a
-	 * MOV to CR3 does besides (PAE PDPTEs, TLB flush). 0, or -1 when the
-	 * value cannot be loaded (a reserved bit in a PDPTE). */
+	 * MOV to CR3 does besides (PAE PDPTEs, TLB flush), or DR7 (a value
+	 * the caller checked). 0, or -1 when the value cannot be loaded (a
+	 * reserved bit in a PDPTE). */
 	int (*set_cr)(struct vcpu *v, enum guest_reg r, u64 val);
 	unsigned int (*cpl)(struct vcpu *v);
 	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
@@ -147,6 +151,10 @@ struct vendor_ops {
 	 * with RFLAGS.TF set, for one lamina completed: delivered at the next
 	 * entry, before anything else. */
 	void (*single_step)(struct vcpu *v);
+	/* lamina completed an event or instruction (a task switch) for the
+	 * guest: blocking by STI and by MOV SS ends, and blocking by NMI is
+	 * kept, ends (an IRET) or begins (an NMI delivered). */
+	void (*set_blocking)(struct vcpu *v, enum nmi_blocking nmi);
 	/* Nested page-table format and TLB flush after changing it. */
 	struct pt_format *nested_format;
 	void (*flush_nested)(struct vcpu *v);
@@ -175,6 +183,8 @@ bool vcpu_next_rip(struct vcpu *v, u64 *next);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
 void vcpu_inject_gp(struct vcpu *v, u32 error);
+void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vector,
+				   const struct emu_fault *f);
 enum x86_mode vcpu_mode(struct vcpu *v);
 void vcpu_start_at_sipi(struct vcpu *v, u8 vector);
 void vcpu_load_emu(struct vcpu *v, struct emu_ctx *ctx);

@@ -203,6 +203,7 @@ static u64 svm_get_reg(struct vcpu *v, enum guest_reg r)
 	case GUEST_CR4: return g->cr4;
 	case GUEST_EFER: return g->efer & ~EFER_SVME; /* SVM is hidden */
 	case GUEST_DEBUGCTL: return guest_debugctl();
+	case GUEST_DR7: return g->dr7;
 	}
 	return 0;
 }
@@ -268,6 +269,7 @@ const struct vendor_ops svm_ops = {
 	.cpl = svm_cpl,
 	.inject = svm_inject,
 	.single_step = svm_single_step,
+	.set_blocking = svm_set_blocking,
 	.nested_format = &npt_format,
 	.flush_nested = svm_flush_nested,
 	.intercept_msr = svm_intercept_msr,

@@ -60,6 +60,16 @@ void svm_single_step(struct vcpu *v)
 	svm_inject(v, EVENT_EXCEPTION, 1, false, 0);
 }
 
+/* The interrupt shadow ends; NMI blocking is the CPU's own on AMD-V
+ * (lamina intercepts no IRET), which begins and ends it itself. AMD-V
+ * runs task switches without lamina, so nothing calls this yet. */
+void svm_set_blocking(struct vcpu *v, enum nmi_blocking nmi)
+{
+	struct svm_vcpu *s = v->vendor;
+
+	s->vmcb->ctl.int_state &= ~(u64)SVM_INT_SHADOW;
+}
+
 /* An instruction lamina completed for the guest ends the interrupt
  * shadow of an STI or MOV SS before it, as it would have on the CPU;
  * VMRUN would otherwise hold interrupts back for one more instruction. */

@@ -53,6 +53,10 @@ int svm_set_cr(struct vcpu *v, enum guest_reg r, u64 val)
 		g->cr0 = val;
 		return 0;
 	}
+	if (r == GUEST_DR7) {
+		g->dr7 = val;
+		return 0;
+	}
 	if (r != GUEST_CR3)
 		return -1;
 	g->cr3 = val;

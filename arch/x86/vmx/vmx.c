@@ -171,6 +171,7 @@ const struct vendor_ops vmx_ops = {
 	.cpl = vmx_cpl,
 	.inject = vmx_inject,
 	.single_step = vmx_single_step,
+	.set_blocking = vmx_set_blocking,
 	.nested_format = &ept_format,
 	.flush_nested = ept_flush,
 	.intercept_msr = vmx_intercept_msr,

@@ -51,6 +51,27 @@ void vmx_single_step(struct vcpu *v)
 	x->event_set = true;
 }
 
+/* A task switch lamina completed: the interrupt shadow of an STI or MOV
+ * SS ends (VM entry refuses blocking by STI with RFLAGS.IF clear, and
+ * the switch may land where the exit was). After an IRET so does
+ * virtual-NMI blocking, which the CPU ends only once the IRET completes
+ * (the task-switch exit comes before). An NMI delivered through a task
+ * gate begins it: the SDM has the CPU set it before such an exit, Bochs
+ * 2.7 does not. */
+void vmx_set_blocking(struct vcpu *v, enum nmi_blocking nmi)
+{
+	u32 s = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	u32 want = s & ~(VMX_BLOCK_STI | VMX_BLOCK_MOVSS);
+
+	if (nmi == NMI_BLOCKING_END)
+		want &= ~VMX_BLOCK_NMI;
+	else if (nmi == NMI_BLOCKING_BEGIN)
+		want |= VMX_BLOCK_NMI;
+
+	if (want != s)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, want);
+}
+
 static void set_nmi_window(struct vmx_vcpu *x, bool on)
 {
 	u32 proc = on ? x->proc | PROC_NMI_WINDOW : x->proc & ~PROC_NMI_WINDOW;

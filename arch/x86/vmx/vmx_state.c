@@ -85,6 +85,10 @@ int vmx_set_cr(struct vcpu *v, enum guest_reg r, u64 val)
 		vmx_load_cr0(x, val);
 		return 0;
 	}
+	if (r == GUEST_DR7) {
+		vmwrite(VMCS_GUEST_DR7, val);
+		return 0;
+	}
 	if (r != GUEST_CR3)
 		return -1;
 	if ((cr0 & CR0_PG) && (vmx_guest_cr4(x) & CR4_PAE) &&
@@ -112,6 +116,7 @@ u64 vmx_get_reg(struct vcpu *v, enum guest_reg r)
 	case GUEST_CR4: return vmx_guest_cr4(x);
 	case GUEST_EFER: return vmread(VMCS_GUEST_EFER);
 	case GUEST_DEBUGCTL: return vmread(VMCS_GUEST_DEBUGCTL);
+	case GUEST_DR7: return vmread(VMCS_GUEST_DR7);
 	}
 	return 0;
 }
