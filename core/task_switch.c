@@ -7,9 +7,12 @@
  * Faults found before the commit point (the new TSS's descriptor, reading
  * the new TSS, saving into the old one) go to the old task; later ones
  * (LDT and segment descriptors of the new task, its stack) to the new
- * task, which then keeps the old task's segment registers where the CPU
- * would have loaded its selectors with null descriptors. Only 32-bit TSSs
- * are emulated: a 16-bit one stops the guest with a message. */
+ * task, which then keeps the old task's segment registers and RFLAGS.VM
+ * where the CPU would have loaded its selectors with unusable
+ * descriptors. A fault while delivering an exception through a task gate
+ * combines with it as on the CPU (#DF, triple fault). Only 32-bit TSSs
+ * are emulated: a 16-bit one stops the guest with a message. The TSS's
+ * T bit (a #DB in the new task) is not. */
 #include <core/exit_handlers.h>
 #include <core/format.h>
 #include <core/guest_mem.h>
@@ -35,6 +38,11 @@
 #define TYPE_CONFORMING 4   /* code */
 #define TYPE_READ_WRITE 2   /* readable code, writable data */
 #define RFLAGS_NT BIT(14)
+/* The EFLAGS bits a task switch loads: CF, PF, AF, ZF, SF, TF, IF, DF, OF,
+ * IOPL, NT, RF, VM, AC, VIF, VIP, ID; the reserved ones read as 0 (bit 1
+ * as 1), and VM entry refuses them set. */
+#define TSS_EFLAGS_MASK 0x3f7fd5u
+#define DR7_LOCAL_ENABLES 0x55 /* L0-L3 */
 #define SEL_TI 4
 #define SEL_RPL(s) ((s) & 3)
 #define V86_ATTR 0xf3       /* present, DPL 3, read/write data, accessed */
@@ -59,6 +67,8 @@ struct task_switch {
 	bool past_insn;         /* the old task goes on after the instruction */
 	bool push_error;        /* an exception's error code for the new stack */
 	u32 error;
+	bool event;             /* delivering an event through an IDT task gate */
+	u8 event_type, event_vector;
 	struct segment gdtr, ldtr;
 	struct emu_fault f;
 };
@@ -280,10 +290,9 @@ static int load_seg(struct task_switch *t, enum x86_seg i, u16 sel, unsigned int
 	return 0;
 }
 
-/* The new task's segment registers: checked all before any is loaded. */
-static int load_segs(struct task_switch *t, const struct tss32 *tss)
+/* The new task's segment registers, all checked into segs (none loaded). */
+static int check_segs(struct task_switch *t, const struct tss32 *tss, struct segment *segs)
 {
-	struct segment segs[X86_GS + 1];
 	bool v86 = tss->eflags & RFLAGS_VM;
 	unsigned int cpl = v86 ? 3 : SEL_RPL(tss->seg[X86_CS]);
 
@@ -295,8 +304,6 @@ static int load_segs(struct task_switch *t, const struct tss32 *tss)
 		else if (load_seg(t, (enum x86_seg)i, sel, cpl, &segs[i]))
 			return -1;
 	}
-	for (int i = X86_ES; i <= X86_GS; i++)
-		vendor->set_seg(t->v, (enum x86_seg)i, &segs[i]);
 	return 0;
 }
 
@@ -315,29 +322,48 @@ static int push_error(struct task_switch *t)
 	return 0;
 }
 
-/* After the commit point: faults here are the new task's. */
+/* After the commit point: faults here are the new task's. The switch is
+ * done at the commit point as far as the CPU's side state goes: the
+ * shadow of an STI or MOV SS ends, an IRET ends NMI blocking and an NMI
+ * through the gate begins it, and DR7's
+ * local breakpoint enables are cleared (the CPU leaves that to lamina
+ * when the switch exits). RFLAGS is loaded with the segment registers:
+ * a fault in the LDT or a segment descriptor leaves the old task's
+ * segment registers, and RFLAGS.VM must go with them (VM entry checks
+ * the segments against it). */
 static int enter_new(struct task_switch *t, const struct tss32 *tss, const struct segment *tr)
 {
 	struct vcpu *v = t->v;
 	u64 cr0 = vendor->get_reg(v, GUEST_CR0);
+	u64 rflags = (tss->eflags & TSS_EFLAGS_MASK) | BIT(1) |
+		     (t->src == TS_CALL || t->src == TS_IDT_GATE ? RFLAGS_NT : 0);
+	struct segment segs[X86_GS + 1];
 
 	vendor->set_sys_seg(v, GUEST_TR, tr);
 	vendor->set_cr(v, GUEST_CR0, cr0 | CR0_TS);
+	vendor->set_cr(v, GUEST_DR7, vendor->get_reg(v, GUEST_DR7) & ~(u64)DR7_LOCAL_ENABLES);
+	vendor->set_blocking(v, t->src == TS_IRET ? NMI_BLOCKING_END :
+				t->event && t->event_type == EVENT_NMI ? NMI_BLOCKING_BEGIN :
+				NMI_BLOCKING_KEEP);
 	if ((cr0 & CR0_PG) && vendor->set_cr(v, GUEST_CR3, tss->cr3))
 		return fault(t, VEC_GP, 0);
 	v->rip = tss->eip;
-	v->rflags = (tss->eflags | BIT(1)) |
-		    (t->src == TS_CALL || t->src == TS_IDT_GATE ? RFLAGS_NT : 0);
 	for (int i = 0; i < 8; i++)
 		v->gpr[i] = tss->gpr[i];
 	if (load_ldt(t, (u16)tss->ldt))
-		return -1;
+		goto keep_segs;
 	vendor->set_sys_seg(v, GUEST_LDTR, &t->ldtr);
-	if (load_segs(t, tss))
-		return -1;
+	if (check_segs(t, tss, segs))
+		goto keep_segs;
+	for (int i = X86_ES; i <= X86_GS; i++)
+		vendor->set_seg(v, (enum x86_seg)i, &segs[i]);
+	v->rflags = rflags;
 	if (t->push_error)
 		return push_error(t);
 	return 0;
+keep_segs:
+	v->rflags = (rflags & ~(u64)RFLAGS_VM) | (v->rflags & RFLAGS_VM);
+	return -1;
 }
 
 static void stop(struct vcpu *v, const char *what)
@@ -374,6 +400,9 @@ void exit_task_switch(struct vcpu *v)
 		t.ext = !t.past_insn;
 		t.push_error = v->exit.event_has_error;
 		t.error = v->exit.event_error;
+		t.event = true;
+		t.event_type = v->exit.event_type;
+		t.event_vector = v->exit.event_vector;
 	}
 	vendor->get_sys_seg(v, GUEST_GDTR, &t.gdtr);
 	r = leave_old(&t, &tss, &tr);
@@ -381,6 +410,8 @@ void exit_task_switch(struct vcpu *v)
 		return stop(v, "16-bit TSSs are not emulated");
 	if (!r)
 		r = enter_new(&t, &tss, &tr);
-	if (r)
+	if (r && t.event)
+		vcpu_inject_fault_in_delivery(v, (enum event_type)t.event_type, t.event_vector, &t.f);
+	else if (r)
 		vcpu_inject_fault(v, &t.f);
 }

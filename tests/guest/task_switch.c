@@ -5,10 +5,18 @@
  *  - CALLs task C through a task gate in the GDT; C IRETs back (NT, link);
  *  - runs INT 0x81 through an IDT task gate to task D, which IRETs back;
  *  - raises #GP(0x1000) through an IDT task gate to task E, which finds
- *    the error code on its stack and sends A on past the fault.
+ *    the error code on its stack and sends A on past the fault;
+ *  - with paging on, raises #PF through an IDT task gate to a TSS on a
+ *    page that is not present: reading it faults (#PF while delivering
+ *    #PF), which makes a #DF, delivered through a task gate to task F;
+ *  - sends itself two NMIs through the APIC, each delivered through a
+ *    task gate to task N, which IRETs back: the IRET ends NMI blocking.
  * Each time it checks what the switch saved into the old TSS (EIP past
  * the instruction, or at the faulting one; registers), busy bits, the
- * back link, NT and CR0.TS. */
+ * back link, NT and CR0.TS. Task B's TSS has EFLAGS bit 15 (reserved)
+ * set, which the switch leaves clear, and the switch to B clears DR7's
+ * local breakpoint enables (L0-L3). */
+#include "apic.h"
 #include "cpu.h"
 #include "desc.h"
 #include "hc.h"
@@ -24,7 +32,21 @@ const char *const test_options[] = { NULL };
 #define SEL_TSS_D 0x48
 #define SEL_GATE_C 0x50
 #define SEL_TSS_E 0x58
+#define SEL_TSS_X 0x60 /* its TSS is on a page that is not present */
+#define SEL_TSS_F 0x68
+#define SEL_TSS_N 0x70
 #define GDT_ENTRIES 16
+#define VEC_NMI 2
+#define VEC_DF 8
+#define VEC_PF 14
+#define BAD_TSS_BASE 0xc0000000u /* PDE 768 not present */
+#define PG_PRESENT_RW_4M 0x83
+#define CR4_PSE_BIT BIT(4)
+#define CR0_PG_BIT BIT(31)
+#define ICR_NMI (4u << 8)
+#define DR7_FIXED 0x400
+#define DR7_LOCAL 0x55
+#define DR7_TEST (DR7_FIXED | 0x7) /* L0, G0, L1 */
 #define TASK_VECTOR 0x81
 #define BAD_SEL 0x1000 /* beyond the GDT's limit: #GP(0x1000) */
 #define TYPE_AVAIL 0x89
@@ -45,24 +67,29 @@ struct seen {
 	u32 eflags, cr0, tr, cs, ss, ds, fs;
 	u32 ran, err;
 	u32 own_lo, own_hi, a_lo, a_hi; /* descriptors of its TSS and A's */
-	u32 a_eip;     /* E: EIP in A's TSS before E changes it */
+	u32 a_eip;     /* E, F: EIP in A's TSS before the task changes it */
+	u32 dr7, cr2;  /* B: DR7; F: CR2 */
 };
 
 extern u64 gdt[];
 extern char a_after_jmp[], a_after_call[], a_after_int[], a_gp_insn[], a_gp_resume[];
 extern char task_b[], task_c[], task_d[], task_e[], b_after_jmp[], c_after_iret[];
+extern char task_f[], task_n[], a_df_insn[], a_df_resume[];
 void run_jmp(void);
 void run_call(void);
 void run_int(void);
 void run_gp(void);
+void run_df(void);
 
 u64 gdt2[GDT_ENTRIES] __aligned(8);
-struct seen seen_b, seen_c, seen_d, seen_e;
+struct seen seen_b, seen_c, seen_d, seen_e, seen_f, seen_n;
 u32 a_regs[8];           /* A's registers after it got back (pushal order) */
 struct tss32 *a_tss;
-u32 gp_resume = (u32)a_gp_resume;
-static struct tss32 tss_b, tss_c, tss_d, tss_e;
-static u8 stacks[4][1024] __aligned(16);
+u32 gp_resume = (u32)a_gp_resume, df_resume = (u32)a_df_resume;
+static struct tss32 tss_b, tss_c, tss_d, tss_e, tss_f, tss_n;
+static u8 stacks[6][1024] __aligned(16);
+static u32 pd[1024] __aligned(4096);
+static u64 switches; /* the task switches the checks ran */
 static struct {
 	u16 pad, limit;
 	u32 base;
@@ -98,9 +125,10 @@ static struct {
 	"incl " seen "+60\n"
 
 __asm__(".text\n"
-	".globl run_jmp, run_call, run_int, run_gp\n"
+	".globl run_jmp, run_call, run_int, run_gp, run_df\n"
 	".globl a_after_jmp, a_after_call, a_after_int, a_gp_insn, a_gp_resume\n"
 	".globl task_b, task_c, task_d, task_e, b_after_jmp, c_after_iret\n"
+	".globl task_f, task_n, a_df_insn, a_df_resume\n"
 	"run_jmp:\n" A_MARKERS "ljmp $0x38, $0\n"
 	"a_after_jmp:\n" A_STORE
 	"run_call:\n" A_MARKERS "lcall $0x50, $0\n"
@@ -110,8 +138,12 @@ __asm__(".text\n"
 	"run_gp:\n" A_MARKERS "movl $0x1000, %eax\n"
 	"a_gp_insn:\n movw %ax, %fs\n"
 	"a_gp_resume:\n" A_STORE
+	"run_df:\n pushal\n"
+	"a_df_insn:\n movl 0xc0000100, %eax\n"
+	"a_df_resume:\n popal\n ret\n"
 	/* B: JMPs back to A (no link, no NT). */
-	"task_b:\n" TASK_RECORD("seen_b", "56") "ljmp $0x28, $0\n"
+	"task_b:\n" TASK_RECORD("seen_b", "56")
+	"movl %dr7, %eax\n movl %eax, seen_b+88\n ljmp $0x28, $0\n"
 	"b_after_jmp:\n jmp task_b\n"
 	/* C and D: IRET to the task that called them (NT, back link). */
 	"task_c:\n" TASK_RECORD("seen_c", "64") "iret\n"
@@ -120,14 +152,32 @@ __asm__(".text\n"
 	/* E: the #GP's error code is on its stack; A goes on past the fault. */
 	"task_e:\n" TASK_RECORD("seen_e", "88") "popl seen_e+64\n"
 	"movl a_tss, %eax\n movl 32(%eax), %ecx\n movl %ecx, seen_e+84\n movl gp_resume, %ecx\n movl %ecx, 32(%eax)\n"
-	"iret\n jmp task_e\n");
+	"iret\n jmp task_e\n"
+	/* F: the #DF's error code (0) is on its stack; A goes on past the
+	 * faulting MOV. */
+	"task_f:\n" TASK_RECORD("seen_f", "104") "popl seen_f+64\n"
+	"movl %cr2, %eax\n movl %eax, seen_f+92\n"
+	"movl a_tss, %eax\n movl 32(%eax), %ecx\n movl %ecx, seen_f+84\n movl df_resume, %ecx\n movl %ecx, 32(%eax)\n"
+	"iret\n jmp task_f\n"
+	/* N: the NMI handler task. */
+	"task_n:\n" TASK_RECORD("seen_n", "112") "iret\n jmp task_n\n");
 
-static u64 tss_desc(const struct tss32 *t)
+static u64 tss_desc_at(u32 base)
 {
-	u32 base = (u32)t, limit = sizeof(*t) - 1;
+	u32 limit = sizeof(struct tss32) - 1;
 
 	return (limit & 0xffff) | ((u64)(base & 0xffffff) << 16) | ((u64)TYPE_AVAIL << 40) |
 	       ((u64)(base >> 24) << 56);
+}
+
+static u64 tss_desc(const struct tss32 *t)
+{
+	return tss_desc_at((u32)t);
+}
+
+static void write_dr7(u32 v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
 }
 
 static u32 desc_base(u64 d)
@@ -189,12 +239,18 @@ static void setup(void)
 	init_task(&tss_c, task_c, 1, 0xc0000000);
 	init_task(&tss_d, task_d, 2, 0xd0000000);
 	init_task(&tss_e, task_e, 3, 0xe0000000);
+	init_task(&tss_f, task_f, 4, 0xf0000000);
+	init_task(&tss_n, task_n, 5, 0x90000000);
 	tss_b.fs = SEL_KDATA; /* the others leave FS null */
+	tss_b.eflags |= BIT(15); /* reserved: loaded as 0 */
 	gdt2[SEL_TSS_B / 8] = tss_desc(&tss_b);
 	gdt2[SEL_TSS_C / 8] = tss_desc(&tss_c);
 	gdt2[SEL_TSS_D / 8] = tss_desc(&tss_d);
 	gdt2[SEL_TSS_E / 8] = tss_desc(&tss_e);
 	gdt2[SEL_GATE_C / 8] = ((u64)SEL_TSS_C << 16) | (0x85ull << 40);
+	gdt2[SEL_TSS_X / 8] = tss_desc_at(BAD_TSS_BASE);
+	gdt2[SEL_TSS_F / 8] = tss_desc(&tss_f);
+	gdt2[SEL_TSS_N / 8] = tss_desc(&tss_n);
 	gdt2_desc.limit = sizeof(gdt2) - 1;
 	gdt2_desc.base = (u32)gdt2;
 	__asm__ volatile("lgdt %0" ::"m"(gdt2_desc.limit) : "memory");
@@ -235,9 +291,22 @@ static void check_task_regs(const struct seen *s, u32 marker, const char *name)
 
 static void check_jmp(void)
 {
+	u32 dr7;
+
 	clts();
+	/* Breakpoints on an address never run: only the enables matter. */
+	__asm__ volatile("mov %0, %%dr0; mov %0, %%dr1" ::"r"(0xfffffff0u));
+	write_dr7(DR7_TEST);
 	run_jmp();
+	__asm__ volatile("mov %%dr7, %0" : "=r"(dr7));
+	write_dr7(DR7_FIXED);
+	switches += 2;
 	tap_eq(seen_b.ran, 1, "jmp: task B ran once");
+	tap_check(!(seen_b.eflags & BIT(15)), "jmp: reserved EFLAGS bit 15 of B's TSS not loaded (EFLAGS %#x)",
+		  seen_b.eflags);
+	tap_eq(seen_b.dr7 & (DR7_LOCAL | 2), 2, "jmp: DR7 in B: L0, L1 cleared, G0 kept (%#x)",
+	       seen_b.dr7);
+	tap_eq(dr7 & DR7_LOCAL, 0, "jmp: DR7 local enables still clear back in A (%#x)", dr7);
 	check_task_regs(&seen_b, 0xb0000000, "jmp: task B");
 	tap_eq(seen_b.tr, SEL_TSS_B, "jmp: TR is B's TSS in B");
 	tap_eq(seen_b.cs | seen_b.ss << 16, SEL_KCODE | SEL_KDATA << 16, "jmp: B's CS, SS from its TSS");
@@ -262,6 +331,7 @@ static void check_call(void)
 
 	clts();
 	run_call();
+	switches += 2;
 	__asm__ volatile("pushfl; popl %0" : "=r"(eflags));
 	tap_eq(seen_c.ran, 1, "call: task C ran once");
 	check_task_regs(&seen_c, 0xc0000000, "call: task C");
@@ -287,6 +357,7 @@ static void check_int(void)
 {
 	clts();
 	run_int();
+	switches += 2;
 	tap_eq(seen_d.ran, 1, "int 0x81: task D ran once");
 	check_task_regs(&seen_d, 0xd0000000, "int 0x81: task D");
 	tap_check(seen_d.eflags & EFLAGS_NT, "int 0x81: NT set in D (EFLAGS %#x)", seen_d.eflags);
@@ -306,6 +377,7 @@ static void check_gp(void)
 	clts();
 	run_gp();
 	idt[VEC_GP] = saved;
+	switches += 2;
 	tap_eq(seen_e.ran, 1, "#GP: task E ran once");
 	tap_eq(seen_e.err, BAD_SEL, "#GP: error code on E's stack");
 	tap_eq(seen_e.regs[3], (u32)(stacks[3] + sizeof(stacks[3])) - 4,
@@ -317,6 +389,75 @@ static void check_gp(void)
 	tap_eq(hi_access(seen_e.own_hi), TYPE_BUSY, "#GP: E's TSS busy in E");
 	tap_eq(a_tss->eax, BAD_SEL, "#GP: A's TSS holds A's EAX at the fault");
 	check_a_regs("#GP");
+}
+
+/* #PF through a task gate to a TSS whose page is not present: reading the
+ * TSS faults (#PF while delivering #PF), a #DF, which goes through its own
+ * task gate to task F. 32-bit paging, 4 MiB pages, identity but for the
+ * 4 MiB at BAD_TSS_BASE. */
+static void check_df(void)
+{
+	u64 *idt = idt_base(), saved_pf = idt[VEC_PF], saved_df = idt[VEC_DF];
+	u32 cr0 = read_cr0(), a_cr3 = a_tss->cr3;
+
+	for (u32 i = 0; i < 1024; i++)
+		pd[i] = (i << 22) | PG_PRESENT_RW_4M;
+	pd[BAD_TSS_BASE >> 22] = 0;
+	tss_f.cr3 = a_tss->cr3 = (u32)pd;
+	seen_f.err = 0xffffffff;
+	set_idt_task_gate(idt, VEC_PF, SEL_TSS_X);
+	set_idt_task_gate(idt, VEC_DF, SEL_TSS_F);
+	write_cr4(read_cr4() | CR4_PSE_BIT);
+	__asm__ volatile("mov %0, %%cr3" ::"r"(pd) : "memory");
+	clts();
+	write_cr0(cr0 | CR0_PG_BIT);
+	run_df();
+	write_cr0(cr0);
+	idt[VEC_PF] = saved_pf;
+	idt[VEC_DF] = saved_df;
+	a_tss->cr3 = a_cr3;
+	switches += 3; /* the one to X faults before its commit point */
+	tap_eq(seen_f.ran, 1, "#PF in #PF task switch: task F (#DF) ran once");
+	tap_eq(seen_f.err, 0, "#DF: error code 0 on F's stack");
+	tap_eq(seen_f.tr, SEL_TSS_F, "#DF: TR is F's TSS in F");
+	tap_eq(tss_f.link, SEL_TSS, "#DF: F's back link is A's TSS");
+	tap_eq(seen_f.a_eip, (u32)a_df_insn, "#DF: A's TSS held the EIP of the faulting MOV");
+	/* Which field the CPU reads first differs: Bochs the start, QEMU CR3. */
+	tap_check(seen_f.cr2 - BAD_TSS_BASE < sizeof(struct tss32),
+		  "#DF: CR2 is in the TSS that faulted (%#x)", seen_f.cr2);
+	tap_eq(desc_access(gdt2[SEL_TSS_X / 8]), TYPE_AVAIL, "#DF: the unreadable TSS stays available");
+	tap_eq(desc_access(gdt2[SEL_TSS_F / 8]), TYPE_AVAIL, "#DF: F's TSS available after");
+}
+
+static u32 wait_ran(const struct seen *s, u32 n)
+{
+	for (u32 i = 0; i < 10000000 && *(volatile const u32 *)&s->ran < n; i++)
+		__asm__ volatile("pause");
+	return *(volatile const u32 *)&s->ran;
+}
+
+/* Two NMIs to itself, each through the IDT task gate to task N, which
+ * IRETs back: that IRET ends NMI blocking, so the second one comes.
+ * (Bochs 2.7 ends virtual-NMI blocking when the IRET starts, before its
+ * task-switch exit: there this passes whether lamina ends it or not.) */
+static void check_nmi(void)
+{
+	u64 *idt = idt_base(), saved = idt[VEC_NMI];
+
+	if (!apic_init()) {
+		tap_skip("APIC off", "nmi: NMIs through a task gate");
+		return;
+	}
+	set_idt_task_gate(idt, VEC_NMI, SEL_TSS_N);
+	clts();
+	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
+	tap_eq(wait_ran(&seen_n, 1), 1, "nmi: task N ran for the first NMI");
+	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
+	tap_eq(wait_ran(&seen_n, 2), 2, "nmi: task N ran for the second NMI (IRET ended NMI blocking)");
+	idt[VEC_NMI] = saved;
+	tap_eq(tss_n.link, SEL_TSS, "nmi: N's back link is A's TSS");
+	tap_eq(desc_access(gdt2[SEL_TSS_N / 8]), TYPE_AVAIL, "nmi: N's TSS available after");
+	switches += 2 * seen_n.ran;
 }
 
 static void check_exits(void)
@@ -331,7 +472,8 @@ static void check_exits(void)
 	if (!hc_exit_count(0, LAMINA_EXIT_TASK_SWITCH, &n))
 		n = ~0ull;
 	if (r.edx == LAMINA_VENDOR_INTEL_VMX)
-		tap_eq(n, 8, "VT-x: lamina emulated the 8 task switches");
+		tap_eq(n, switches, "VT-x: lamina emulated the %llu task switches",
+		       (unsigned long long)switches);
 	else
 		tap_eq(n, 0, "AMD-V: the CPU ran the task switches (no exits)");
 }
@@ -343,6 +485,8 @@ void test_main(void)
 	check_call();
 	check_int();
 	check_gp();
+	check_df();
+	check_nmi();
 	clts();
 	check_exits();
 }
