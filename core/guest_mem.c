@@ -33,7 +33,12 @@ bool guest_ram_ok(u64 gpa, u64 len)
 #define PF_P BIT(0)
 #define PF_W BIT(1)
 #define PF_U BIT(2)
+#define PF_RSVD BIT(3)
 #define PF_I BIT(4)
+#define PTE_PS BIT(7)
+#define PTE_XD BIT(63)
+#define CPUID_80000001_EDX_PDPE1GB BIT(26)
+#define CPUID1_EDX_PSE36 BIT(17)
 
 static void page_fault(struct emu_fault *f, u64 la, u32 err)
 {
@@ -45,10 +50,43 @@ static void gp_fault(struct emu_fault *f)
 	*f = (struct emu_fault){ .vector = 13, .has_error = true, .error_code = 0 };
 }
 
+/* Bits hi..lo set. */
+static u64 bit_range(unsigned int hi, unsigned int lo)
+{
+	return hi < lo ? 0 : (~0ull >> (63 - hi)) & ~(BIT(lo) - 1);
+}
+
+/* What the guest's CPUID says (lamina passes these through): MAXPHYADDR,
+ * 1 GiB pages, PSE-36. Read once. */
+static struct {
+	bool read;
+	unsigned int phys_bits;
+	bool gib_pages, pse36;
+} paging_caps;
+
+static void read_paging_caps(void)
+{
+	if (__atomic_load_n(&paging_caps.read, __ATOMIC_ACQUIRE))
+		return;
+	paging_caps.phys_bits = cpu_phys_bits();
+	paging_caps.gib_pages = cpuid(0x80000000).eax >= 0x80000001 &&
+				(cpuid(0x80000001).edx & CPUID_80000001_EDX_PDPE1GB);
+	paging_caps.pse36 = cpuid(1).edx & CPUID1_EDX_PSE36;
+	__atomic_store_n(&paging_caps.read, true, __ATOMIC_RELEASE);
+}
+
+/* Who makes the access: ring 3, the supervisor with an explicit operand,
+ * or the CPU itself (descriptor tables, TSSs: supervisor accesses even at
+ * CPL 3, and SMAP blocks them whatever EFLAGS.AC says). */
+enum priv { PRIV_USER, PRIV_SUPER, PRIV_IMPLICIT };
+
+enum paging { PAGING_32, PAGING_PAE, PAGING_LONG };
+
 struct walk {
-	struct vcpu *v;
 	enum guest_access acc;
-	bool user, wp, nx;
+	enum priv priv;
+	enum paging mode;
+	bool wp, nx, smep, smap, ac;
 	u64 la;
 	u32 err;          /* #PF error code bits gathered so far */
 	bool writable, user_ok, exec_ok;
@@ -77,33 +115,82 @@ static void set_ad(u64 pa, unsigned int size, u64 e, u64 bits)
 		__atomic_fetch_or((u32 *)phys_to_virt(pa), (u32)bits, __ATOMIC_RELAXED);
 }
 
-/* Check one entry; returns false (with w->err) when the walk must fault. */
+/* The reserved (must-be-zero) bits of a present entry at `level` (1 = the
+ * PTE) that is a leaf (`large` above level 1) or not: SDM Vol. 3A 4.3-4.5,
+ * the "Format of ..." tables. PKE's key bits (62:59) are ignored bits, not
+ * reserved ones. Bit 8 of a PML4E, which the APM also calls MBZ, is left
+ * alone as Intel ignores it. */
+static u64 reserved_bits(const struct walk *w, int level, bool large, bool ps)
+{
+	unsigned int m = paging_caps.phys_bits;
+	u64 r;
+
+	if (w->mode == PAGING_32) {
+		if (!large)
+			return 0;
+		/* PSE-36: bits 20:13 are address bits 39:32, those at or
+		 * above MAXPHYADDR (at most 40 counted) reserved, bit 21 too. */
+		return paging_caps.pse36 ? bit_range(21, MIN(m, 40u) - 19) : bit_range(21, 13);
+	}
+	/* PAE paging reserves 62:M, 4- and 5-level 51:M (62:52 ignored). */
+	r = bit_range(w->mode == PAGING_PAE ? 62 : 51, m);
+	if (!w->nx)
+		r |= PTE_XD;
+	if (w->mode == PAGING_LONG && level >= 4)
+		r |= PTE_PS;
+	else if (w->mode == PAGING_LONG && level == 3 && ps && !paging_caps.gib_pages)
+		r |= PTE_PS;
+	else if (large)
+		r |= bit_range(level == 3 ? 29 : 20, 13); /* bit 12 is PAT */
+	return r;
+}
+
+/* PAE paging's PDPTEs (SDM Table 4-8): bits 2:1, 8:5 and 63:M. */
+static u64 pae_pdpte_reserved(void)
+{
+	return bit_range(2, 1) | bit_range(8, 5) | bit_range(63, paging_caps.phys_bits);
+}
+
+/* Check one present entry's rights; returns false (with w->err) when the
+ * walk must fault. At the leaf, the rights of all levels combined decide
+ * (SDM 4.6). Protection keys are not checked: the guest's PKRU is in the
+ * CPU's register while lamina runs, readable only with RDPKRU under
+ * lamina's CR4.PKE, which lamina does not set; a guest with CR4.PKE
+ * would see emulated accesses ignore its keys. */
 static bool check_entry(struct walk *w, u64 e, unsigned int size, bool leaf)
 {
-	if (!(e & 1))
-		return false;
 	w->writable &= !!(e & 2);
 	w->user_ok &= !!(e & 4);
-	if (size == 8 && (e & BIT(63)) && w->nx)
+	if (size == 8 && (e & PTE_XD) && w->nx)
 		w->exec_ok = false;
 	if (!leaf)
 		return true;
 	w->err |= PF_P;
-	if (w->user && !w->user_ok)
+	if (w->priv == PRIV_USER) {
+		if (!w->user_ok)
+			return false;
+		if (w->acc == ACCESS_WRITE && !w->writable)
+			return false;
+		return w->acc != ACCESS_FETCH || w->exec_ok;
+	}
+	/* Supervisor access: a user page (U=1 at every level) is off limits
+	 * to fetches with SMEP, to data accesses with SMAP unless explicit
+	 * with EFLAGS.AC set. */
+	if (w->acc == ACCESS_FETCH)
+		return w->exec_ok && !(w->user_ok && w->smep);
+	if (w->user_ok && w->smap && (w->priv == PRIV_IMPLICIT || !w->ac))
 		return false;
-	if (w->acc == ACCESS_WRITE && !w->writable && (w->user || w->wp))
-		return false;
-	if (w->acc == ACCESS_FETCH && !w->exec_ok)
-		return false;
-	return true;
+	return w->acc != ACCESS_WRITE || w->writable || !w->wp;
 }
 
 /* Generic walk over `levels` tables of entries of `size` bytes, each
  * level indexing `bits` of the address. Large pages at levels where PS is
- * allowed (ps_ok mask of levels). */
-static int walk_tables(struct walk *w, u64 table, int levels, unsigned int size,
-		       unsigned int bits, unsigned int ps_ok, u64 *gpa)
+ * allowed (ps_ok mask of levels). -1: #PF (w->err), -2: tables outside
+ * guest RAM. */
+static int walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok, u64 *gpa)
 {
+	unsigned int size = w->mode == PAGING_32 ? 4 : 8;
+	unsigned int bits = w->mode == PAGING_32 ? 10 : 9;
 	u64 addr_mask = size == 8 ? 0x000ffffffffff000ull : 0xfffff000ull;
 
 	for (int l = levels; l >= 1; l--) {
@@ -112,8 +199,15 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int size,
 		u64 epa = (table & addr_mask) + idx * size, e;
 		if (read_entry(epa, size, &e))
 			return -2;
-		bool large = l > 1 && (ps_ok & BIT(l)) && (e & BIT(7));
+		if (!(e & 1))
+			return -1;
+		bool ps = l > 1 && (e & PTE_PS);
+		bool large = ps && (ps_ok & BIT(l));
 		bool leaf = l == 1 || large;
+		if (e & reserved_bits(w, l, large, ps)) {
+			w->err |= PF_P | PF_RSVD;
+			return -1;
+		}
 		if (!check_entry(w, e, size, leaf))
 			return -1;
 		set_ad(epa, size, e, leaf && w->acc == ACCESS_WRITE ? 0x60 : 0x20);
@@ -130,16 +224,35 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int size,
 	return -1;
 }
 
-static int translate(struct vcpu *v, u64 la, enum guest_access acc, bool user, u64 *gpa,
-		     struct emu_fault *f)
+/* PAE paging: the PDPTE for la, read from memory; one with a reserved
+ * bit set faults. */
+static int pae_walk(struct vcpu *v, struct walk *w, u64 cr3, u64 *gpa)
+{
+	unsigned int i = (w->la >> 30) & 3;
+	u64 pdpte;
+
+	if (read_entry((cr3 & 0xffffffe0u) + i * 8, 8, &pdpte))
+		return -2;
+	if (!(pdpte & 1))
+		return -1;
+	if (pdpte & pae_pdpte_reserved()) {
+		w->err |= PF_P | PF_RSVD;
+		return -1;
+	}
+	return walk_tables(w, pdpte, 2, BIT(2), gpa);
+}
+
+static int translate(struct vcpu *v, u64 la, enum guest_access acc, enum priv priv,
+		     u64 *gpa, struct emu_fault *f)
 {
 	u64 cr0 = vendor->get_reg(v, GUEST_CR0);
 	u64 cr4 = vendor->get_reg(v, GUEST_CR4);
 	u64 cr3 = vendor->get_reg(v, GUEST_CR3);
 	u64 efer = vendor->get_reg(v, GUEST_EFER);
 	struct walk w = {
-		.v = v, .acc = acc, .la = la, .user = user,
+		.acc = acc, .priv = priv, .la = la,
 		.wp = cr0 & CR0_WP, .nx = efer & EFER_NXE,
+		.smep = cr4 & CR4_SMEP, .smap = cr4 & CR4_SMAP, .ac = v->rflags & RFLAGS_AC,
 		.writable = true, .user_ok = true, .exec_ok = true,
 	};
 	int r;
@@ -148,6 +261,7 @@ static int translate(struct vcpu *v, u64 la, enum guest_access acc, bool user, u
 		*gpa = la & 0xffffffffull;
 		return 0;
 	}
+	read_paging_caps();
 	if (efer & EFER_LMA) {
 		/* The walk reads bits 47:12 (56:12) only: a non-canonical
 		 * address would alias a canonical one instead of faulting. */
@@ -156,64 +270,76 @@ static int translate(struct vcpu *v, u64 la, enum guest_access acc, bool user, u
 			gp_fault(f);
 			return -1;
 		}
-		r = walk_tables(&w, cr3, (cr4 & CR4_LA57) ? 5 : 4, 8, 9, BIT(2) | BIT(3), gpa);
+		w.mode = PAGING_LONG;
+		r = walk_tables(&w, cr3, (cr4 & CR4_LA57) ? 5 : 4, BIT(2) | BIT(3), gpa);
 	} else if (cr4 & CR4_PAE) {
-		u64 pdpte;
 		la &= 0xffffffffull;
 		w.la = la;
-		if (read_entry((cr3 & 0xffffffe0u) + ((la >> 30) & 3) * 8, 8, &pdpte))
-			r = -2;
-		else if (!(pdpte & 1))
-			r = -1;
-		else
-			r = walk_tables(&w, pdpte, 2, 8, 9, BIT(2), gpa);
+		w.mode = PAGING_PAE;
+		r = pae_walk(v, &w, cr3, gpa);
 	} else {
-		w.la = la & 0xffffffffull;
-		r = walk_tables(&w, cr3, 2, 4, 10, (cr4 & CR4_PSE) ? BIT(2) : 0, gpa);
+		la &= 0xffffffffull;
+		w.la = la;
+		w.mode = PAGING_32;
+		w.nx = false;
+		r = walk_tables(&w, cr3, 2, (cr4 & CR4_PSE) ? BIT(2) : 0, gpa);
 	}
 	if (r == -2) {
 		gp_fault(f); /* page tables outside RAM lamina may read */
 		return -1;
 	}
 	if (r < 0) {
-		u32 err = (w.err & PF_P) | (acc == ACCESS_WRITE ? PF_W : 0) |
-			  (w.user ? PF_U : 0) |
-			  (acc == ACCESS_FETCH && (w.nx || (cr4 & BIT(20))) ? PF_I : 0);
+		u32 err = (w.err & (PF_P | PF_RSVD)) | (acc == ACCESS_WRITE ? PF_W : 0) |
+			  (priv == PRIV_USER ? PF_U : 0) |
+			  (acc == ACCESS_FETCH && (w.nx || w.smep) ? PF_I : 0);
 		page_fault(f, la, err);
 		return -1;
 	}
 	return 0;
 }
 
+static enum priv cpl_priv(struct vcpu *v)
+{
+	return vendor->cpl(v) == 3 ? PRIV_USER : PRIV_SUPER;
+}
+
 int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
 		    struct emu_fault *f)
 {
-	return translate(v, la, acc, vendor->cpl(v) == 3, gpa, f);
+	return translate(v, la, acc, cpl_priv(v), gpa, f);
 }
 
-/* user: the access is checked as one from ring 3 (false for the CPU's
- * implicit supervisor accesses to descriptor tables and TSSs). */
+/* All or nothing, as the CPU does it: every page of the access is
+ * translated and checked before a byte moves, so an access that faults on
+ * its second page leaves the first untouched. */
 static int copy_linear(struct vcpu *v, u64 la, void *buf, size_t n,
-		       enum guest_access acc, bool user, bool to_guest, struct emu_fault *f)
+		       enum guest_access acc, enum priv priv, bool to_guest, struct emu_fault *f)
 {
+	u64 gpa[GUEST_COPY_MAX / PAGE_SIZE + 1];
+	size_t chunk[ARRAY_SIZE(gpa)];
+	unsigned int pages = 0;
 	u8 *b = buf;
 
-	while (n) {
-		size_t chunk = MIN(n, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
-		u64 gpa;
-		if (translate(v, la, acc, user, &gpa, f))
+	if (n > GUEST_COPY_MAX) {
+		gp_fault(f);
+		return -1;
+	}
+	for (u64 a = la; n; pages++) {
+		chunk[pages] = MIN(n, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+		if (translate(v, a, acc, priv, &gpa[pages], f))
 			return -1;
-		if (!guest_ram_ok(gpa, chunk)) {
+		if (!guest_ram_ok(gpa[pages], chunk[pages])) {
 			gp_fault(f);
 			return -1;
 		}
+		a += chunk[pages];
+		n -= chunk[pages];
+	}
+	for (unsigned int i = 0; i < pages; b += chunk[i], i++) {
 		if (to_guest)
-			memcpy(phys_to_virt(gpa), b, chunk);
+			memcpy(phys_to_virt(gpa[i]), b, chunk[i]);
 		else
-			memcpy(b, phys_to_virt(gpa), chunk);
-		la += chunk;
-		b += chunk;
-		n -= chunk;
+			memcpy(b, phys_to_virt(gpa[i]), chunk[i]);
 	}
 	return 0;
 }
@@ -221,19 +347,20 @@ static int copy_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 		      enum guest_access acc, struct emu_fault *f)
 {
-	return copy_linear(v, la, buf, n, acc, vendor->cpl(v) == 3, false, f);
+	return copy_linear(v, la, buf, n, acc, cpl_priv(v), false, f);
 }
 
 int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
 		       struct emu_fault *f)
 {
-	return copy_linear(v, la, (void *)buf, n, ACCESS_WRITE, vendor->cpl(v) == 3, true, f);
+	return copy_linear(v, la, (void *)buf, n, ACCESS_WRITE, cpl_priv(v), true, f);
 }
 
 int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 		      struct emu_fault *f)
 {
-	return copy_linear(v, la, buf, n, write ? ACCESS_WRITE : ACCESS_READ, false, write, f);
+	return copy_linear(v, la, buf, n, write ? ACCESS_WRITE : ACCESS_READ, PRIV_IMPLICIT,
+			   write, f);
 }
 
 int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)

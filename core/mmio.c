@@ -85,18 +85,16 @@ struct npf_emulation {
 	u64 page;
 };
 
-/* One access of the emulated instruction, at most one page long. */
-static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+/* One access of the emulated instruction, at most one page long, at the
+ * guest-physical address its translation gave. */
+static int access_page(struct emu_ctx *ctx, u64 gpa, void *data, unsigned int size,
 		       bool write)
 {
 	const struct npf_emulation *ne = ctx->opaque;
-	u64 gpa;
-
-	if (guest_translate(ne->v, la, write ? ACCESS_WRITE : ACCESS_READ, &gpa, &ctx->fault))
-		return -1;
 	/* A write-trapped region still answers the reads of an instruction
 	 * that also writes it (XCHG, ADD to memory, ...). */
 	struct mmio_region *r = ALIGN_DOWN(gpa, PAGE_SIZE) == ne->page ? ne->r : region_for(gpa);
+
 	if (r) {
 		if (write)
 			r->ops->write(ne->v, r, gpa, data, size);
@@ -118,15 +116,24 @@ static int access_page(struct emu_ctx *ctx, u64 la, void *data, unsigned int siz
 	return 0;
 }
 
+/* Both pages of an access that crosses a page boundary are translated
+ * before either is touched: one that faults on its second page leaves
+ * the first alone, as on the CPU. */
 static int emu_access(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
 		      bool write)
 {
+	const struct npf_emulation *ne = ctx->opaque;
+	enum guest_access acc = write ? ACCESS_WRITE : ACCESS_READ;
 	unsigned int first = MIN(size, (unsigned int)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
+	u64 gpa0, gpa1 = 0;
 
-	if (access_page(ctx, la, data, first, write))
+	if (guest_translate(ne->v, la, acc, &gpa0, &ctx->fault) ||
+	    (first < size && guest_translate(ne->v, la + first, acc, &gpa1, &ctx->fault)))
+		return -1;
+	if (access_page(ctx, gpa0, data, first, write))
 		return -1;
 	if (first < size)
-		return access_page(ctx, la + first, (u8 *)data + first, size - first, write);
+		return access_page(ctx, gpa1, (u8 *)data + first, size - first, write);
 	return 0;
 }
 

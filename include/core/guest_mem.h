@@ -20,12 +20,16 @@ enum guest_access { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH };
 bool guest_ram_ok(u64 gpa, u64 len);
 
 /* Guest linear -> guest physical, with the checks and A/D updates of the
- * guest's paging mode. 0, or -1 with a #PF in *f. */
+ * guest's paging mode: present, reserved bits, R/W, U/S, XD, SMEP and SMAP
+ * (not protection keys). 0, or -1 with a #PF in *f. */
 int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
 		    struct emu_fault *f);
 
-/* Copy to/from guest RAM at a linear address (may cross pages). 0, or -1
- * with *f filled (#PF; #GP when the memory is not RAM lamina may touch). */
+/* Copy to/from guest RAM at a linear address (may cross pages), all or
+ * nothing: every page is checked before a byte moves. At most
+ * GUEST_COPY_MAX bytes. 0, or -1 with *f filled (#PF; #GP when the memory
+ * is not RAM lamina may touch). */
+#define GUEST_COPY_MAX 4096
 int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 		      enum guest_access acc, struct emu_fault *f);
 int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,

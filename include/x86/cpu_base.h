@@ -58,6 +58,7 @@
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_VM BIT(17)
+#define RFLAGS_AC BIT(18)
 
 #define DR6_BS BIT(14)       /* single step */
 #define DR6_INIT 0xffff0ff0u /* as after reset; a #DB sets bits, never clears */
