@@ -224,15 +224,20 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok
 	return -1;
 }
 
-/* PAE paging: the PDPTE for la, read from memory; one with a reserved
- * bit set faults. */
+/* PAE paging: the PDPTE for la. Where the CPU holds the PDPTEs in
+ * registers (VT-x: loaded at the last MOV to CR3, or to CR0/CR4 that
+ * reloads them, and kept in the VMCS) those are used, not what memory
+ * holds now; elsewhere (AMD-V with nested paging) it reads them from
+ * memory at each walk, and one with a reserved bit set faults then. */
 static int pae_walk(struct vcpu *v, struct walk *w, u64 cr3, u64 *gpa)
 {
 	unsigned int i = (w->la >> 30) & 3;
 	u64 pdpte;
 
-	if (read_entry((cr3 & 0xffffffe0u) + i * 8, 8, &pdpte))
-		return -2;
+	if (!vendor->pae_pdpte || !vendor->pae_pdpte(v, i, &pdpte)) {
+		if (read_entry((cr3 & 0xffffffe0u) + i * 8, 8, &pdpte))
+			return -2;
+	}
 	if (!(pdpte & 1))
 		return -1;
 	if (pdpte & pae_pdpte_reserved()) {

@@ -144,6 +144,11 @@ struct vendor_ops {
 	 * the caller checked). 0, or -1 when the value cannot be loaded (a
 	 * reserved bit in a PDPTE). */
 	int (*set_cr)(struct vcpu *v, enum guest_reg r, u64 val);
+	/* PAE paging: PDPTE i as the CPU holds it in its PDPTE registers
+	 * (loaded at the last MOV to CR3, or to CR0/CR4 that reloads them);
+	 * false, or NULL, where the CPU reads the PDPTEs from memory at each
+	 * walk (AMD-V with nested paging). */
+	bool (*pae_pdpte)(struct vcpu *v, unsigned int i, u64 *pdpte);
 	unsigned int (*cpl)(struct vcpu *v);
 	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
 		       bool has_error, u32 error);

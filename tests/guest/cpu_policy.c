@@ -375,6 +375,22 @@ static u32 read_page_a(void)
 	return page_a[0];
 }
 
+/* So do the stores lamina carries out for the guest: INSB from port 0xcfc
+ * (lamina intercepts it) to page_a lands in page_a, not in page_b as the
+ * changed PDPTE in memory would map it. */
+static void check_pae_emulated(void)
+{
+	u32 edi = (u32)page_a, ecx = 1;
+	u8 v;
+
+	__asm__ volatile("inb %%dx, %%al" : "=a"(v) : "d"(0xcfc));
+	__asm__ volatile("rep insb" : "+D"(edi), "+c"(ecx) : "d"(0xcfc) : "memory");
+	tap_check((u8)page_a[0] == v && page_b[0] == 0xb,
+		  "pae: INSB from port 0xcfc uses the loaded PDPTE too (page_a 0x%x, page_b 0x%x, "
+		  "port 0x%x)", page_a[0], page_b[0], v);
+	page_a[0] = 0xa;
+}
+
 static void check_pae_pdptes(void)
 {
 	u32 cr0 = read_cr0(), cr3, cr4 = read_cr4(), gb = (u32)page_a >> 30;
@@ -392,6 +408,7 @@ static void check_pae_pdptes(void)
 	write_cr0(cr0 | CR0_PG);
 	pae_pdpt[gb] = (u32)pae_pd_alt | PTE_P;
 	tap_eq(read_page_a(), 0xa, "pae: a PDPTE changed in memory is not used yet");
+	check_pae_emulated();
 	write_cr0((cr0 | CR0_PG) ^ CR0_NE);
 	write_cr0(cr0 | CR0_PG);
 	if (lamina_present())

@@ -266,6 +266,7 @@ const struct vendor_ops svm_ops = {
 	.get_sys_seg = svm_get_sys_seg,
 	.set_sys_seg = svm_set_sys_seg,
 	.set_cr = svm_set_cr,
+	.pae_pdpte = NULL, /* nested paging reads the PDPTEs at each walk (svm_set_cr) */
 	.cpl = svm_cpl,
 	.inject = svm_inject,
 	.single_step = svm_single_step,

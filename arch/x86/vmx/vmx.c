@@ -168,6 +168,7 @@ const struct vendor_ops vmx_ops = {
 	.get_sys_seg = vmx_get_sys_seg,
 	.set_sys_seg = vmx_set_sys_seg,
 	.set_cr = vmx_set_cr,
+	.pae_pdpte = vmx_pae_pdpte,
 	.cpl = vmx_cpl,
 	.inject = vmx_inject,
 	.single_step = vmx_single_step,

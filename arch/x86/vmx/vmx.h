@@ -133,6 +133,7 @@ u64 vmx_guest_cr0(struct vmx_vcpu *x);
 u64 vmx_guest_cr4(struct vmx_vcpu *x);
 void vmx_load_efer(u64 efer);
 int vmx_load_pdptes(u64 cr3);
+bool vmx_pae_pdpte(struct vcpu *v, unsigned int i, u64 *pdpte);
 void vmx_cr_access(struct vcpu *v);
 
 /* vmx_event.c */

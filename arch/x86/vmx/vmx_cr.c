@@ -73,6 +73,14 @@ int vmx_load_pdptes(u64 cr3)
 	return 0;
 }
 
+/* The PDPTE registers the guest's PAE paging uses: with EPT a VM exit
+ * saves them in the VMCS (SDM 28.3.4), where entry takes them from. */
+bool vmx_pae_pdpte(struct vcpu *v, unsigned int i, u64 *pdpte)
+{
+	*pdpte = vmread(VMCS_GUEST_PDPTE(i));
+	return true;
+}
+
 /* A MOV to CR0 or CR4 loads the PDPTEs when PAE paging is in use after
  * it and it changes one of these bits (SDM vol. 3, 4.4.1); any other
  * keeps the ones the CPU has, whatever the table in memory says now. */
