@@ -146,8 +146,9 @@ static u64 reserved_bits(const struct walk *w, int level, bool large, bool ps)
 }
 
 /* PAE paging's PDPTEs (SDM Table 4-8): bits 2:1, 8:5 and 63:M. */
-static u64 pae_pdpte_reserved(void)
+u64 guest_pae_pdpte_reserved(void)
 {
+	read_paging_caps();
 	return bit_range(2, 1) | bit_range(8, 5) | bit_range(63, paging_caps.phys_bits);
 }
 
@@ -240,7 +241,7 @@ static int pae_walk(struct vcpu *v, struct walk *w, u64 cr3, u64 *gpa)
 	}
 	if (!(pdpte & 1))
 		return -1;
-	if (pdpte & pae_pdpte_reserved()) {
+	if (pdpte & guest_pae_pdpte_reserved()) {
 		w->err |= PF_P | PF_RSVD;
 		return -1;
 	}

@@ -19,6 +19,9 @@ enum guest_access { ACCESS_READ, ACCESS_WRITE, ACCESS_FETCH };
  * or below 1 MiB, and not lamina's own. */
 bool guest_ram_ok(u64 gpa, u64 len);
 
+/* The reserved bits of a present PAE PDPTE (with this CPU's MAXPHYADDR). */
+u64 guest_pae_pdpte_reserved(void);
+
 /* Guest linear -> guest physical, with the checks and A/D updates of the
  * guest's paging mode: present, reserved bits, R/W, U/S, XD, SMEP and SMAP
  * (not protection keys). 0, or -1 with a #PF in *f. */

@@ -55,8 +55,6 @@ bool paging_in_direct_map(u64 pa, u64 size)
 	return pa < mapped_top && size <= mapped_top - pa;
 }
 
-static void put32(u64 at, u32 v) { memcpy(host_pa(at), &v, 4); }
-static void put64(u64 at, u64 v) { memcpy(host_pa(at), &v, 8); }
 
 static void fix_checksum(u64 at)
 {

@@ -39,13 +39,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static u8 *pa(u64 addr) { return host_pa(addr); }
-static void put16(u64 at, u16 v) { memcpy(pa(at), &v, 2); }
-static void put32(u64 at, u32 v) { memcpy(pa(at), &v, 4); }
-static void put64(u64 at, u64 v) { memcpy(pa(at), &v, 8); }
-static u32 get32(u64 at) { u32 v; memcpy(&v, pa(at), 4); return v; }
-static u64 get64(u64 at) { u64 v; memcpy(&v, pa(at), 8); return v; }
-
 /* A byte pattern that differs per content and per offset. */
 static u8 pattern(u32 seed, u64 off)
 {
@@ -55,15 +48,15 @@ static u8 pattern(u32 seed, u64 off)
 static void fill(u64 at, u64 size, u32 seed)
 {
 	for (u64 i = 0; i < size; i++)
-		pa(at)[i] = pattern(seed, i);
+		host_pa(at)[i] = pattern(seed, i);
 }
 
 static bool holds(u64 at, u64 size, u32 seed)
 {
 	for (u64 i = 0; i < size; i++)
-		if (pa(at)[i] != pattern(seed, i)) {
+		if (host_pa(at)[i] != pattern(seed, i)) {
 			printf("# at %#llx + %#llx: %#x, want %#x\n", (unsigned long long)at,
-			       (unsigned long long)i, pa(at)[i], pattern(seed, i));
+			       (unsigned long long)i, host_pa(at)[i], pattern(seed, i));
 			return false;
 		}
 	return true;
@@ -72,7 +65,7 @@ static bool holds(u64 at, u64 size, u32 seed)
 static bool zero(u64 at, u64 size)
 {
 	for (u64 i = 0; i < size; i++)
-		if (pa(at)[i])
+		if (host_pa(at)[i])
 			return false;
 	return true;
 }
@@ -136,16 +129,16 @@ struct bz_params {
  * pattern 1. */
 static u64 make_bzimage(u64 at, u64 payload, const struct bz_params *b)
 {
-	memset(pa(at), 0, BZ_SETUP_SIZE);
-	pa(at)[0x1f1] = BZ_SETUP_SECTS;
+	memset(host_pa(at), 0, BZ_SETUP_SIZE);
+	host_pa(at)[0x1f1] = BZ_SETUP_SECTS;
 	put16(at + 0x1fe, 0xaa55);
-	pa(at)[0x201] = 0x66; /* the setup header ends at 0x268 */
-	memcpy(pa(at + 0x202), "HdrS", 4);
+	host_pa(at)[0x201] = 0x66; /* the setup header ends at 0x268 */
+	memcpy(host_pa(at + 0x202), "HdrS", 4);
 	put16(at + 0x206, 0x020f);
-	pa(at)[0x211] = 1; /* LOADED_HIGH */
+	host_pa(at)[0x211] = 1; /* LOADED_HIGH */
 	put32(at + 0x22c, b->initrd_max);
 	put32(at + 0x230, 2 * MiB);
-	pa(at)[0x234] = b->relocatable;
+	host_pa(at)[0x234] = b->relocatable;
 	put16(at + 0x236, b->above_4g ? 2 : 0);
 	put32(at + 0x238, 2047);
 	put64(at + 0x258, b->pref);
@@ -162,9 +155,9 @@ static void check_linux_boot_params(const struct guest_entry *e, u64 initrd_size
 	assert_true(e->reset.protected_flat);
 	assert_int_equal(get32(bp + 0x214), e->reset.rip);
 	assert_int_equal(get32(bp + 0x21c), initrd_size);
-	assert_int_equal(pa(bp)[0x210], 0xff);
-	assert_string_equal((char *)pa(get32(bp + 0x228)), "console=ttyS0 quiet");
-	assert_int_equal(pa(bp)[0x1e8], guest_map.n);
+	assert_int_equal(host_pa(bp)[0x210], 0xff);
+	assert_string_equal((char *)host_pa(get32(bp + 0x228)), "console=ttyS0 quiet");
+	assert_int_equal(host_pa(bp)[0x1e8], guest_map.n);
 	for (unsigned int i = 0; i < guest_map.n; i++) {
 		assert_int_equal(get64(bp + 0x2d0 + i * 20), guest_map.r[i].base);
 		assert_int_equal(get64(bp + 0x2d0 + i * 20 + 8), guest_map.r[i].size);
@@ -273,11 +266,11 @@ static u64 make_elf(u64 at, bool is64, u64 entry, const struct elf_seg *s, unsig
 {
 	u64 ph = is64 ? 64 : 52, phsize = is64 ? 56 : 32, off = ELF_DATA_OFF;
 
-	memset(pa(at), 0, ELF_DATA_OFF);
-	memcpy(pa(at), "\177ELF", 4);
-	pa(at)[4] = is64 ? 2 : 1;
-	pa(at)[5] = 1;
-	pa(at)[6] = 1;
+	memset(host_pa(at), 0, ELF_DATA_OFF);
+	memcpy(host_pa(at), "\177ELF", 4);
+	host_pa(at)[4] = is64 ? 2 : 1;
+	host_pa(at)[5] = 1;
+	host_pa(at)[6] = 1;
 	put16(at + 16, 2);
 	put16(at + 18, is64 ? 62 : 3);
 	if (is64) {
@@ -347,16 +340,16 @@ static void test_multiboot_module_moves_clear_of_every_segment(void **state)
 	assert_int_equal(e.reset.rip, 16 * MiB + 0x40);
 	check_segments(seg, 2);
 
-	const struct mb1_info *mbi = (const void *)pa(e.ebx);
+	const struct mb1_info *mbi = (const void *)host_pa(e.ebx);
 	assert_true(mbi->flags & MB1_INFO_MEMORY);
 	assert_int_equal(mbi->mem_lower, 640);
 	assert_int_equal(mbi->mem_upper, 63 * 1024);
-	assert_string_equal((char *)pa(mbi->cmdline), "kernel.elf verbose=1");
+	assert_string_equal((char *)host_pa(mbi->cmdline), "kernel.elf verbose=1");
 	assert_int_equal(mbi->mods_count, 2);
-	const struct mb1_module *mods = (const void *)pa(mbi->mods_addr);
+	const struct mb1_module *mods = (const void *)host_pa(mbi->mods_addr);
 	assert_int_equal(mods[0].mod_end - mods[0].mod_start, 512 * KiB);
 	assert_true(holds(mods[0].mod_start, 512 * KiB, 6));
-	assert_string_equal((char *)pa(mods[0].string), "data.bin key=value");
+	assert_string_equal((char *)host_pa(mods[0].string), "data.bin key=value");
 	assert_int_equal(mods[1].mod_start, 40 * MiB);
 	assert_true(holds(mods[1].mod_start, 4 * KiB, 7));
 	for (unsigned int i = 0; i < 2; i++)
@@ -391,8 +384,8 @@ static void test_multiboot_module_above_4g_moves_below(void **state)
 	fill(4 * GiB + 512 * MiB, 128 * KiB, 13);
 	module_add(4 * GiB + 512 * MiB, 128 * KiB, "high.bin");
 	assert_null(prepare(&e));
-	const struct mb1_info *mbi = (const void *)pa(e.ebx);
-	const struct mb1_module *mods = (const void *)pa(mbi->mods_addr);
+	const struct mb1_info *mbi = (const void *)host_pa(e.ebx);
+	const struct mb1_module *mods = (const void *)host_pa(mbi->mods_addr);
 	assert_int_equal(mbi->mods_count, 1);
 	assert_true(mods[0].mod_end <= 32 * MiB);
 	assert_true(holds(mods[0].mod_start, 128 * KiB, 13));
@@ -421,7 +414,7 @@ static void test_multiboot_aout_backwards_range(void **state)
 	struct guest_entry e;
 
 	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
-	memset(pa(at), 0, 2 * MB_HEADER_OFF);
+	memset(host_pa(at), 0, 2 * MB_HEADER_OFF);
 	put_mb1_header(at, flags);
 	put32(at + MB_HEADER_OFF + 12, 2 * MiB + MB_HEADER_OFF); /* header_addr */
 	put32(at + MB_HEADER_OFF + 16, 2 * MiB);                 /* load_addr */

@@ -15,7 +15,6 @@
 #include "vmx.h"
 
 #define CR4_PCIDE_CR3_BITS 0xfffull
-#define PDPTE_RESERVED 0x1e6ull /* bits 1-2 and 5-8 of a present PAE PDPTE */
 #define CR_ACCESS_MOV_TO 0
 
 void vmx_load_cr0(struct vmx_vcpu *x, u64 val)
@@ -60,7 +59,7 @@ void vmx_load_efer(u64 efer)
 int vmx_load_pdptes(u64 cr3)
 {
 	u64 pa = cr3 & 0xffffffe0ull, pdpte[4];
-	u64 reserved = PDPTE_RESERVED | ~(BIT(cpu_phys_bits()) - 1);
+	u64 reserved = guest_pae_pdpte_reserved();
 
 	if (!guest_ram_ok(pa, sizeof(pdpte)))
 		return -1;
