@@ -123,6 +123,11 @@ void log_console(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_guest_rip(enum log_level level, u64 rip)
+{
+	log_console(level, "  at guest rip %#llx", (unsigned long long)rip);
+}
+
 void log_raw(const char *fmt, ...)
 {
 	char text[512];

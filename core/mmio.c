@@ -156,9 +156,9 @@ static void log_unsupported(struct vcpu *v, const u8 *bytes, int n, u64 gpa)
 
 	for (int i = 0; i < n; i++)
 		len += format(hex + len, sizeof(hex) - len, "%02x ", bytes[i]);
-	log_warn("cannot emulate the instruction at rip %#llx (bytes %s) touching "
-		 "%#llx; #GP to the guest", (unsigned long long)v->rip, hex,
-		 (unsigned long long)gpa);
+	log_warn("cannot emulate the instruction (bytes %s) touching %#llx; #GP to the guest",
+		 hex, (unsigned long long)gpa);
+	log_guest_rip(LOG_WARN, v->rip);
 }
 
 static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)

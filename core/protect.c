@@ -42,10 +42,10 @@ static void report_once(struct vcpu *v, u64 gpa, bool write)
 
 	if (__atomic_fetch_or(&reported[page / 8], bit, __ATOMIC_RELAXED) & bit)
 		return;
-	log_warn("guest %s lamina's memory at %#llx (CPU %u, rip %#llx): %s; "
-		 "reported once per page", write ? "wrote to" : "read",
-		 (unsigned long long)gpa, v->cpu->index, (unsigned long long)v->rip,
+	log_warn("guest %s lamina's memory at %#llx (CPU %u): %s; reported once per page",
+		 write ? "wrote to" : "read", (unsigned long long)gpa, v->cpu->index,
 		 write ? "dropped" : "reads as all-ones");
+	log_guest_rip(LOG_WARN, v->rip);
 }
 
 static void home_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,

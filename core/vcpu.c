@@ -164,8 +164,8 @@ void vcpu_skip_insn(struct vcpu *v)
 		if (len < 0)
 			return inject_fault(v, &f);
 		if (!len) {
-			log_warn("cannot decode the instruction at rip %#llx to step over it; #UD",
-				 (unsigned long long)v->rip);
+			log_warn("cannot decode an instruction to step over it; #UD");
+			log_guest_rip(LOG_WARN, v->rip);
 			return vcpu_inject_ud(v);
 		}
 	}

@@ -19,6 +19,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
  * that names them). */
 void log_console(enum log_level level, const char *fmt, ...) __printf(2, 3);
 
+/* "  at guest rip ..." to the console only: guest virtual addresses in
+ * the ring would tell the guest's user space where its kernel lies. */
+void log_guest_rip(enum log_level level, u64 rip);
+
 /* Raw text to the console and ring, no prefix (banners, register dumps). */
 void log_raw(const char *fmt, ...) __printf(1, 2);
 

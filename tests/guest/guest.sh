@@ -213,6 +213,7 @@ check_logged_once() {
 	fi
 	n=$(grep -aciE "(^|[^0-9a-fx])(0x)?0*${page%???}[0-9a-f]{3}([^0-9a-f]|$)" "$HVLOG")
 	check "lamina logged the stores to page 0x$page once ($n lines)" [ "$n" -eq 1 ]
+	expect_in "$HVLOG" ' at guest rip 0x[0-9a-f]+' "lamina's console names the guest RIP"
 }
 
 # After a triple_fault run (RUN_WATCH on lamina's log, RUN_LINGER s):

@@ -154,20 +154,9 @@ static void check_unknown_function(void)
 /* 16 bytes a call, in EBX, ECX, EDX, ESI. */
 static void check_log_read(void)
 {
-	s32 status = 0;
+	s32 status;
 
-	while (log_len + 16 <= sizeof(log_text)) {
-		struct hc_regs r = { .eax = LAMINA_HC_LOG_READ, .ebx = log_len, .ecx = 0 };
-		u32 text[4];
-
-		hc_call(&r);
-		status = hc_status(&r);
-		if (status <= 0 || status > 16)
-			break;
-		text[0] = r.ebx, text[1] = r.ecx, text[2] = r.edx, text[3] = r.esi;
-		memcpy(log_text + log_len, text, (u32)status);
-		log_len += (u32)status;
-	}
+	log_len = hc_log_read(0, log_text, sizeof(log_text), &status);
 	kprintf("# log: read %u bytes, last status %d\n", log_len, status);
 	tap_check(status >= 0 && status <= 16 && mem_contains(log_text, log_len, "lamina"),
 		  "log read: the log from offset 0 mentions lamina");

@@ -4,6 +4,7 @@
 #include "hc.h"
 #include "print.h"
 #include "trap.h"
+#include "util.h"
 
 static bool amd, present;
 
@@ -73,4 +74,25 @@ bool hc_meminfo(u64 *base, u64 *size)
 	*base = hc_pair(r.ebx, r.ecx);
 	*size = hc_pair(r.edx, r.esi);
 	return true;
+}
+
+u32 hc_log_read(u64 off, char *buf, u32 cap, s32 *status)
+{
+	u32 len = 0;
+
+	*status = 0;
+	while (len + 16 <= cap) {
+		struct hc_regs r = { .eax = LAMINA_HC_LOG_READ, .ebx = (u32)(off + len),
+				     .ecx = (u32)((off + len) >> 32) };
+		u32 text[4];
+
+		hc_call(&r);
+		*status = hc_status(&r);
+		if (*status <= 0 || *status > 16)
+			break;
+		text[0] = r.ebx, text[1] = r.ecx, text[2] = r.edx, text[3] = r.esi;
+		memcpy(buf + len, text, (u32)*status);
+		len += (u32)*status;
+	}
+	return len;
 }

@@ -36,5 +36,9 @@ static inline u64 hc_pair(u32 lo, u32 hi)
 bool hc_exit_count(u32 cpu, u32 reason, u64 *count);
 /* MEMINFO: lamina's own memory; false if the call failed. */
 bool hc_meminfo(u64 *base, u64 *size);
+/* LOG_READ from `off` until the end of the log or until `cap` bytes are
+ * in buf (16 bytes a call); returns the number of bytes read and the
+ * last status in *status. */
+u32 hc_log_read(u64 off, char *buf, u32 cap, s32 *status);
 
 #endif
