@@ -55,6 +55,7 @@ struct tss32 {
 	u16 trap, iomap;
 } __packed;
 
+#define TSS_TRAP_T BIT(0) /* #DB (DR6.BT) once the switch is done */
 #define TSS_SAVED_FROM offsetof(struct tss32, eip)
 #define TSS_SAVED_TO offsetof(struct tss32, ldt)
 
@@ -410,7 +411,9 @@ void exit_task_switch(struct vcpu *v)
 		return stop(v, "16-bit TSSs are not emulated");
 	if (!r)
 		r = enter_new(&t, &tss, &tr);
-	if (r && t.event)
+	if (!r && (tss.trap & TSS_TRAP_T))
+		vcpu_debug_trap(v, DR6_BT);
+	else if (r && t.event)
 		vcpu_inject_fault_in_delivery(v, (enum event_type)t.event_type, t.event_vector, &t.f);
 	else if (r)
 		vcpu_inject_fault(v, &t.f);

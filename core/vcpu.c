@@ -185,7 +185,12 @@ void vcpu_insn_done(struct vcpu *v)
 	if (!(v->rflags & RFLAGS_TF) || v->injected ||
 	    (vendor->get_reg(v, GUEST_DEBUGCTL) & DEBUGCTL_BTF))
 		return;
-	vendor->single_step(v);
+	vcpu_debug_trap(v, DR6_BS);
+}
+
+void vcpu_debug_trap(struct vcpu *v, u64 dr6)
+{
+	vendor->debug_trap(v, dr6);
 	v->injected = true;
 }
 

@@ -152,10 +152,11 @@ struct vendor_ops {
 	unsigned int (*cpl)(struct vcpu *v);
 	void (*inject)(struct vcpu *v, enum event_type type, u8 vector,
 		       bool has_error, u32 error);
-	/* The single-step #DB (DR6.BS) the CPU raises after an instruction
-	 * with RFLAGS.TF set, for one lamina completed: delivered at the next
-	 * entry, before anything else. */
-	void (*single_step)(struct vcpu *v);
+	/* A trap-class #DB the CPU raises after something lamina completed,
+	 * with the DR6 bits it would set: BS after an instruction with
+	 * RFLAGS.TF set, BT after a task switch to a TSS with its T bit set.
+	 * Delivered at the next entry, before anything else. */
+	void (*debug_trap)(struct vcpu *v, u64 dr6);
 	/* lamina completed an event or instruction (a task switch) for the
 	 * guest: blocking by STI and by MOV SS ends, and blocking by NMI is
 	 * kept, ends (an IRET) or begins (an NMI delivered). */
@@ -184,6 +185,7 @@ struct vcpu *vcpu_create(struct cpu *c, u64 nested_root);
 __noreturn void vcpu_loop(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v);
 void vcpu_insn_done(struct vcpu *v);
+void vcpu_debug_trap(struct vcpu *v, u64 dr6);
 bool vcpu_next_rip(struct vcpu *v, u64 *next);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);

@@ -28,6 +28,19 @@ DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
 
+static inline u64 read_dr6(void)
+{
+	u64 v;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr6(u64 v)
+{
+	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
+}
+
 static inline u64 read_rflags(void)
 {
 	u64 v;

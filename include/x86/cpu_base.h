@@ -61,6 +61,7 @@
 #define RFLAGS_AC BIT(18)
 
 #define DR6_BS BIT(14)       /* single step */
+#define DR6_BT BIT(15)       /* task switch to a TSS with its T bit set */
 #define DR6_INIT 0xffff0ff0u /* as after reset; a #DB sets bits, never clears */
 #define MSR_DEBUGCTL 0x1d9
 #define DEBUGCTL_BTF BIT(1)  /* TF steps from branch to branch */

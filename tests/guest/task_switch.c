@@ -10,13 +10,17 @@
  *    page that is not present: reading it faults (#PF while delivering
  *    #PF), which makes a #DF, delivered through a task gate to task F;
  *  - sends itself two NMIs through the APIC, each delivered through a
- *    task gate to task N, which IRETs back: the IRET ends NMI blocking.
+ *    task gate to task N, which IRETs back: the IRET ends NMI blocking;
+ *  - JMPs to task T, whose TSS has the debug trap bit (T) set: a #DB
+ *    with DR6.BT comes before T's first instruction (QEMU ignores the
+ *    T bit: the check runs only with the option t_bit=1).
  * Each time it checks what the switch saved into the old TSS (EIP past
  * the instruction, or at the faulting one; registers), busy bits, the
  * back link, NT and CR0.TS. Task B's TSS has EFLAGS bit 15 (reserved)
  * set, which the switch leaves clear, and the switch to B clears DR7's
  * local breakpoint enables (L0-L3). */
 #include "apic.h"
+#include "boot.h"
 #include "cpu.h"
 #include "desc.h"
 #include "hc.h"
@@ -25,7 +29,7 @@
 #include "trap.h"
 
 const char test_name[] = "task_switch";
-const char *const test_options[] = { NULL };
+const char *const test_options[] = { "t_bit", NULL };
 
 #define SEL_TSS_B 0x38
 #define SEL_TSS_C 0x40
@@ -35,7 +39,9 @@ const char *const test_options[] = { NULL };
 #define SEL_TSS_X 0x60 /* its TSS is on a page that is not present */
 #define SEL_TSS_F 0x68
 #define SEL_TSS_N 0x70
+#define SEL_TSS_T 0x78
 #define GDT_ENTRIES 16
+#define VEC_DB 1
 #define VEC_NMI 2
 #define VEC_DF 8
 #define VEC_PF 14
@@ -53,6 +59,8 @@ const char *const test_options[] = { NULL };
 #define TYPE_BUSY 0x8b
 #define EFLAGS_NT BIT(14)
 #define CR0_TS BIT(3)
+#define DR6_BT BIT(15)
+#define DR6_INIT 0xffff0ff0u
 
 struct tss32 {
 	u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -74,20 +82,23 @@ struct seen {
 extern u64 gdt[];
 extern char a_after_jmp[], a_after_call[], a_after_int[], a_gp_insn[], a_gp_resume[];
 extern char task_b[], task_c[], task_d[], task_e[], b_after_jmp[], c_after_iret[];
-extern char task_f[], task_n[], a_df_insn[], a_df_resume[];
+extern char task_f[], task_n[], a_df_insn[], a_df_resume[], task_t[], db_handler[];
 void run_jmp(void);
 void run_call(void);
 void run_int(void);
 void run_gp(void);
 void run_df(void);
+void run_t(void);
 
 u64 gdt2[GDT_ENTRIES] __aligned(8);
 struct seen seen_b, seen_c, seen_d, seen_e, seen_f, seen_n;
+/* What the #DB handler saw: DR6, the EIP it interrupted, TR, how often. */
+u32 db_dr6, db_eip, db_tr, db_count, t_ran;
 u32 a_regs[8];           /* A's registers after it got back (pushal order) */
 struct tss32 *a_tss;
 u32 gp_resume = (u32)a_gp_resume, df_resume = (u32)a_df_resume;
-static struct tss32 tss_b, tss_c, tss_d, tss_e, tss_f, tss_n;
-static u8 stacks[6][1024] __aligned(16);
+static struct tss32 tss_b, tss_c, tss_d, tss_e, tss_f, tss_n, tss_t;
+static u8 stacks[7][1024] __aligned(16);
 static u32 pd[1024] __aligned(4096);
 static u64 switches; /* the task switches the checks ran */
 static struct {
@@ -128,7 +139,7 @@ __asm__(".text\n"
 	".globl run_jmp, run_call, run_int, run_gp, run_df\n"
 	".globl a_after_jmp, a_after_call, a_after_int, a_gp_insn, a_gp_resume\n"
 	".globl task_b, task_c, task_d, task_e, b_after_jmp, c_after_iret\n"
-	".globl task_f, task_n, a_df_insn, a_df_resume\n"
+	".globl task_f, task_n, a_df_insn, a_df_resume, run_t, task_t, db_handler\n"
 	"run_jmp:\n" A_MARKERS "ljmp $0x38, $0\n"
 	"a_after_jmp:\n" A_STORE
 	"run_call:\n" A_MARKERS "lcall $0x50, $0\n"
@@ -138,6 +149,7 @@ __asm__(".text\n"
 	"run_gp:\n" A_MARKERS "movl $0x1000, %eax\n"
 	"a_gp_insn:\n movw %ax, %fs\n"
 	"a_gp_resume:\n" A_STORE
+	"run_t:\n pushal\n ljmp $0x78, $0\n popal\n ret\n"
 	"run_df:\n pushal\n"
 	"a_df_insn:\n movl 0xc0000100, %eax\n"
 	"a_df_resume:\n popal\n ret\n"
@@ -160,7 +172,14 @@ __asm__(".text\n"
 	"movl a_tss, %eax\n movl 32(%eax), %ecx\n movl %ecx, seen_f+84\n movl df_resume, %ecx\n movl %ecx, 32(%eax)\n"
 	"iret\n jmp task_f\n"
 	/* N: the NMI handler task. */
-	"task_n:\n" TASK_RECORD("seen_n", "112") "iret\n jmp task_n\n");
+	"task_n:\n" TASK_RECORD("seen_n", "112") "iret\n jmp task_n\n"
+	/* T: counts its runs and JMPs back to A. */
+	"task_t:\n incl t_ran\n ljmp $0x28, $0\n jmp task_t\n"
+	/* #DB (interrupt gate): records, resets DR6 and returns. */
+	"db_handler:\n pushl %eax\n movl %dr6, %eax\n movl %eax, db_dr6\n"
+	"movl 4(%esp), %eax\n movl %eax, db_eip\n xorl %eax, %eax\n str %ax\n"
+	"movl %eax, db_tr\n incl db_count\n movl $0xffff0ff0, %eax\n movl %eax, %dr6\n"
+	"popl %eax\n iret\n");
 
 static u64 tss_desc_at(u32 base)
 {
@@ -241,6 +260,8 @@ static void setup(void)
 	init_task(&tss_e, task_e, 3, 0xe0000000);
 	init_task(&tss_f, task_f, 4, 0xf0000000);
 	init_task(&tss_n, task_n, 5, 0x90000000);
+	init_task(&tss_t, task_t, 6, 0x70000000);
+	tss_t.trap = 1;
 	tss_b.fs = SEL_KDATA; /* the others leave FS null */
 	tss_b.eflags |= BIT(15); /* reserved: loaded as 0 */
 	gdt2[SEL_TSS_B / 8] = tss_desc(&tss_b);
@@ -251,6 +272,7 @@ static void setup(void)
 	gdt2[SEL_TSS_X / 8] = tss_desc_at(BAD_TSS_BASE);
 	gdt2[SEL_TSS_F / 8] = tss_desc(&tss_f);
 	gdt2[SEL_TSS_N / 8] = tss_desc(&tss_n);
+	gdt2[SEL_TSS_T / 8] = tss_desc(&tss_t);
 	gdt2_desc.limit = sizeof(gdt2) - 1;
 	gdt2_desc.base = (u32)gdt2;
 	__asm__ volatile("lgdt %0" ::"m"(gdt2_desc.limit) : "memory");
@@ -460,6 +482,31 @@ static void check_nmi(void)
 	switches += 2 * seen_n.ran;
 }
 
+/* A JMP to task T, whose TSS has the T bit: #DB (DR6.BT) in T, at its
+ * first instruction, once; then T runs. */
+static void check_t_bit(void)
+{
+	u64 *idt = idt_base(), saved = idt[VEC_DB];
+	u32 h = (u32)db_handler;
+
+	if (!boot_opt_num("t_bit", 0)) {
+		tap_skip("QEMU ignores it", "T bit: #DB after the switch to a TSS with T set");
+		return;
+	}
+	idt[VEC_DB] = (h & 0xffff) | ((u64)SEL_KCODE << 16) | (0x8eull << 40) |
+		      ((u64)(h >> 16) << 48);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(DR6_INIT));
+	clts();
+	run_t();
+	idt[VEC_DB] = saved;
+	switches += 2;
+	tap_eq(t_ran, 1, "T bit: task T ran once");
+	tap_eq(db_count, 1, "T bit: one #DB");
+	tap_check(db_dr6 & DR6_BT, "T bit: DR6.BT set (DR6 %#x)", db_dr6);
+	tap_eq(db_eip, (u32)task_t, "T bit: the #DB came before T's first instruction");
+	tap_eq(db_tr, SEL_TSS_T, "T bit: the #DB came in task T");
+}
+
 static void check_exits(void)
 {
 	struct hc_regs r = { .eax = LAMINA_HC_VERSION };
@@ -487,6 +534,7 @@ void test_main(void)
 	check_gp();
 	check_df();
 	check_nmi();
+	check_t_bit();
 	clts();
 	check_exits();
 }

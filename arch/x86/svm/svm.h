@@ -29,7 +29,7 @@ int svm_set_cr(struct vcpu *v, enum guest_reg r, u64 val);
 /* svm_event.c */
 void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 		u32 error);
-void svm_single_step(struct vcpu *v);
+void svm_debug_trap(struct vcpu *v, u64 dr6);
 void svm_set_blocking(struct vcpu *v, enum nmi_blocking nmi);
 void svm_events_before_entry(struct vcpu *v);
 void svm_events_after_exit(struct vcpu *v);

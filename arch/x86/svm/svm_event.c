@@ -49,14 +49,13 @@ void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 				 ((u64)error << 32);
 }
 
-/* The single-step trap after an instruction lamina completed: #DB
- * injected at the next VMRUN, with DR6.BS set as the CPU would have set
- * it (injection leaves DR6 alone). */
-void svm_single_step(struct vcpu *v)
+/* #DB injected at the next VMRUN, with the DR6 bits the CPU would have
+ * set (injection leaves DR6 alone). */
+void svm_debug_trap(struct vcpu *v, u64 dr6)
 {
 	struct svm_vcpu *s = v->vendor;
 
-	s->vmcb->save.dr6 |= DR6_BS;
+	s->vmcb->save.dr6 |= dr6;
 	svm_inject(v, EVENT_EXCEPTION, 1, false, 0);
 }
 

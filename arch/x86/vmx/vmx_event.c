@@ -38,15 +38,23 @@ void vmx_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 	x->event_set = true;
 }
 
-/* The single-step trap after an instruction lamina completed: pending at
- * the next entry (BS in the pending debug exceptions; the CPU sets DR6.BS
- * when it delivers the #DB). It is that entry's event: one injected as
- * well would drop it (a vectoring entry ignores pending debug exceptions),
- * so a held NMI waits for its window, which the #DB goes before. */
-void vmx_single_step(struct vcpu *v)
+/* A #DB after something lamina completed. The single-step trap is
+ * pending at the next entry (BS in the pending debug exceptions; the CPU
+ * sets DR6.BS when it delivers the #DB). It is that entry's event: one
+ * injected as well would drop it (a vectoring entry ignores pending debug
+ * exceptions), so a held NMI waits for its window, which the #DB goes
+ * before. No pending bit says BT (a task switch's T bit): that #DB is
+ * injected, with DR6 set here, as injection leaves it alone. The guest's
+ * DR6 is the CPU's own while lamina runs: VM exits keep it, and lamina
+ * uses no debug registers. */
+void vmx_debug_trap(struct vcpu *v, u64 dr6)
 {
 	struct vmx_vcpu *x = v->vendor;
 
+	if (dr6 != DR6_BS) {
+		write_dr6(read_dr6() | dr6);
+		return vmx_inject(v, EVENT_EXCEPTION, 1, false, 0); /* #DB */
+	}
 	vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | VMX_PENDING_DBG_BS);
 	x->event_set = true;
 }
