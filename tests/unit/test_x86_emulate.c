@@ -364,6 +364,12 @@ static void test_operand_address(void **state)
 		/* 64-bit: DS/SS bases do not apply, FS does; RIP-relative */
 		{ X86_MODE_64, "\x8b\x44\x24\x08", 4, 0x7000 + 8 },
 		{ X86_MODE_64, "\x64\x8b\x44\x24\x08", 5, 0x0fff0000 + 0x7000 + 8 },
+		/* 64-bit: a DS/ES prefix after FS/GS leaves the FS/GS override;
+		 * one before it is replaced; in 32-bit code the last counts */
+		{ X86_MODE_64, "\x64\x3e\x8b\x44\x24\x08", 6, 0x0fff0000 + 0x7000 + 8 },
+		{ X86_MODE_64, "\x3e\x64\x8b\x44\x24\x08", 6, 0x0fff0000 + 0x7000 + 8 },
+		{ X86_MODE_64, "\x65\x26\xa4", 3, 0x20000 + 0x40 },
+		{ X86_MODE_32, "\x64\x26\x8b\x04\x28", 5, 0x10000 + 0xa + 0xfff0 },
 		{ X86_MODE_64, "\x8b\x05\x10\x00\x00\x00", 6, 0x100000 + 6 + 0x10 },
 		{ X86_MODE_64, "\x67\x8b\x05\xf0\xff\xff\xff", 7, 0x100000 + 7 - 0x10 },
 		/* 67 in 64-bit: the address wraps at 32 bits */

@@ -46,9 +46,20 @@ static s64 sign_extend(u64 v, unsigned int bytes)
 	return (s64)(v << shift) >> shift;
 }
 
+/* A segment prefix: the last one counts, except that in 64-bit mode ES,
+ * CS, SS and DS prefixes are no-ops and leave an FS or GS override in
+ * force (AMD APM Vol. 3 1.2.4). */
+static void seg_prefix_seen(enum x86_seg s, enum x86_mode mode, struct x86_insn *insn)
+{
+	bool fs_gs = insn->seg_override == X86_FS || insn->seg_override == X86_GS;
+
+	if (mode != X86_MODE_64 || s == X86_FS || s == X86_GS || !fs_gs)
+		insn->seg_override = s;
+}
+
 /* One legacy prefix into insn; false when b is not one. A legacy prefix
  * after REX makes the REX void: REX counts only right before the opcode. */
-static bool legacy_prefix(u8 b, struct x86_insn *insn, u8 *last_rep)
+static bool legacy_prefix(u8 b, enum x86_mode mode, struct x86_insn *insn, u8 *last_rep)
 {
 	static const u8 seg_prefix[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
 	unsigned int s;
@@ -64,7 +75,7 @@ static bool legacy_prefix(u8 b, struct x86_insn *insn, u8 *last_rep)
 			;
 		if (s == ARRAY_SIZE(seg_prefix))
 			return false;
-		insn->seg_override = (enum x86_seg)s; /* the last one counts */
+		seg_prefix_seen((enum x86_seg)s, mode, insn);
 	}
 	insn->rex = 0;
 	return true;
@@ -80,7 +91,7 @@ static bool prefixes(struct cursor *c, enum x86_mode mode,
 			return false;
 		if (mode == X86_MODE_64 && (b & 0xf0) == 0x40)
 			insn->rex = b; /* a later REX replaces an earlier one */
-		else if (!legacy_prefix(b, insn, last_rep))
+		else if (!legacy_prefix(b, mode, insn, last_rep))
 			return true;
 		c->pos++;
 	}
