@@ -152,15 +152,16 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 		} else {
 			port_out(v, e->io.port, e->io.size, val);
 		}
-		v->gpr[idx] = (v->gpr[idx] & ~amask) | ((v->gpr[idx] + step) & amask);
+		v->gpr[idx] = x86_reg_write(v->gpr[idx], insn.adsize, v->gpr[idx] + step);
 		if (e->io.rep)
-			v->gpr[X86_RCX] = (v->gpr[X86_RCX] & ~amask) | ((v->gpr[X86_RCX] - 1) & amask);
+			v->gpr[X86_RCX] = x86_reg_write(v->gpr[X86_RCX], insn.adsize,
+							v->gpr[X86_RCX] - 1);
 	}
 	/* A long REP is resumed by re-executing it: RIP stays. */
 	if (!e->io.rep || !(v->gpr[X86_RCX] & amask))
 		vcpu_skip_insn(v);
 	else
-		vcpu_insn_done(v);
+		vcpu_insn_done(v, false);
 }
 
 void exit_io(struct vcpu *v)

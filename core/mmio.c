@@ -85,66 +85,68 @@ struct npf_emulation {
 	u64 page;
 };
 
-/* One access of the emulated instruction, at most one page long, at the
- * guest-physical address its translation gave. */
-static int access_page(struct emu_ctx *ctx, u64 gpa, void *data, unsigned int size,
-		       bool write)
+/* Where one access of the emulated instruction, at most one page long,
+ * goes: a region, or RAM (*r NULL); -1 (with ctx->fault) for device
+ * memory lamina does not trap. A write-trapped region still answers the
+ * reads of an instruction that also writes it (XCHG, ADD to memory, ...). */
+static int page_target(struct emu_ctx *ctx, u64 gpa, unsigned int size, struct mmio_region **r)
 {
 	const struct npf_emulation *ne = ctx->opaque;
-	/* A write-trapped region still answers the reads of an instruction
-	 * that also writes it (XCHG, ADD to memory, ...). */
-	struct mmio_region *r = ALIGN_DOWN(gpa, PAGE_SIZE) == ne->page ? ne->r : region_for(gpa);
 
-	if (r) {
-		if (write)
-			r->ops->write(ne->v, r, gpa, data, size);
-		else
-			r->ops->read(ne->v, r, gpa, data, size);
+	*r = ALIGN_DOWN(gpa, PAGE_SIZE) == ne->page ? ne->r : region_for(gpa);
+	if (*r || guest_ram_ok(gpa, size))
 		return 0;
-	}
-	if (!guest_ram_ok(gpa, size)) {
-		/* Untrapped device memory as the other operand: not emulated. */
-		log_warn("emulation: access to %#llx (not RAM, not trapped); #GP",
-			 (unsigned long long)gpa);
-		ctx->fault = (struct emu_fault){ .vector = 13, .has_error = true };
-		return -1;
-	}
-	if (write)
+	/* Untrapped device memory as the other operand: not emulated. */
+	log_warn("emulation: access to %#llx (not RAM, not trapped); #GP", (unsigned long long)gpa);
+	ctx->fault = (struct emu_fault){ .vector = 13, .has_error = true };
+	return -1;
+}
+
+static void access_page(const struct npf_emulation *ne, struct mmio_region *r, u64 gpa,
+			void *data, unsigned int size, bool write)
+{
+	if (r && write)
+		r->ops->write(ne->v, r, gpa, data, size);
+	else if (r)
+		r->ops->read(ne->v, r, gpa, data, size);
+	else if (write)
 		memcpy(phys_to_virt(gpa), data, size);
 	else
 		memcpy(data, phys_to_virt(gpa), size);
-	return 0;
 }
 
 /* Both pages of an access that crosses a page boundary are translated
- * before either is touched: one that faults on its second page leaves
- * the first alone, as on the CPU. */
+ * (for acc), and found to be RAM or trapped, before either is touched:
+ * one that faults on its second page leaves the first alone, as on the
+ * CPU. */
 static int emu_access(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
-		      bool write)
+		      enum guest_access acc, bool write)
 {
 	const struct npf_emulation *ne = ctx->opaque;
-	enum guest_access acc = write ? ACCESS_WRITE : ACCESS_READ;
 	unsigned int first = MIN(size, (unsigned int)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
+	struct mmio_region *r0, *r1 = NULL;
 	u64 gpa0, gpa1 = 0;
 
 	if (guest_translate(ne->v, la, acc, &gpa0, &ctx->fault) ||
 	    (first < size && guest_translate(ne->v, la + first, acc, &gpa1, &ctx->fault)))
 		return -1;
-	if (access_page(ctx, gpa0, data, first, write))
+	if (page_target(ctx, gpa0, first, &r0) ||
+	    (first < size && page_target(ctx, gpa1, size - first, &r1)))
 		return -1;
+	access_page(ne, r0, gpa0, data, first, write);
 	if (first < size)
-		return access_page(ctx, gpa1, (u8 *)data + first, size - first, write);
+		access_page(ne, r1, gpa1, (u8 *)data + first, size - first, write);
 	return 0;
 }
 
-static int emu_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size)
+static int emu_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size, bool for_write)
 {
-	return emu_access(ctx, la, data, size, false);
+	return emu_access(ctx, la, data, size, for_write ? ACCESS_WRITE : ACCESS_READ, false);
 }
 
 static int emu_write(struct emu_ctx *ctx, u64 la, const void *data, unsigned int size)
 {
-	return emu_access(ctx, la, (void *)data, size, true);
+	return emu_access(ctx, la, (void *)data, size, ACCESS_WRITE, true);
 }
 
 static const struct emu_ops emu_ops = { emu_read, emu_write };
@@ -167,6 +169,7 @@ static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 	struct npf_emulation ne = { v, r, ALIGN_DOWN(gpa, PAGE_SIZE) };
 	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = &ne };
 	struct x86_insn insn;
+	enum emu_result result;
 	int n = guest_fetch_insn(v, bytes, &ctx.fault);
 
 	if (n < 0)
@@ -179,11 +182,11 @@ static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 	/* Single-stepped, a REP traps after each iteration. */
 	if (ctx.rflags & X86_FLAGS_TF)
 		ctx.max_rep = 1;
-	switch (x86_emulate(&ctx, &insn)) {
+	switch ((result = x86_emulate(&ctx, &insn))) {
 	case EMU_OK:
 	case EMU_CONTINUE:
 		vcpu_store_emu(v, &ctx);
-		vcpu_insn_done(v);
+		vcpu_insn_done(v, result == EMU_OK);
 		break;
 	case EMU_FAULT:
 		vcpu_store_emu(v, &ctx);

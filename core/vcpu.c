@@ -81,10 +81,17 @@ bool vcpu_next_rip(struct vcpu *v, u64 *next)
 
 /* Real mode pushes no error codes: AMD-V would push one if asked (the
  * handler's IRET frame would be off by two bytes), and VT-x refuses the
- * VM entry. */
+ * VM entry. A fault pushes RFLAGS with RF set, so that the handler's
+ * IRET re-runs the instruction without its instruction breakpoint firing
+ * again; injection leaves that to the VMM. (#DB, #BP and #OF are traps,
+ * #DF and #MC aborts.) */
 static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 {
 	bool has_error = f->has_error && (vendor->get_reg(v, GUEST_CR0) & CR0_PE);
+
+	if (f->vector != 1 && f->vector != 3 && f->vector != 4 && f->vector != 8 &&
+	    f->vector != 18)
+		v->rflags |= RFLAGS_RF;
 
 	if (f->vector == 14)
 		vendor->set_cr2(v, f->cr2);
@@ -170,18 +177,26 @@ void vcpu_skip_insn(struct vcpu *v)
 		}
 	}
 	v->rip = rip_after(v, (unsigned int)len);
-	vcpu_insn_done(v);
+	vcpu_insn_done(v, true);
 }
 
-/* lamina has carried out the guest's instruction at the exit (RIP is past
- * it), or one iteration of a REP string instruction (RIP stays on it):
- * end it as the CPU would. RFLAGS.TF set when it began (none of these
- * instructions writes TF) makes a single-step trap, unless DEBUGCTL.BTF
- * limits stepping to branches (lamina completes none). After a MOV SS or
- * POP SS, whose own trap the CPU defers to the next instruction's, it is
- * still one #DB. */
-void vcpu_insn_done(struct vcpu *v)
+/* lamina has carried out the guest's instruction at the exit (completed:
+ * RIP is past it), or one iteration of a REP string instruction (RIP
+ * stays on it): end it as the CPU would. RFLAGS.RF, which holds off
+ * instruction breakpoints for one instruction, is cleared when an
+ * instruction completes and set when a REP stops between iterations (in
+ * the frame of what interrupts it); VT-x saves it as 1 at an EPT
+ * violation, and a guest's IRET may have set it. RFLAGS.TF set when it
+ * began (none of these instructions writes TF) makes a single-step trap,
+ * unless DEBUGCTL.BTF limits stepping to branches (lamina completes none).
+ * After a MOV SS or POP SS, whose own trap the CPU defers to the next
+ * instruction's, it is still one #DB. */
+void vcpu_insn_done(struct vcpu *v, bool completed)
 {
+	if (completed)
+		v->rflags &= ~(u64)RFLAGS_RF;
+	else
+		v->rflags |= RFLAGS_RF;
 	if (!(v->rflags & RFLAGS_TF) || v->injected ||
 	    (vendor->get_reg(v, GUEST_DEBUGCTL) & DEBUGCTL_BTF))
 		return;

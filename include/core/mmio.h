@@ -10,7 +10,9 @@
 struct mmio_region;
 
 struct mmio_ops {
-	/* size is 1, 2, 4 or 8; gpa never crosses a page boundary. read is
+	/* size is 1 to 8 (an access that crosses a page boundary comes as
+	 * its two parts, 3, 5, 6 and 7 bytes included); gpa never crosses a
+	 * page boundary. read is
 	 * needed even for write-only traps: an emulated read-modify-write
 	 * instruction reads through it. */
 	void (*read)(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,

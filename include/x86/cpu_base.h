@@ -57,6 +57,7 @@
 
 #define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
 

@@ -108,11 +108,25 @@ struct emu_fault {
 
 struct emu_ctx;
 
+/* A register after writing its low size bytes with v: a 4-byte write
+ * zero-extends (in 64-bit mode; elsewhere the upper half is not
+ * visible), 1- and 2-byte writes keep the rest. */
+static inline u64 x86_reg_write(u64 old, unsigned int size, u64 v)
+{
+	u64 m = size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+
+	return size == 4 ? v & m : (old & ~m) | (v & m);
+}
+
 /* Memory access at a guest linear address (segment base already added).
  * size is 1, 2, 4 or 8; an access may cross a page boundary and the
- * callback splits it. Returns 0, or -1 after filling ctx->fault. */
+ * callback splits it. Returns 0, or -1 after filling ctx->fault. A read
+ * for_write is that of a read-modify-write instruction: the CPU checks
+ * the write first, so a page it may not write faults (W=1) before
+ * anything is read. */
 struct emu_ops {
-	int (*read)(struct emu_ctx *ctx, u64 la, void *data, unsigned int size);
+	int (*read)(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+		    bool for_write);
 	int (*write)(struct emu_ctx *ctx, u64 la, const void *data,
 		     unsigned int size);
 };

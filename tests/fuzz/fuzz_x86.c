@@ -36,7 +36,8 @@ static int fuzz_access(struct emu_ctx *ctx, u64 la, unsigned int size)
 	return 0;
 }
 
-static int fuzz_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size)
+static int fuzz_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+		     bool for_write)
 {
 	u64 v = la * 0x9e3779b97f4a7c15ull;
 

@@ -686,6 +686,34 @@ static void check_walk_faults(void)
 	map_window(trapped);
 }
 
+/* Under lamina: a STOSD straddling from the page into device memory that
+ * lamina does not trap (the I/O APIC's page) is not emulated (#GP), and
+ * its first two bytes, which were for the page, are not stored either. */
+#define IOAPIC_PAGE 0xfec00000u
+static const u8 stosd[] = { 0xab };
+
+static void check_straddle_device(void)
+{
+	struct snip_env env = { .cr3 = (u32)pd32 };
+	struct snip_regs regs = { .rflags = 0 };
+	u32 last = trapped + 2 * WIN_PAGE - 4, was = mmio_read32(last);
+
+	if (!lamina_present()) {
+		tap_skip("bare: the page is RAM", "mmio32: a store from the page into untrapped "
+			 "device memory");
+		return;
+	}
+	map_window(trapped);
+	pt32[2] = IOAPIC_PAGE | PTE_P | PTE_RW;
+	regs.gpr[X86_RAX] = ~was;
+	regs.gpr[X86_RDI] = WIN_LO + 2 * WIN_PAGE - 2;
+	regs.gpr[X86_RSP] = mmio_modes[1].sp;
+	tap_vec(snip_run(SNIP_32, &env, stosd, sizeof(stosd), &regs), VEC_GP,
+		"mmio32: STOSD from the page into untrapped device memory raises #GP");
+	tap_eq(mmio_read32(last), was, "mmio32: and stores nothing on the page");
+	map_window(trapped);
+}
+
 /* 64-bit: a PTE with a bit at MAXPHYADDR set (reserved) makes the store
  * of MOVSB from the page #PF (the address it would give is not RAM). */
 static void check_rsvd64(void)
@@ -740,6 +768,31 @@ static void check_single_step(u32 p)
 	write_dr6(DR6_INIT);
 }
 
+/* RF set by an IRET holds off instruction breakpoints for one
+ * instruction, here a load from the page, which lamina emulates; once it
+ * completes RF is clear, so a breakpoint on the next instruction fires
+ * (VT-x saves RF as 1 at the EPT violation, and AMD-V keeps the IRET's). */
+static void check_resume_flag(u32 p)
+{
+	u32 val, next;
+
+	write_dr6(DR6_INIT);
+	__asm__ volatile("movl $775f, %1\n movl %1, %%dr0\n movl $0x401, %1\n movl %1, %%dr7\n"
+			 "movl $-1, trap_vector\n"
+			 "pushfl\n orl $0x10000, (%%esp)\n pushl %%cs\n pushl $771f\n iret\n"
+			 "771: movl (%2), %0\n"
+			 "775: nop\n"
+			 "772:\n"
+			 ".pushsection .extable, \"a\"\n.long 771b, 772b\n.popsection\n"
+			 "movl $775b, %1\n"
+			 : "=&a"(val), "=&r"(next) : "r"(p) : "memory");
+	write_dr7(0x400);
+	tap_vec(trap_vector, VEC_DB, "resume flag: a breakpoint right after a load from the page fires");
+	tap_eq(trap_eip, next, "resume flag: the #DB comes at the breakpoint");
+	tap_check(read_dr6() & 1, "resume flag: DR6.B0 is set (DR6 0x%x)", read_dr6());
+	write_dr6(DR6_INIT);
+}
+
 void test_main(void)
 {
 	struct rnd r = { 0x6d6d696f74657374ull };
@@ -754,10 +807,12 @@ void test_main(void)
 	build_tables();
 	check_page(p);
 	check_single_step(p);
+	check_resume_flag(p);
 	mmio_modes[1].sp = mmio_modes[2].sp = (u32)test_stack + sizeof(test_stack) - 64;
 	run_mode(&mmio_modes[0], &r);
 	run_mode(&mmio_modes[1], &r);
 	check_walk_faults();
+	check_straddle_device();
 	if (lm_available()) {
 		run_mode(&mmio_modes[2], &r);
 		check_noncanonical();

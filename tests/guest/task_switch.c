@@ -194,11 +194,6 @@ static u64 tss_desc(const struct tss32 *t)
 	return tss_desc_at((u32)t);
 }
 
-static void write_dr7(u32 v)
-{
-	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
-}
-
 static u32 desc_base(u64 d)
 {
 	return (u32)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000));

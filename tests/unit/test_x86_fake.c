@@ -36,7 +36,7 @@ u64 fake_value(const struct fake_mem *m, u64 la, unsigned int size)
 }
 
 /* Log the access; false (and a #PF for la) when it is the one to fault. */
-static bool account(struct emu_ctx *ctx, bool write, u64 la,
+static bool account(struct emu_ctx *ctx, bool write, bool for_write, u64 la,
 		    unsigned int size, u64 val)
 {
 	struct fake_mem *m = ctx->opaque;
@@ -44,20 +44,21 @@ static bool account(struct emu_ctx *ctx, bool write, u64 la,
 	assert_true(size == 1 || size == 2 || size == 4 || size == 8);
 	if ((int)m->n == m->fault_at) {
 		m->n++;
-		ctx->fault = (struct emu_fault){ 14, true, write ? 2u : 0u, la };
+		ctx->fault = (struct emu_fault){ 14, true, write || for_write ? 2u : 0u, la };
 		return false;
 	}
 	if (m->n < FAKE_LOG)
-		m->log[m->n] = (struct access){ write, la, size, val };
+		m->log[m->n] = (struct access){ write, la, size, val, for_write };
 	m->n++;
 	return true;
 }
 
-static int fake_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size)
+static int fake_read(struct emu_ctx *ctx, u64 la, void *data, unsigned int size,
+		     bool for_write)
 {
 	u64 v = fake_value(ctx->opaque, la, size);
 
-	if (!account(ctx, false, la, size, v))
+	if (!account(ctx, false, for_write, la, size, v))
 		return -1;
 	memcpy(data, &v, size);
 	return 0;
@@ -71,7 +72,7 @@ static int fake_write(struct emu_ctx *ctx, u64 la, const void *data,
 	unsigned int i;
 
 	memcpy(&v, data, size);
-	if (!account(ctx, true, la, size, v))
+	if (!account(ctx, true, false, la, size, v))
 		return -1;
 	for (i = 0; i < size && m->window; i++)
 		if (la + i - m->window_base < m->window_size)

@@ -14,6 +14,7 @@ struct access {
 	u64 la;
 	unsigned int size;
 	u64 val;
+	bool for_write; /* a read of a read-modify-write (checked as a write) */
 };
 
 struct fake_mem {

@@ -92,9 +92,9 @@ static u64 seg_linear(const struct run *r, const ZydisDecodedOperand *op, u64 ea
 }
 
 static void log_access(struct run *r, bool write, u64 la, unsigned int size,
-		       u64 v)
+		       u64 v, bool for_write)
 {
-	r->out->acc[r->out->n++] = (struct access){ write, la, size, v & mask(size) };
+	r->out->acc[r->out->n++] = (struct access){ write, la, size, v & mask(size), for_write };
 }
 
 static u64 read_op(struct run *r, unsigned int i)
@@ -111,7 +111,7 @@ static u64 read_op(struct run *r, unsigned int i)
 	case ZYDIS_OPERAND_TYPE_MEMORY:
 		la = seg_linear(r, op, effective(r, op));
 		v = fake_value(r->m, la, size);
-		log_access(r, false, la, size, v);
+		log_access(r, false, la, size, v, !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE));
 		return v;
 	default: /* Zydis sign-extends; ours is the first operand's size */
 		return op->imm.value.u & mask(r->ops[0].size / 8);
@@ -125,7 +125,7 @@ static void write_op(struct run *r, unsigned int i, u64 v)
 
 	if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 		log_access(r, true, seg_linear(r, op, effective(r, op)),
-			   op->size / 8, v);
+			   op->size / 8, v, false);
 	} else {
 		zreg(op->reg.value, &z);
 		reg_store(&r->ctx, z, v);
@@ -161,15 +161,15 @@ static void bit_test(struct run *r, enum x86_op op)
 	}
 	la = seg_linear(r, mem, ea);
 	v = fake_value(r->m, la, size);
-	log_access(r, false, la, size, v);
+	log_access(r, false, la, size, v, !!(mem->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE));
 	r->ctx.rflags = (r->ctx.rflags & ~(u64)X86_FLAGS_CF) |
 			((v >> bit) & 1 ? X86_FLAGS_CF : 0);
 	if (op == X86_OP_BTS)
-		log_access(r, true, la, size, v | (1ull << bit));
+		log_access(r, true, la, size, v | (1ull << bit), false);
 	else if (op == X86_OP_BTR)
-		log_access(r, true, la, size, v & ~(1ull << bit));
+		log_access(r, true, la, size, v & ~(1ull << bit), false);
 	else if (op == X86_OP_BTC)
-		log_access(r, true, la, size, v ^ (1ull << bit));
+		log_access(r, true, la, size, v ^ (1ull << bit), false);
 }
 
 static void alu(struct run *r, enum x86_op op)

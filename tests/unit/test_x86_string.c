@@ -140,9 +140,9 @@ static void expect_accesses(struct emu_ctx *ctx, const char *b, unsigned int len
 static void test_wrap16(void **state)
 {
 	static const struct access want[] = {
-		{ false, 0x1fffe, 2, 0 }, { true, 0x2fffc, 2, 0 },
-		{ false, 0x10000, 2, 0 }, { true, 0x2fffe, 2, 0 },
-		{ false, 0x10002, 2, 0 }, { true, 0x20000, 2, 0 },
+		{ false, 0x1fffe, 2, 0, false }, { true, 0x2fffc, 2, 0, false },
+		{ false, 0x10000, 2, 0, false }, { true, 0x2fffe, 2, 0, false },
+		{ false, 0x10002, 2, 0, false }, { true, 0x20000, 2, 0, false },
 	};
 	struct fake_mem m = { .fault_at = -1 };
 	struct emu_ctx ctx;
@@ -164,11 +164,11 @@ static void test_wrap16(void **state)
 static void test_adsize32_in64(void **state)
 {
 	static const struct access want[] = {
-		{ true, 0xfffffffe, 1, 0 }, { true, 0xffffffff, 1, 0 },
-		{ true, 0x00000000, 1, 0 },
+		{ true, 0xfffffffe, 1, 0, false }, { true, 0xffffffff, 1, 0, false },
+		{ true, 0x00000000, 1, 0, false },
 	};
 	static const struct access down[] = {
-		{ true, 0x00000001, 2, 0 }, { true, 0xffffffff, 2, 0 },
+		{ true, 0x00000001, 2, 0, false }, { true, 0xffffffff, 2, 0, false },
 	};
 	struct fake_mem m = { .fault_at = -1 };
 	struct emu_ctx ctx;
@@ -191,11 +191,11 @@ static void test_adsize32_in64(void **state)
 static void test_segments(void **state)
 {
 	static const struct access fs32[] = {
-		{ false, 0x3000 + 0x10, 1, 0 }, { true, 0x1000 + 0x20, 1, 0 },
+		{ false, 0x3000 + 0x10, 1, 0, false }, { true, 0x1000 + 0x20, 1, 0, false },
 	};
-	static const struct access es32[] = { { false, 0x1000 + 0x11, 4, 0 } };
+	static const struct access es32[] = { { false, 0x1000 + 0x11, 4, 0, false } };
 	static const struct access gs64[] = {
-		{ false, 0x5000 + 0x10, 8, 0 }, { true, 0x20, 8, 0 },
+		{ false, 0x5000 + 0x10, 8, 0, false }, { true, 0x20, 8, 0, false },
 	};
 	struct fake_mem m = { .fault_at = -1 };
 	struct emu_ctx ctx;

@@ -33,7 +33,7 @@ enum emu_result emu_bittest(struct emu_ctx *ctx, const struct x86_insn *insn,
 		bit = (u64)offset & ((1u << shift) - 1);
 	}
 	mem.val = emu_linear(ctx, seg, ea);
-	if (emu_operand_read(ctx, &mem, &v))
+	if (emu_operand_read(ctx, &mem, &v, insn->op != X86_OP_BT))
 		return EMU_FAULT;
 	cf = (v >> bit) & 1;
 	switch (insn->op) {

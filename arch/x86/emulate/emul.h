@@ -51,7 +51,7 @@ struct operand emu_reg_operand(const struct x86_insn *insn, unsigned int reg,
 struct operand emu_mem_operand(const struct emu_ctx *ctx,
 			   const struct x86_insn *insn, unsigned int size);
 struct operand emu_imm_operand(const struct x86_insn *insn);
-int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v);
+int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v, bool for_write);
 int emu_operand_write(struct emu_ctx *ctx, const struct operand *op, u64 v);
 void emu_advance_rip(struct emu_ctx *ctx, const struct x86_insn *insn);
 

@@ -40,7 +40,7 @@ static enum emu_result emu_mov(struct emu_ctx *ctx, const struct x86_insn *insn,
 		src.size = 2;
 	else if (def->flags & OPF_SRC4)
 		src.size = MIN(4u, dst.size);
-	if (emu_operand_read(ctx, &src, &v))
+	if (emu_operand_read(ctx, &src, &v, false))
 		return EMU_FAULT;
 	if (insn->op == X86_OP_MOVSX)
 		v = sext(v, src.size);
@@ -56,12 +56,13 @@ static enum emu_result emu_alu(struct emu_ctx *ctx, const struct x86_insn *insn,
 	struct operand dst, src;
 	u64 a, b, res, rflags = ctx->rflags;
 
+	bool writes = insn->op != X86_OP_CMP && insn->op != X86_OP_TEST;
+
 	operands(ctx, insn, def, &dst, &src);
-	if (emu_operand_read(ctx, &dst, &a) || emu_operand_read(ctx, &src, &b))
+	if (emu_operand_read(ctx, &dst, &a, writes) || emu_operand_read(ctx, &src, &b, false))
 		return EMU_FAULT;
 	res = emu_alu_compute(insn->op, insn->opsize, a, b, &rflags);
-	if (insn->op != X86_OP_CMP && insn->op != X86_OP_TEST &&
-	    emu_operand_write(ctx, &dst, res))
+	if (writes && emu_operand_write(ctx, &dst, res))
 		return EMU_FAULT;
 	ctx->rflags = rflags;
 	return EMU_OK;
@@ -77,7 +78,7 @@ static enum emu_result emu_xchg(struct emu_ctx *ctx,
 	u64 m, r;
 
 	operands(ctx, insn, def, &mem, &reg);
-	if (emu_operand_read(ctx, &mem, &m) || emu_operand_read(ctx, &reg, &r) ||
+	if (emu_operand_read(ctx, &mem, &m, true) || emu_operand_read(ctx, &reg, &r, false) ||
 	    emu_operand_write(ctx, &mem, r))
 		return EMU_FAULT;
 	emu_operand_write(ctx, &reg, m);

@@ -10,12 +10,7 @@ u64 emu_gpr_get(const struct emu_ctx *ctx, unsigned int reg, unsigned int size)
 void emu_gpr_set(struct emu_ctx *ctx, unsigned int reg, unsigned int size,
 		 u64 v)
 {
-	u64 m = size_mask(size);
-
-	if (size == 4)
-		ctx->gpr[reg] = v & m;
-	else
-		ctx->gpr[reg] = (ctx->gpr[reg] & ~m) | (v & m);
+	ctx->gpr[reg] = x86_reg_write(ctx->gpr[reg], size, v);
 }
 
 /* In 64-bit mode only FS and GS have a base; elsewhere linear addresses
@@ -154,8 +149,9 @@ struct operand emu_imm_operand(const struct x86_insn *insn)
 }
 
 /* Memory goes through the callbacks; the value travels in the low bytes of
- * a u64 (x86 is little-endian, as is every host that runs these tests). */
-int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v)
+ * a u64 (x86 is little-endian, as is every host that runs these tests).
+ * for_write: the destination of a read-modify-write (see struct emu_ops). */
+int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v, bool for_write)
 {
 	*v = 0;
 	switch (op->kind) {
@@ -164,7 +160,7 @@ int emu_operand_read(struct emu_ctx *ctx, const struct operand *op, u64 *v)
 			       : emu_gpr_get(ctx, op->reg, op->size);
 		return 0;
 	case OPND_MEM:
-		return ctx->ops->read(ctx, op->val, v, op->size);
+		return ctx->ops->read(ctx, op->val, v, op->size, for_write);
 	default:
 		*v = op->val;
 		return 0;

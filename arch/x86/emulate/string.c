@@ -20,7 +20,7 @@ static int string_step(struct emu_ctx *ctx, const struct x86_insn *insn)
 
 	if (insn->op == X86_OP_STOS)
 		v = emu_gpr_get(ctx, X86_RAX, size);
-	else if (ctx->ops->read(ctx, src, &v, size))
+	else if (ctx->ops->read(ctx, src, &v, size, false))
 		return -1;
 	if (insn->op != X86_OP_LODS && ctx->ops->write(ctx, dst, &v, size))
 		return -1;

@@ -44,6 +44,11 @@ static inline void write_dr6(u32 v)
 	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
 }
 
+static inline void write_dr7(u32 v)
+{
+	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
+}
+
 static inline u32 read_eflags(void)
 {
 	u32 v;
