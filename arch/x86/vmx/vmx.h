@@ -33,6 +33,7 @@
 #define PIN_NMI_EXITING BIT(3)
 #define PIN_VIRTUAL_NMIS BIT(5)
 /* Primary processor-based controls. */
+#define PROC_INTR_WINDOW BIT(2)
 #define PROC_NMI_WINDOW BIT(22)
 #define PROC_IO_BITMAPS BIT(25)
 #define PROC_MSR_BITMAPS BIT(28)

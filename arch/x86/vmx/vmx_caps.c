@@ -32,6 +32,7 @@ static const struct {
 } required[] = {
 	{ CTL_PIN, PIN_NMI_EXITING, "NMI exiting" },
 	{ CTL_PIN, PIN_VIRTUAL_NMIS, "virtual NMIs" },
+	{ CTL_PROC, PROC_INTR_WINDOW, "interrupt-window exiting" },
 	{ CTL_PROC, PROC_NMI_WINDOW, "NMI-window exiting" },
 	{ CTL_PROC, PROC_MSR_BITMAPS, "MSR bitmaps" },
 	{ CTL_PROC, PROC_SECONDARY, "secondary controls" },

@@ -80,9 +80,10 @@ void vmx_set_blocking(struct vcpu *v, enum nmi_blocking nmi)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, want);
 }
 
-static void set_nmi_window(struct vmx_vcpu *x, bool on)
+/* NMI-window or interrupt-window exiting (bit) on or off. */
+static void set_window(struct vmx_vcpu *x, u32 bit, bool on)
 {
-	u32 proc = on ? x->proc | PROC_NMI_WINDOW : x->proc & ~PROC_NMI_WINDOW;
+	u32 proc = on ? x->proc | bit : x->proc & ~bit;
 
 	if (proc != x->proc) {
 		x->proc = proc;
@@ -111,9 +112,10 @@ void vmx_events_before_entry(struct vcpu *v)
 {
 	struct vmx_vcpu *x = v->vendor;
 	u32 blocking = entry_interruptibility(v, x);
+	bool held, sti_only;
 
 	if (x->waiting_sipi) {
-		set_nmi_window(x, false);
+		set_window(x, PROC_NMI_WINDOW | PROC_INTR_WINDOW, false);
 		return;
 	}
 	if (x->nmi_queued && !x->event_set && !(blocking & BLOCKS_NMI)) {
@@ -122,8 +124,15 @@ void vmx_events_before_entry(struct vcpu *v)
 		x->event_set = true;
 	}
 	/* An NMI still held (here, or taken by lamina and not yet handed
-	 * over): exit as soon as the guest can take it. */
-	set_nmi_window(x, x->nmi_queued || v->cpu->nmi_pending);
+	 * over): exit as soon as the guest can take it. Whether blocking by
+	 * STI holds off the NMI window is processor-dependent: where it does
+	 * not, that exit would come at once, shadow still on, for ever. The
+	 * shadow alone is waited out with the interrupt window instead (IF
+	 * is 1 after STI), as KVM does. */
+	held = x->nmi_queued || v->cpu->nmi_pending;
+	sti_only = (blocking & BLOCKS_NMI) == VMX_BLOCK_STI;
+	set_window(x, PROC_NMI_WINDOW, held && !sti_only);
+	set_window(x, PROC_INTR_WINDOW, held && sti_only);
 }
 
 /* IDT-vectoring information: the event being delivered when the exit

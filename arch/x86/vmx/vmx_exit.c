@@ -8,7 +8,7 @@
 /* Basic exit reasons (SDM Vol. 3, appendix C). */
 enum {
 	EXIT_EXCEPTION_NMI = 0, EXIT_EXT_INT = 1, EXIT_TRIPLE_FAULT = 2, EXIT_INIT = 3,
-	EXIT_SIPI = 4, EXIT_NMI_WINDOW = 8, EXIT_TASK_SWITCH = 9, EXIT_CPUID = 10, EXIT_GETSEC = 11,
+	EXIT_SIPI = 4, EXIT_INTR_WINDOW = 7, EXIT_NMI_WINDOW = 8, EXIT_TASK_SWITCH = 9, EXIT_CPUID = 10, EXIT_GETSEC = 11,
 	EXIT_INVD = 13, EXIT_VMCALL = 18, EXIT_VMCLEAR = 19, EXIT_VMLAUNCH = 20,
 	EXIT_VMPTRLD = 21, EXIT_VMPTRST = 22, EXIT_VMREAD = 23, EXIT_VMRESUME = 24,
 	EXIT_VMWRITE = 25, EXIT_VMXOFF = 26, EXIT_VMXON = 27, EXIT_CR_ACCESS = 28,
@@ -32,6 +32,7 @@ static const struct exit_map exit_table[] = {
 	{ EXIT_TRIPLE_FAULT, LAMINA_EXIT_SHUTDOWN, false },
 	{ EXIT_INIT, LAMINA_EXIT_INIT, false },
 	{ EXIT_SIPI, LAMINA_EXIT_SIPI, false },
+	{ EXIT_INTR_WINDOW, LAMINA_EXIT_NMI, false }, /* for an NMI: see vmx_event.c */
 	{ EXIT_NMI_WINDOW, LAMINA_EXIT_NMI, false },
 	/* The instruction length is valid for CALL, JMP, IRET and for INT n
 	 * (and INT3, INTO, INT1) through an IDT task gate. */
