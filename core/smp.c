@@ -36,6 +36,7 @@ static bool released_once;
 static volatile u32 *real_apic;
 
 static void update_icr_trap(void);
+static void update_icr_trap_locked(void);
 
 /* Make CPU c leave the guest (or lamina's own code) once: the NMI exits,
  * and nmi_handle() knows it for lamina's. */
@@ -82,17 +83,26 @@ static void deliver(struct vcpu *t, u32 icr)
 			init_running(t);
 		return;
 	}
+	/* An AP waiting for SIPI in guest mode (VT-x) gets every SIPI itself
+	 * (the trap only keeps the guest's INIT from it): the second one too,
+	 * in case the first came before the CPU was back in the wait-for-SIPI
+	 * state (after exit_init), where a SIPI is lost, as on hardware a
+	 * second SIPI makes up for a first one that came too early. */
+	bool in_guest = !t->restarting && vendor->wait_for_sipi;
+	if (t->state == VCPU_STARTING && in_guest) {
+		apic_send_ipi(t->cpu->apic_id, ICR_DM_SIPI | t->sipi_vector);
+		return;
+	}
 	if (t->state != VCPU_WAIT_SIPI)
 		return; /* the second SIPI, or one without INIT: ignored as by hardware */
 	t->sipi_vector = ICR_VECTOR(icr);
 	__atomic_store_n(&t->state, VCPU_STARTING, __ATOMIC_SEQ_CST);
 	/* One halted in lamina is woken (it set parked before it looked at
-	 * the state); one on its way there (restarting) will see STARTING;
-	 * an AP waiting for SIPI in guest mode (VT-x) gets the SIPI itself
-	 * (the trap only keeps the guest's INIT from it). */
-	if (__atomic_load_n(&t->parked, __ATOMIC_SEQ_CST))
+	 * the state; taking parked tells it a wake-up is coming); one on its
+	 * way there (restarting) will see STARTING. */
+	if (__atomic_exchange_n(&t->parked, false, __ATOMIC_SEQ_CST))
 		apic_send_ipi(t->cpu->apic_id, ICR_DM_FIXED | VECTOR_WAKE);
-	else if (!t->restarting && vendor->wait_for_sipi)
+	else if (in_guest)
 		apic_send_ipi(t->cpu->apic_id, ICR_DM_SIPI | t->sipi_vector);
 }
 
@@ -120,20 +130,25 @@ bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 	u32 shorthand = icr & ICR_SHORTHAND_MASK;
 	if (!shorthand && dest == ~0u && !(icr & BIT(11)))
 		shorthand = ICR_ALL; /* the physical broadcast ID */
-	switch (shorthand) {
-	case ICR_SELF:
+	if (shorthand == ICR_SELF)
 		return true; /* INIT/SIPI to self is invalid: dropped */
-	case ICR_ALL:
-	case ICR_ALL_BUT_SELF:
+	if (!shorthand && (icr & BIT(11))) {
+		log_warn("guest INIT/SIPI with a logical destination: not supported, dropped");
+		return true;
+	}
+	/* Under the trap's lock, and the trap reviewed after: a review
+	 * between an INIT and its SIPI must see the INIT's state change, or
+	 * it could drop the trap and the SIPI would go past lamina. */
+	spin_lock(&trap_lock);
+	if (!shorthand) {
+		deliver(vcpu_by_apic_id(dest), icr);
+	} else {
 		for (unsigned int i = 0; i < cpu_count; i++)
 			if (cpus[i] && cpus[i]->vcpu != v)
 				deliver(cpus[i]->vcpu, icr);
-		return true;
 	}
-	if (icr & BIT(11))
-		log_warn("guest INIT/SIPI with a logical destination: not supported, dropped");
-	else
-		deliver(vcpu_by_apic_id(dest), icr);
+	update_icr_trap_locked();
+	spin_unlock(&trap_lock);
 	return true;
 }
 
@@ -208,6 +223,12 @@ static void set_icr_trap(bool on)
 static void update_icr_trap(void)
 {
 	spin_lock(&trap_lock);
+	update_icr_trap_locked();
+	spin_unlock(&trap_lock);
+}
+
+static void update_icr_trap_locked(void)
+{
 	__atomic_store_n(&trap_review, false, __ATOMIC_RELEASE);
 	bool need = icr_trap_needed();
 	if (need && !icr_trap_on) {
@@ -226,7 +247,6 @@ static void update_icr_trap(void)
 			log_debug("every CPU runs the guest: APIC intercepts dropped");
 		released_once = true;
 	}
-	spin_unlock(&trap_lock);
 }
 
 bool smp_all_aps_started(void)
@@ -270,16 +290,22 @@ void smp_cpu_may_go_offline(struct vcpu *v)
 	update_icr_trap();
 }
 
-/* Wait in lamina, interrupts open, until the guest's SIPI for v. */
+/* Wait in lamina, interrupts open, until the guest's SIPI for v. A sender
+ * that took parked sends VECTOR_WAKE: that interrupt is waited for here,
+ * rather than left to strike later, in the guest. */
 static void wait_for_start(struct vcpu *v)
 {
+	u32 wakes = __atomic_load_n(&v->cpu->wakes, __ATOMIC_ACQUIRE);
+
 	apic_cpu_enable(); /* to be woken by VECTOR_WAKE */
 	if (vendor->host_interrupts)
 		vendor->host_interrupts(true);
 	__atomic_store_n(&v->parked, true, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) != VCPU_STARTING)
 		safe_halt();
-	__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
+	if (!__atomic_exchange_n(&v->parked, false, __ATOMIC_SEQ_CST))
+		while (__atomic_load_n(&v->cpu->wakes, __ATOMIC_ACQUIRE) == wakes)
+			safe_halt();
 	if (vendor->host_interrupts)
 		vendor->host_interrupts(false);
 	apic_cpu_reset(); /* as INIT would have left it */

@@ -101,6 +101,8 @@ void interrupt_dispatch(struct irq_frame *f)
 			return;
 		fatal_exception(f);
 	}
+	if (f->vector == VECTOR_WAKE)
+		__atomic_fetch_add(&this_cpu()->wakes, 1, __ATOMIC_RELEASE);
 	if (f->vector != VECTOR_SPURIOUS)
 		apic_eoi();
 }

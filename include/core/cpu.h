@@ -16,6 +16,7 @@ struct cpu {
 	volatile bool online; /* running lamina's code */
 	volatile bool nmi_pending; /* an NMI lamina took that belongs to the guest */
 	volatile bool kicked;      /* lamina sent it an NMI to make it exit */
+	volatile u32 wakes;        /* VECTOR_WAKE interrupts it took (core/smp.c) */
 	struct vcpu *vcpu;
 	u64 stack_top;
 	struct arch_cpu *arch;
