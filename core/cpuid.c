@@ -10,6 +10,7 @@
 #define CPUID7_ECX_OSPKE BIT(4)
 #define CPUID_80000001_ECX_SVM BIT(2)
 #define CPUID_80000001_ECX_SKINIT BIT(12)
+#define CPUID_80000008_EBX_INVLPGB BIT(3)
 #define CR4_PKE BIT(22)
 
 static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
@@ -35,6 +36,12 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 	case 0x80000001:
 		/* SKINIT too: lamina turns SKINIT, STGI and CLGI into #UD. */
 		r->ecx &= ~(CPUID_80000001_ECX_SVM | CPUID_80000001_ECX_SKINIT);
+		break;
+	case 0x80000008:
+		/* INVLPGB and TLBSYNC raise #UD in an AMD-V guest unless the
+		 * VMCB enables them, which lamina does not (untested on any
+		 * CPU it runs on here): not offered. */
+		r->ebx &= ~CPUID_80000008_EBX_INVLPGB;
 		break;
 	case 0x8000000a: /* SVM features: reserved without SVM */
 		*r = (struct cpuid_regs){ 0 };

@@ -83,7 +83,18 @@ static const exit_handler handlers[LAMINA_EXIT_COUNT] = {
 	[LAMINA_EXIT_TASK_SWITCH] = exit_task_switch,
 };
 
+/* Exits of instructions lamina carries out and steps over: their length
+ * is found before the handler acts (vcpu_insn_len_ready). */
+static const bool steps_over[LAMINA_EXIT_COUNT] = {
+	[LAMINA_EXIT_CPUID] = true, [LAMINA_EXIT_MSR_READ] = true,
+	[LAMINA_EXIT_MSR_WRITE] = true, [LAMINA_EXIT_HYPERCALL] = true,
+	[LAMINA_EXIT_XSETBV] = true, [LAMINA_EXIT_INVD] = true,
+	[LAMINA_EXIT_WBINVD] = true,
+};
+
 void exit_dispatch(struct vcpu *v)
 {
+	if (steps_over[v->exit.reason] && !vcpu_insn_len_ready(v))
+		return;
 	handlers[v->exit.reason](v);
 }

@@ -36,7 +36,9 @@ static int efer_read(struct vcpu *v, u32 msr, u64 *val)
 	return 0;
 }
 
-/* Architectural checks of WRMSR EFER; SVME is reserved (SVM is hidden). */
+/* Architectural checks of WRMSR EFER; SVME is reserved (SVM is hidden).
+ * The bits the CPU says it has may be set (LMSLE, UAIE and INTWB are
+ * left out: how each CPU reports them is not settled enough to rely on). */
 static int efer_write(struct vcpu *v, u32 msr, u64 val)
 {
 	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA;
@@ -50,6 +52,8 @@ static int efer_write(struct vcpu *v, u32 msr, u64 val)
 		allowed |= BIT(15); /* TCE */
 	if (cpu_has(0x80000021, CPUID_EAX, 8))
 		allowed |= BIT(21); /* AutoIBRS: Linux uses it on Zen 4 */
+	if (cpu_has(0x80000008, CPUID_EBX, 8))
+		allowed |= BIT(17); /* MCOMMIT */
 	if (val & ~allowed)
 		return -1;
 	if ((vendor->get_reg(v, GUEST_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
@@ -94,10 +98,15 @@ static int feature_control_read(struct vcpu *v, u32 msr, u64 *val)
 	return 0;
 }
 
+/* x2APIC ICR bits 12, 13, 16, 17 and 20-31 are reserved: #GP. */
+#define X2APIC_ICR_RESERVED 0xfff33000ull
+
 static int x2apic_icr_write(struct vcpu *v, u32 msr, u64 val)
 {
 	if (!(rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD))
 		return -1; /* no x2APIC MSRs in xAPIC mode */
+	if (val & X2APIC_ICR_RESERVED)
+		return -1;
 	if (smp_guest_icr_write(v, (u32)(val >> 32), (u32)val))
 		return 0;
 	return wrmsr_safe(msr, val);

@@ -160,23 +160,38 @@ void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vect
 	inject_fault(v, f);
 }
 
+/* The length of the intercepted instruction at RIP (exit.insn_len),
+ * known before its handler has any effect: without NRIPS lamina decodes
+ * it, and an instruction it cannot fetch (#PF) or decode (#UD) gets the
+ * fault with nothing done, as a handler that ran first would have
+ * changed the registers (or the MSR) the re-run instruction then uses. */
+bool vcpu_insn_len_ready(struct vcpu *v)
+{
+	struct emu_fault f;
+	int len;
+
+	if (v->exit.insn_len)
+		return true;
+	len = decode_length(v, &f);
+	if (len < 0) {
+		inject_fault(v, &f);
+		return false;
+	}
+	if (!len) {
+		log_warn("cannot decode an instruction to step over it; #UD");
+		log_guest_rip(LOG_WARN, v->rip);
+		vcpu_inject_ud(v);
+		return false;
+	}
+	v->exit.insn_len = (u8)len;
+	return true;
+}
+
 void vcpu_skip_insn(struct vcpu *v)
 {
-	int len = v->exit.insn_len;
-	struct emu_fault f;
-
-	if (!len) {
-		/* No next RIP from the CPU: decode the instruction ourselves. */
-		len = decode_length(v, &f);
-		if (len < 0)
-			return inject_fault(v, &f);
-		if (!len) {
-			log_warn("cannot decode an instruction to step over it; #UD");
-			log_guest_rip(LOG_WARN, v->rip);
-			return vcpu_inject_ud(v);
-		}
-	}
-	v->rip = rip_after(v, (unsigned int)len);
+	if (!vcpu_insn_len_ready(v))
+		return;
+	v->rip = rip_after(v, v->exit.insn_len);
 	vcpu_insn_done(v, true);
 }
 

@@ -183,6 +183,7 @@ static inline struct vcpu *this_vcpu(void)
 /* core/vcpu.c */
 struct vcpu *vcpu_create(struct cpu *c, u64 nested_root);
 __noreturn void vcpu_loop(struct vcpu *v);
+bool vcpu_insn_len_ready(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v);
 void vcpu_insn_done(struct vcpu *v, bool completed);
 void vcpu_debug_trap(struct vcpu *v, u64 dr6);
