@@ -2,6 +2,7 @@
  * (every width, byte lane and alignment); ECAM is trapped only on the
  * 4 KiB pages of functions a driver mediates, so the others cost nothing.
  * Either way an access to a known function goes through its rules. */
+#include <core/format.h>
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -15,24 +16,39 @@ static u32 guest_cf8; /* the guest's address register (reset value 0) */
 static bool ports_hooked;
 static spinlock_t rules_lock = SPINLOCK_INIT;
 
+/* A known function's hardware, for its rules. A refused write is
+ * formatted here, under the rules lock, and printed once the lock is
+ * released: the console is slow, and every CPU's configuration access
+ * waits for that lock. */
+struct hw_ctx {
+	struct pci_func *f;
+	char refusal[256];
+};
+
 static u32 hw_read(void *arg, u16 off, unsigned int size)
 {
-	return pci_func_read(arg, off, size);
+	const struct hw_ctx *c = arg;
+
+	return pci_func_read(c->f, off, size);
 }
 
 static void hw_write(void *arg, u16 off, unsigned int size, u32 val)
 {
-	pci_func_write(arg, off, size, val);
+	const struct hw_ctx *c = arg;
+
+	pci_func_write(c->f, off, size, val);
 }
 
 static void hw_refused(void *arg, const struct pci_rule *r, u16 off, unsigned int size,
 		       u32 val, u32 bits)
 {
+	struct hw_ctx *c = arg;
 	char name[40];
 
-	log_console(LOG_WARN, "pci %s: guest write of %#x to register %#x (%u bytes) would change "
-		 "bits %#x; refused by rule '%s'", pci_name(arg, name, sizeof(name)), val,
-		 off, size, bits, r->name);
+	format(c->refusal, sizeof(c->refusal), "pci %s: guest write of %#x to register %#x "
+	       "(%u bytes) would change bits %#x; refused by rule '%s' (refusal %llu by this "
+	       "rule; reported at 1, 2, 4, 8, ...)", pci_name(c->f, name, sizeof(name)), val, off,
+	       size, bits, r->name, (unsigned long long)r->refusals);
 }
 
 /* The largest naturally aligned piece (4, 2 or 1 bytes) at off, of at
@@ -57,7 +73,8 @@ struct cfg_target {
 static u32 piece_access(const struct cfg_target *t, u16 off, unsigned int size, bool write,
 			u32 val)
 {
-	struct pci_hw hw = { hw_read, hw_write, hw_refused, t->f };
+	struct hw_ctx c = { .f = t->f };
+	struct pci_hw hw = { hw_read, hw_write, hw_refused, &c };
 	u32 v = 0;
 
 	if (!t->f) {
@@ -73,6 +90,8 @@ static u32 piece_access(const struct cfg_target *t, u16 off, unsigned int size, 
 	else
 		v = pci_rules_read(&t->f->rules, &hw, off, size);
 	spin_unlock(&rules_lock);
+	if (c.refusal[0])
+		log_console(LOG_WARN, "%s", c.refusal);
 	return v;
 }
 

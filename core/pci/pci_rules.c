@@ -56,6 +56,16 @@ u32 pci_rules_read(struct pci_rules *rs, const struct pci_hw *hw, u16 off,
 	return (v & lanes) >> shift;
 }
 
+/* Count the refusal; report it when the count is a power of two. */
+static void refuse(struct pci_rule *r, const struct pci_hw *hw, u16 off, unsigned int size,
+		   u32 val, u32 bits)
+{
+	u64 n = ++r->refusals;
+
+	if (hw->refused && !(n & (n - 1)))
+		hw->refused(hw->arg, r, off, size, val, bits);
+}
+
 void pci_rules_write(struct pci_rules *rs, const struct pci_hw *hw, u16 off,
 		     unsigned int size, u32 val)
 {
@@ -84,8 +94,8 @@ void pci_rules_write(struct pci_rules *rs, const struct pci_hw *hw, u16 off,
 	u32 keep = (r->ro | r->emul) & lanes;
 	u32 changed = (now ^ old) & r->ro & hw_bits & ~r->rw1c;
 	changed |= now & r->ro & r->rw1c & lanes; /* a 1 would clear it */
-	if (changed && hw->refused)
-		hw->refused(hw->arg, r, off, size, val, changed >> shift);
+	if (changed)
+		refuse(r, hw, off, size, val, changed >> shift);
 	u32 merged = (now & ~keep) | (old & keep & ~r->rw1c);
 	hw->write(hw->arg, off, size, (merged & lanes) >> shift);
 }

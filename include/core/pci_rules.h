@@ -26,6 +26,7 @@ struct pci_rule {
 	const char *name; /* says why, in refusal messages */
 	u32 ro, emul, emul_ro, rw1c;
 	u32 shadow;
+	u64 refusals;     /* guest writes it refused so far */
 };
 
 struct pci_rules {
@@ -37,7 +38,10 @@ struct pci_rules {
 struct pci_hw {
 	u32 (*read)(void *arg, u16 off, unsigned int size);
 	void (*write)(void *arg, u16 off, unsigned int size, u32 val);
-	/* A guest write tried to change bits rule r keeps read-only. */
+	/* A guest write tried to change bits rule r keeps read-only: called
+	 * for its 1st, 2nd, 4th, 8th, ... refusal (r->refusals counts them
+	 * all), so a guest that loops on a refused write cannot flood the
+	 * console with reports. */
 	void (*refused)(void *arg, const struct pci_rule *r, u16 off,
 			unsigned int size, u32 val, u32 bits);
 	void *arg;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Configuration-space interception on QEMU (AMD-V): CF8/CFC in every width
 # and lane, ECAM, the SMBus controller at 00:1f.3 kept from DMA (nodma=:
-# the refused write is logged naming device, register, bits and rule), and
+# the refused writes are logged naming device, register, bits, rule and count), and
 # the AHCI controller at 00:1f.2 without its MSI (nomsi=), and
 # the e1000e at 00:02.0 concealed (conceal=00:02.0):
 # a bare run first (the function is there; its BAR0 address, every
@@ -25,8 +25,12 @@ HV_ARGS="conceal=00:02.0 nodma=00:1f.3 nomsi=00:1f.2" \
 	guest_qemu_lamina pci "hidden=00:02.0 bar=$bar nodma=00:1f.3 nomsi=00:1f.2" 1
 guest_report pci
 expect_in "$HVLOG" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "lamina concealed 00:02.0"
-expect_in "$HVLOG" "pci 00:1f.3 \\(8086:2930\\): guest write of 0x[0-9a-f]+ to register 0x4 \\([24] bytes\\) would change bits 0x4; refused by rule 'nodma: bus mastering stays off'" \
-	"lamina logged the refused write: device, register, bits, rule"
+# refused BYTES COUNT: the nodma= refusal lamina logs, as a regex.
+refused() {
+	echo "pci 00:1f.3 \\(8086:2930\\): guest write of 0x[0-9a-f]+ to register 0x4 \\($1 bytes\\) would change bits 0x4; refused by rule 'nodma: bus mastering stays off' \\(refusal $2 by this rule"
+}
+expect_in "$HVLOG" "$(refused 2 1)" "lamina logged the refused write: device, register, bits, rule, count (CF8/CFC)"
+expect_in "$HVLOG" "$(refused 4 2)" "lamina logged the second refused write with its count (ECAM)"
 expect_in "$HVLOG" "pci 00:1f.2: 1 MSI/MSI-X capabilities hidden from the guest" "lamina hid the AHCI controller's MSI"
 # 00:1f.2's capability pointer may change (its list is relinked): compared below.
 grep -a '^# cfg ' "$WORK/bare.log" | grep -v '^# cfg 00:02.0\|^# cfg 00:1f.2' | tr -d '\r' >"$WORK/bare.cfg"

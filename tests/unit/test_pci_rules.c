@@ -19,6 +19,7 @@ struct model {
 	int refusals;
 	uint32_t refused_bits;
 	const char *refused_rule;
+	uint64_t refused_count[16]; /* the rule's count at each report */
 };
 
 static uint32_t m_get(struct model *m, uint16_t off, unsigned int size)
@@ -58,6 +59,8 @@ static void m_refused(void *arg, const struct pci_rule *r, uint16_t off, unsigne
 {
 	struct model *m = arg;
 
+	if (m->refusals < 16)
+		m->refused_count[m->refusals] = r->refusals;
 	m->refusals++;
 	m->refused_bits = bits;
 	m->refused_rule = r->name;
@@ -146,6 +149,38 @@ static void test_read_only_rw1c_bit_is_not_cleared(void **state)
 	assert_int_equal(m->refusals, 1);
 	assert_int_equal(m->refused_bits, 0x8000); /* in the access's own lanes */
 	assert_int_equal(m_get(m, 0x06, 2), 0x8000);
+	free(m);
+}
+
+/* A guest looping on a refused write (bus mastering under nodma=) is
+ * reported at its 1st, 2nd, 4th, 8th, ... try with the count so far; every
+ * try is counted and refused, and writes that change nothing kept are
+ * neither counted nor reported. */
+static void test_refusals_reported_at_powers_of_two(void **state)
+{
+	struct pci_rules rs = { 0 };
+	struct pci_hw hw;
+	struct model *m = new_model(&hw);
+	struct pci_rule r = { .reg = 0x04, .name = "no bus master", .ro = 0x4 };
+	static const uint64_t want[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+	m_set(m, 0x04, 2, 0x0002, 0x0507, 0);
+	pci_rule_add(&rs, &r);
+	for (int i = 0; i < 100; i++) {
+		pci_rules_write(&rs, &hw, 0x04, 2, 0x0006);
+		pci_rules_write(&rs, &hw, 0x04, 2, 0x0003); /* master stays off: fine */
+	}
+	assert_int_equal(m->refusals, ARRAY_SIZE(want));
+	for (unsigned int i = 0; i < ARRAY_SIZE(want); i++)
+		assert_int_equal(m->refused_count[i], want[i]);
+	assert_int_equal(pci_rule_find(&rs, 0x04)->refusals, 100);
+	assert_int_equal(m_get(m, 0x04, 2), 0x0003);
+	/* Rules count apart. */
+	struct pci_rule r2 = { .reg = 0x40, .name = "other", .ro = 0x1 };
+	pci_rule_add(&rs, &r2);
+	pci_rules_write(&rs, &hw, 0x40, 1, 0x1);
+	assert_int_equal(m->refusals, ARRAY_SIZE(want) + 1);
+	assert_int_equal(m->refused_count[ARRAY_SIZE(want)], 1);
 	free(m);
 }
 
@@ -334,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_no_rule_passes_at_guest_width),
 		cmocka_unit_test(test_read_only_bit_refused_and_rw1c_kept),
 		cmocka_unit_test(test_read_only_rw1c_bit_is_not_cleared),
+		cmocka_unit_test(test_refusals_reported_at_powers_of_two),
 		cmocka_unit_test(test_emulated_bits),
 		cmocka_unit_test(test_hide_capability),
 		cmocka_unit_test(test_hide_adjacent_capabilities),
