@@ -60,26 +60,29 @@ static int parse_entry(const char *s, const char **end, struct pci_select_entry 
 	return 0;
 }
 
+/* The same option given again adds to its list (conceal=01:00.0
+ * conceal=02:00.0 conceals both): a protecting option never loses an
+ * entry silently. A list that would grow past PCI_SELECT_MAX is refused
+ * whole, and the list stays as it was. */
 int pci_select_parse(const char *v, void *target)
 {
-	struct pci_select parsed = { .n = 0 };
 	struct pci_select *sel = target;
-	const char *p = v;
+	struct pci_select_entry e[PCI_SELECT_MAX];
+	unsigned int n = 0;
 
-	for (;;) {
-		if (parsed.n == PCI_SELECT_MAX) {
-			option_error("more than %u entries", PCI_SELECT_MAX);
+	for (const char *p = v;; p++) {
+		if (sel->n + n == PCI_SELECT_MAX) {
+			option_error("more than %u entries%s", PCI_SELECT_MAX,
+				     sel->n ? " with the earlier ones" : "");
 			return -1;
 		}
-		if (parse_entry(p, &p, &parsed.e[parsed.n++]))
+		if (parse_entry(p, &p, &e[n++]))
 			return -1;
 		if (!*p)
 			break;
-		p++; /* ',' */
 	}
-	parsed.option = sel->option;
-	parsed.verb = sel->verb;
-	*sel = parsed;
+	memcpy(&sel->e[sel->n], e, n * sizeof(*e));
+	sel->n += n;
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # conceal= fails closed: a malformed value, or an entry that matches no PCI
 # function, stops lamina before the guest starts, with a message saying
-# what is wrong; a good value lets the guest start. nomsi= (the same
-# parser and check) likewise.
+# what is wrong; a good value lets the guest start; given twice, both
+# words count. nomsi= (the same parser and check) likewise.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
 kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
@@ -24,6 +24,9 @@ refused no_such_function "conceal=00:05.0" \
 	"conceal=: no PCI function at 00:05.0 was concealed; refusing to start the guest"
 refused no_such_id "conceal=1234:5678" \
 	"conceal=: no PCI function 1234:5678 was concealed; refusing to start the guest"
+# Given twice, both lists count: the first word's entry is not dropped.
+refused twice "conceal=00:05.0 conceal=00:02.0" \
+	"conceal=: no PCI function at 00:05.0 was concealed; refusing to start the guest"
 refused nomsi_malformed "nomsi=zz" \
 	"option 'nomsi=zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*refusing to start the guest"
 refused nomsi_no_such_function "nomsi=00:05.0" \
