@@ -18,16 +18,15 @@ static void offer(struct pci_func *f)
 
 	for (const struct pci_driver *d = __start_lamina_pci_drivers;
 	     d < __stop_lamina_pci_drivers; d++) {
-		struct pci_select_entry *e = d->select ? pci_select_find(d->select, f) : NULL;
-		if (d->select ? !e : !d->match || !d->match(f))
+		if (d->select ? !pci_select_names(d->select, f) : !d->match || !d->match(f))
 			continue;
 		if (d->attach(f)) {
 			log_console(LOG_ERROR, "pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
 				d->name);
 			continue;
 		}
-		if (e)
-			e->done = true; /* only once all of attach() worked: fail closed */
+		if (d->select) /* only once all of attach() worked: fail closed */
+			pci_select_attached(d->select, f);
 		if (!f->driver)
 			f->driver = d;
 		log_console(LOG_INFO, "pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);

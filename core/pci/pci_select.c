@@ -86,15 +86,25 @@ int pci_select_parse(const char *v, void *target)
 	return 0;
 }
 
-struct pci_select_entry *pci_select_find(struct pci_select *sel, const struct pci_func *f)
+static bool names(const struct pci_select_entry *e, const struct pci_func *f)
 {
-	for (unsigned int i = 0; i < sel->n; i++) {
-		struct pci_select_entry *e = &sel->e[i];
-		if (e->by_id ? e->vendor == f->vendor && e->device == f->device
-			     : f->seg == 0 && e->bus == f->bus && e->dev == f->dev && e->fn == f->fn)
-			return e;
-	}
-	return NULL;
+	return e->by_id ? e->vendor == f->vendor && e->device == f->device
+			: f->seg == 0 && e->bus == f->bus && e->dev == f->dev && e->fn == f->fn;
+}
+
+bool pci_select_names(const struct pci_select *sel, const struct pci_func *f)
+{
+	for (unsigned int i = 0; i < sel->n; i++)
+		if (names(&sel->e[i], f))
+			return true;
+	return false;
+}
+
+void pci_select_attached(struct pci_select *sel, const struct pci_func *f)
+{
+	for (unsigned int i = 0; i < sel->n; i++)
+		if (names(&sel->e[i], f))
+			sel->e[i].attached = true;
 }
 
 int pci_select_check(const struct pci_select *sel)
@@ -103,7 +113,7 @@ int pci_select_check(const struct pci_select *sel)
 
 	for (unsigned int i = 0; i < sel->n; i++) {
 		const struct pci_select_entry *e = &sel->e[i];
-		if (e->done)
+		if (e->attached)
 			continue;
 		if (e->by_id)
 			log_console(LOG_ERROR, "%s=: no PCI function %04x:%04x was %s; refusing to start "

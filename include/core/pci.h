@@ -92,7 +92,7 @@ struct pci_select_entry {
 	bool by_id;            /* VVVV:DDDD, else BB:DD.F */
 	u16 vendor, device;
 	u8 bus, dev, fn;
-	bool done;             /* a function matched and the driver attached */
+	bool attached;         /* the driver attached to a function it names */
 };
 
 struct pci_select {
@@ -105,7 +105,10 @@ struct pci_select {
 
 /* An option parser (target: struct pci_select); says what is wrong. */
 int pci_select_parse(const char *v, void *target);
-struct pci_select_entry *pci_select_find(struct pci_select *sel, const struct pci_func *f);
+bool pci_select_names(const struct pci_select *sel, const struct pci_func *f);
+/* After the driver attached to f: every entry that names f is done (two
+ * entries may name one function: 01:00.0 and its vendor:device). */
+void pci_select_attached(struct pci_select *sel, const struct pci_func *f);
 /* For a driver's check(): -1, with a message, if an entry stayed undone. */
 int pci_select_check(const struct pci_select *sel);
 

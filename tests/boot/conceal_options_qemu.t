@@ -32,8 +32,14 @@ refused nomsi_malformed "nomsi=zz" \
 refused nomsi_no_such_function "nomsi=00:05.0" \
 	"nomsi=: no PCI function at 00:05.0 was stripped of MSI; refusing to start the guest"
 
-log=$WORK/good.log
-qemu_lamina "$log" "$(done_marker hypercall)" 60 1 256 "conceal=00:02.0" "$kernel"
-expect_in "$log" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "conceal=00:02.0: concealed"
-expect_in "$log" "starting the Multiboot guest" "conceal=00:02.0: the guest starts"
+started() { # started NAME LAMINA-ARGS: the e1000e concealed, the guest starts
+	local log=$WORK/$1.log
+	qemu_lamina "$log" "$(done_marker hypercall)" 60 1 256 "$2" "$kernel"
+	expect_in "$log" "pci 00:02.0 \\(8086:10d3\\): mediated by 'conceal'" "$2: concealed"
+	expect_in "$log" "starting the Multiboot guest" "$2: the guest starts"
+}
+
+started good "conceal=00:02.0"
+# Two entries naming the same function are both satisfied.
+started same_function_twice "conceal=00:02.0,8086:10d3"
 finish

@@ -130,12 +130,53 @@ static void test_bad_later_word(void **state)
 	assert_non_null(strstr(last_msg, "entry 'zz'"));
 }
 
+static struct pci_func func(u8 bus, u8 dev, u8 fn, u16 vendor, u16 device)
+{
+	return (struct pci_func){ .bus = bus, .dev = dev, .fn = fn, .vendor = vendor,
+				  .device = device };
+}
+
+/* Two entries naming one function (its address and its vendor:device):
+ * attaching to it does both; before, only the first was marked and the
+ * guest was refused. */
+static void test_two_entries_one_function(void **state)
+{
+	struct pci_func f = func(1, 0, 0, 0x8086, 0x10d3);
+
+	assert_true(parse("sel=01:00.0,8086:10d3"));
+	assert_true(pci_select_names(&sel, &f));
+	pci_select_attached(&sel, &f);
+	assert_int_equal(pci_select_check(&sel), 0);
+	assert_int_equal(nmsgs, 0);
+}
+
+/* An entry no attached function matched fails the check, named. */
+static void test_entry_left_undone(void **state)
+{
+	struct pci_func f = func(1, 0, 0, 0x8086, 0x10d3), g = func(0, 2, 0, 0x1234, 0x5678);
+
+	assert_true(parse("sel=01:00.0,8086:10d4"));
+	assert_false(pci_select_names(&sel, &g));
+	pci_select_attached(&sel, &f);
+	assert_int_equal(pci_select_check(&sel), -1);
+	assert_int_equal(nmsgs, 1);
+	assert_string_equal(last_msg, "sel=: no PCI function 8086:10d4 was selected; refusing to "
+			    "start the guest");
+	/* A bus-device-function entry names segment 0 only. */
+	f.seg = 1;
+	reset(NULL);
+	assert_true(parse("sel=01:00.0"));
+	assert_false(pci_select_names(&sel, &f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_repeated_option_appends, reset),
 		cmocka_unit_test_setup(test_combined_list_too_long, reset),
 		cmocka_unit_test_setup(test_bad_later_word, reset),
+		cmocka_unit_test_setup(test_two_entries_one_function, reset),
+		cmocka_unit_test_setup(test_entry_left_undone, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
