@@ -5,3 +5,6 @@ $(eval $(call unit_test,test_pci_rules,tests/unit/test_pci_rules.c core/pci/pci_
 $(eval $(call unit_test,test_pci_checks,tests/unit/test_pci_checks.c core/pci/pci_checks.c))
 $(eval $(call unit_test,test_pci_select,tests/unit/test_pci_select.c core/pci/pci_select.c \
 	core/options.c core/lib/format.c core/lib/string.c))
+$(eval $(call unit_test,test_pci_conceal,tests/unit/test_pci_conceal.c drivers/pci/conceal.c \
+	core/pci/pci_driver.c core/pci/pci_select.c core/pci/pci_checks.c core/options.c \
+	core/lib/format.c core/lib/string.c))

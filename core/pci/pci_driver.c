@@ -20,13 +20,14 @@ static void offer(struct pci_func *f)
 	     d < __stop_lamina_pci_drivers; d++) {
 		if (d->select ? !pci_select_names(d->select, f) : !d->match || !d->match(f))
 			continue;
-		if (d->attach(f)) {
+		int err = d->attach(f);
+		if (d->select) /* done only once all of attach() worked: fail closed */
+			pci_select_result(d->select, f, !err);
+		if (err) {
 			log_console(LOG_ERROR, "pci %s: driver '%s' could not attach", pci_name(f, name, sizeof(name)),
 				d->name);
 			continue;
 		}
-		if (d->select) /* only once all of attach() worked: fail closed */
-			pci_select_attached(d->select, f);
 		if (!f->driver)
 			f->driver = d;
 		log_console(LOG_INFO, "pci %s: mediated by '%s'", pci_name(f, name, sizeof(name)), d->name);

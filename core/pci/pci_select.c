@@ -3,6 +3,7 @@
  * commas. Drivers that protect something use them with fail-closed
  * options: a malformed list, or an entry that matched nothing, stops the
  * guest from starting. */
+#include <core/format.h>
 #include <core/log.h>
 #include <core/options.h>
 #include <core/pci.h>
@@ -100,27 +101,45 @@ bool pci_select_names(const struct pci_select *sel, const struct pci_func *f)
 	return false;
 }
 
-void pci_select_attached(struct pci_select *sel, const struct pci_func *f)
+void pci_select_result(struct pci_select *sel, const struct pci_func *f, bool attached)
 {
-	for (unsigned int i = 0; i < sel->n; i++)
-		if (names(&sel->e[i], f))
-			sel->e[i].attached = true;
+	for (unsigned int i = 0; i < sel->n; i++) {
+		struct pci_select_entry *e = &sel->e[i];
+		if (!names(e, f))
+			continue;
+		e->attached |= attached;
+		e->failed |= !attached;
+	}
 }
 
+/* "8086:10d3" or "at 01:00.0", for messages. */
+static const char *entry_name(const struct pci_select_entry *e, char *buf, size_t size)
+{
+	if (e->by_id)
+		format(buf, size, "%04x:%04x", e->vendor, e->device);
+	else
+		format(buf, size, "at %02x:%02x.%x", e->bus, e->dev, e->fn);
+	return buf;
+}
+
+/* An entry is done when the driver attached to every function it names,
+ * and it names at least one. */
 int pci_select_check(const struct pci_select *sel)
 {
 	int r = 0;
+	char name[24];
 
 	for (unsigned int i = 0; i < sel->n; i++) {
 		const struct pci_select_entry *e = &sel->e[i];
-		if (e->attached)
+		if (e->attached && !e->failed)
 			continue;
-		if (e->by_id)
-			log_console(LOG_ERROR, "%s=: no PCI function %04x:%04x was %s; refusing to start "
-				"the guest", sel->option, e->vendor, e->device, sel->verb);
+		if (e->failed)
+			log_console(LOG_ERROR, "%s=: a PCI function %s could not be %s (see above); "
+				    "refusing to start the guest", sel->option,
+				    entry_name(e, name, sizeof(name)), sel->verb);
 		else
-			log_console(LOG_ERROR, "%s=: no PCI function at %02x:%02x.%x was %s; refusing to "
-				"start the guest", sel->option, e->bus, e->dev, e->fn, sel->verb);
+			log_console(LOG_ERROR, "%s=: no PCI function %s was %s; refusing to start the "
+				    "guest", sel->option, entry_name(e, name, sizeof(name)), sel->verb);
 		r = -1;
 	}
 	return r;

@@ -64,14 +64,18 @@ static int hide_bar(struct pci_func *f, unsigned int i)
 	return mmio_register(r);
 }
 
-/* An entry counts as done only when all of this worked (fail closed). */
+/* An entry counts as done only when all of this worked (fail closed),
+ * and the function reads as all-ones only then: one that failed is not
+ * half concealed, and says so in pci_select_check. */
 static int conceal_attach(struct pci_func *f)
 {
-	f->rules.all_ones = true;
 	for (unsigned int i = 0; i < f->nbars; i++)
 		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, i))
 			return -1;
-	return pci_trap_config(f);
+	if (pci_trap_config(f))
+		return -1;
+	f->rules.all_ones = true;
+	return 0;
 }
 
 PCI_DRIVER(conceal) = {

@@ -93,6 +93,7 @@ struct pci_select_entry {
 	u16 vendor, device;
 	u8 bus, dev, fn;
 	bool attached;         /* the driver attached to a function it names */
+	bool failed;           /* ... or could not attach to one: fail closed */
 };
 
 struct pci_select {
@@ -106,10 +107,13 @@ struct pci_select {
 /* An option parser (target: struct pci_select); says what is wrong. */
 int pci_select_parse(const char *v, void *target);
 bool pci_select_names(const struct pci_select *sel, const struct pci_func *f);
-/* After the driver attached to f: every entry that names f is done (two
- * entries may name one function: 01:00.0 and its vendor:device). */
-void pci_select_attached(struct pci_select *sel, const struct pci_func *f);
-/* For a driver's check(): -1, with a message, if an entry stayed undone. */
+/* After the driver's attach() to f: every entry that names f (two may
+ * name one function: 01:00.0 and its vendor:device) records whether it
+ * worked. An entry that names a function the driver could not attach to
+ * fails pci_select_check, whatever other functions it names did. */
+void pci_select_result(struct pci_select *sel, const struct pci_func *f, bool attached);
+/* For a driver's check(): -1, with a message, if an entry stayed undone
+ * or failed. */
 int pci_select_check(const struct pci_select *sel);
 
 /* Enumerate, offer every function to the drivers, start intercepting

@@ -145,7 +145,7 @@ static void test_two_entries_one_function(void **state)
 
 	assert_true(parse("sel=01:00.0,8086:10d3"));
 	assert_true(pci_select_names(&sel, &f));
-	pci_select_attached(&sel, &f);
+	pci_select_result(&sel, &f, true);
 	assert_int_equal(pci_select_check(&sel), 0);
 	assert_int_equal(nmsgs, 0);
 }
@@ -157,7 +157,7 @@ static void test_entry_left_undone(void **state)
 
 	assert_true(parse("sel=01:00.0,8086:10d4"));
 	assert_false(pci_select_names(&sel, &g));
-	pci_select_attached(&sel, &f);
+	pci_select_result(&sel, &f, true);
 	assert_int_equal(pci_select_check(&sel), -1);
 	assert_int_equal(nmsgs, 1);
 	assert_string_equal(last_msg, "sel=: no PCI function 8086:10d4 was selected; refusing to "
@@ -169,6 +169,29 @@ static void test_entry_left_undone(void **state)
 	assert_false(pci_select_names(&sel, &f));
 }
 
+/* One entry, two functions: the second failed to attach, so the entry
+ * fails whatever the first did, in either order; its message says so. */
+static void test_entry_with_a_failed_function(void **state)
+{
+	struct pci_func f = func(1, 0, 0, 0x8086, 0x10d3), g = func(2, 0, 0, 0x8086, 0x10d3);
+
+	for (int order = 0; order < 2; order++) {
+		reset(NULL);
+		assert_true(parse("sel=8086:10d3"));
+		pci_select_result(&sel, order ? &g : &f, order == 0);
+		pci_select_result(&sel, order ? &f : &g, order != 0);
+		assert_int_equal(pci_select_check(&sel), -1);
+		assert_int_equal(nmsgs, 1);
+		assert_string_equal(last_msg, "sel=: a PCI function 8086:10d3 could not be selected "
+				    "(see above); refusing to start the guest");
+	}
+	reset(NULL);
+	assert_true(parse("sel=02:00.0"));
+	pci_select_result(&sel, &g, false);
+	assert_int_equal(pci_select_check(&sel), -1);
+	assert_non_null(strstr(last_msg, "a PCI function at 02:00.0 could not be selected"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +200,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_later_word, reset),
 		cmocka_unit_test_setup(test_two_entries_one_function, reset),
 		cmocka_unit_test_setup(test_entry_left_undone, reset),
+		cmocka_unit_test_setup(test_entry_with_a_failed_function, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
