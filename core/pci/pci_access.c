@@ -8,6 +8,7 @@
 #include <core/pci.h>
 #include <core/pci_checks.h>
 #include <core/spinlock.h>
+#include <core/vcpu.h>
 #include <x86/acpi.h>
 #include <x86/cpu.h>
 #include <x86/paging.h>
@@ -15,6 +16,7 @@
 #define MAX_ECAM 16
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
+#define MSR_NB_CFG 0xc001001f
 
 struct ecam {
 	u64 base;
@@ -131,9 +133,29 @@ u32 pci_cf8_access(u32 address, unsigned int lane, unsigned int size, bool write
 	return v;
 }
 
+/* Register bits 11:8 go to CF8 bits 27:24, for AMD's extended
+ * configuration access: used only where pci_cf8_ext_enabled(). */
 static u32 cf8_address(u8 bus, u8 dev, u8 fn, u16 off)
 {
-	return BIT(31) | (u32)bus << 16 | (u32)dev << 11 | (u32)fn << 8 | (off & 0xfc);
+	return BIT(31) | (u32)(off & 0xf00) << 16 | (u32)bus << 16 | (u32)dev << 11 |
+	       (u32)fn << 8 | (off & 0xfc);
+}
+
+bool pci_cf8_ext_enabled(void)
+{
+	bool amd = vendor && vendor->id == LAMINA_VENDOR_AMD_SVM;
+	u64 nb_cfg = 0;
+
+	if (amd && rdmsr_safe(MSR_NB_CFG, &nb_cfg))
+		nb_cfg = 0; /* #GP: no such MSR, so no extended access */
+	return pci_cf8_ext(amd, nb_cfg);
+}
+
+/* Without ECAM, registers past 0xff exist only through AMD's extended
+ * CF8 access (the guest may have turned it on: NB_CFG is its MSR). */
+static bool cf8_reaches(u16 seg, u16 off)
+{
+	return !seg && (off <= 0xff || pci_cf8_ext_enabled());
 }
 
 u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
@@ -145,7 +167,7 @@ u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 		return size == 1 ? *(volatile u8 *)r : size == 2 ? *(volatile u16 *)r
 								 : *(volatile u32 *)r;
 	}
-	if (seg || off > 0xff)
+	if (!cf8_reaches(seg, off))
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 	return pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, false, 0);
 }
@@ -164,7 +186,7 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 			*(volatile u32 *)r = val;
 		return;
 	}
-	if (seg || off > 0xff)
+	if (!cf8_reaches(seg, off))
 		return;
 	pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, true, val);
 }

@@ -1,5 +1,6 @@
-/* Checks of what BARs and the MCFG table say, before lamina relies on it
- * (see include/core/pci_checks.h). Pure: host unit tests run them. */
+/* Checks of what BARs, the MCFG table and the CPU say, before lamina
+ * relies on it (see include/core/pci_checks.h). Pure: host unit tests run
+ * them. */
 #include <core/mm.h>
 #include <core/pci_checks.h>
 
@@ -72,4 +73,22 @@ const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct me
 	if (overlaps_memory(fw, start, end - start))
 		return "it overlaps RAM in the firmware's memory map";
 	return NULL;
+}
+
+#define NB_CFG_CF8_EXT BIT(46)
+
+bool pci_cf8_ext(bool amd, u64 nb_cfg)
+{
+	return amd && (nb_cfg & NB_CFG_CF8_EXT);
+}
+
+/* CF8: enable (31), bus (23:16), device (15:11), function (10:8),
+ * register (7:2); AMD's extended register bits 11:8 in 27:24. */
+u16 pci_cf8_register(u32 cf8, u16 port, bool ext)
+{
+	u16 off = (cf8 & 0xfc) | (port & 3);
+
+	if (ext)
+		off |= (cf8 >> 16) & 0xf00;
+	return off;
 }

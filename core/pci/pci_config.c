@@ -7,10 +7,12 @@
 #include <core/log.h>
 #include <core/mm.h>
 #include <core/pci.h>
+#include <core/pci_checks.h>
 #include <core/spinlock.h>
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
+#define CF8_EXT_REG 0x0f000000u /* AMD: register bits 11:8 */
 
 static u32 guest_cf8; /* the guest's address register (reset value 0) */
 static bool ports_hooked;
@@ -118,7 +120,7 @@ static u32 data_access(u32 cf8, u16 port, unsigned int size, bool write, u32 val
 {
 	struct cfg_target t = { .bus = (cf8 >> 16) & 0xff, .dev = (cf8 >> 11) & 0x1f,
 				.fn = (cf8 >> 8) & 7 };
-	u16 off = (cf8 & 0xfc) | (port & 3);
+	u16 off = pci_cf8_register(cf8, port, (cf8 & CF8_EXT_REG) && pci_cf8_ext_enabled());
 	u32 v = 0;
 
 	t.f = pci_find(0, t.bus, t.dev, t.fn);

@@ -132,6 +132,9 @@ void pci_func_write(const struct pci_func *f, u16 off, unsigned int size, u32 va
  * against every other user of the port pair. */
 u32 pci_cf8_access(u32 address, unsigned int lane, unsigned int size, bool write, u32 val);
 bool pci_has_ecam(u16 seg, u8 bus);
+/* On this CPU, CF8 bits 27:24 are register bits 11:8 (AMD's
+ * EnableCf8ExtCfg, include/core/pci_checks.h). */
+bool pci_cf8_ext_enabled(void);
 u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
 
 /* Route the function's config space through its rules: trap its ECAM

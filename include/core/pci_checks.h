@@ -1,6 +1,7 @@
-/* What devices and firmware report about PCI, checked before lamina
- * relies on it. No hardware access here, so host unit tests run the
- * checks (core/pci/pci_checks.c, tests/unit/test_pci_checks.c). */
+/* What devices, firmware and the CPU report about PCI, decoded and
+ * checked before lamina relies on it. No hardware access here, so host
+ * unit tests run the checks (core/pci/pci_checks.c,
+ * tests/unit/test_pci_checks.c). */
 #ifndef CORE_PCI_CHECKS_H
 #define CORE_PCI_CHECKS_H
 
@@ -20,5 +21,15 @@ const char *pci_range_refusal(u64 base, u64 size, u64 limit);
  * memory map, sanitized; addr_limit where the CPU's physical addresses end. */
 const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw,
 			     u64 addr_limit);
+
+/* AMD: with EnableCf8ExtCfg (NB_CFG, MSR C001_001F, bit 46) set, CF8 bits
+ * 27:24 select register bits 11:8, so CF8/CFC reach the whole 4 KiB of
+ * configuration space; Linux sets it on family 10h and later and uses it
+ * where there is no ECAM. amd: the CPU is AMD's; nb_cfg: the MSR, 0 if
+ * reading it faulted. Other CPUs ignore those bits. */
+bool pci_cf8_ext(bool amd, u64 nb_cfg);
+/* The register a configuration access through CFC-CFF (port) reaches
+ * with CF8 holding cf8; ext: pci_cf8_ext(). */
+u16 pci_cf8_register(u32 cf8, u16 port, bool ext);
 
 #endif

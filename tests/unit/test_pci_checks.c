@@ -151,6 +151,31 @@ static void test_ecam_home(void **state)
 	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none, PHYS_LIMIT));
 }
 
+#define NB_CFG_CF8_EXT (1ull << 46)
+/* Bus 1, device 2, function 3, register 0x144 in AMD's extended form:
+ * enable, bits 11:8 of the register (1) in 27:24, bits 7:2 (0x44). */
+#define CF8_EXT_144 (0x80000000u | 0x01000000u | 1u << 16 | 2u << 11 | 3u << 8 | 0x44u)
+
+static void test_cf8_register(void **state)
+{
+	/* Intel: bits 27:24 are ignored, whatever an MSR of that number says. */
+	assert_false(pci_cf8_ext(false, NB_CFG_CF8_EXT));
+	/* AMD with EnableCf8ExtCfg clear (or the MSR faulted: 0): ignored. */
+	assert_false(pci_cf8_ext(true, 0));
+	assert_false(pci_cf8_ext(true, ~NB_CFG_CF8_EXT));
+	/* AMD with it set: used. */
+	assert_true(pci_cf8_ext(true, NB_CFG_CF8_EXT));
+
+	assert_int_equal(pci_cf8_register(CF8_EXT_144, 0xcfc, false), 0x44);
+	assert_int_equal(pci_cf8_register(CF8_EXT_144, 0xcfe, false), 0x46);
+	assert_int_equal(pci_cf8_register(CF8_EXT_144, 0xcfc, true), 0x144);
+	assert_int_equal(pci_cf8_register(CF8_EXT_144, 0xcff, true), 0x147);
+	assert_int_equal(pci_cf8_register(CF8_EXT_144 | 0x0f000000u, 0xcfd,
+					  pci_cf8_ext(true, NB_CFG_CF8_EXT)), 0xf45);
+	/* Bits 1:0 of CF8 never count; the port gives the byte. */
+	assert_int_equal(pci_cf8_register(0x80000003u, 0xcfc, true), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_unimplemented),
 		cmocka_unit_test(test_mem64_half_the_space),
 		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_cf8_register),
 		cmocka_unit_test_setup(test_ecam_accepted, set_home),
 		cmocka_unit_test_setup(test_ecam_refused, set_home),
 		cmocka_unit_test_setup(test_ecam_home, set_home),
