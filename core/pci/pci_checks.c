@@ -75,6 +75,37 @@ const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct me
 	return NULL;
 }
 
+/* Base class and subclass, and programming interface, of class_rev. */
+#define CLASS_OF(class_rev) ((class_rev) >> 16)
+#define PROG_IF_OF(class_rev) (((class_rev) >> 8) & 0xff)
+#define CLASS_VGA 0x0300
+#define CLASS_VGA_PRE_PCI_2 0x0001 /* "VGA-compatible" before class codes */
+#define CLASS_IDE 0x0101
+#define CLASS_ISA_BRIDGE 0x0601
+/* IDE programming interface: each channel in native mode (its BARs) or
+ * compatibility mode (the ports of the PC/AT disk controller). */
+#define IDE_PRIMARY_NATIVE 0x01
+#define IDE_SECONDARY_NATIVE 0x04
+
+const char *pci_legacy_decode(u32 class_rev)
+{
+	u16 class = CLASS_OF(class_rev);
+	u8 prog_if = PROG_IF_OF(class_rev);
+
+	if (class == CLASS_VGA || class == CLASS_VGA_PRE_PCI_2)
+		return "a VGA device answers at memory 0xa0000-0xbffff and ports 0x3b0-0x3df "
+		       "besides its BARs";
+	if (class == CLASS_IDE && (prog_if & (IDE_PRIMARY_NATIVE | IDE_SECONDARY_NATIVE)) !=
+					  (IDE_PRIMARY_NATIVE | IDE_SECONDARY_NATIVE))
+		return "an IDE controller with a channel in compatibility mode answers at ports "
+		       "0x1f0-0x1f7 and 0x3f6 (primary) or 0x170-0x177 and 0x376 (secondary) "
+		       "besides its BARs";
+	if (class == CLASS_ISA_BRIDGE)
+		return "an ISA/LPC bridge passes legacy ports and memory on to the devices behind "
+		       "it, besides its BARs";
+	return NULL;
+}
+
 #define NB_CFG_CF8_EXT BIT(46)
 
 bool pci_cf8_ext(bool amd, u64 nb_cfg)

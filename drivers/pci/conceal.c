@@ -3,8 +3,8 @@
  * all-ones (as if nothing were there) and ignores writes; their BARs are
  * unreachable (memory reads all-ones and drops writes, ports likewise).
  * Nothing else changes. Concealment protects something, so it fails
- * closed: a malformed value, or an entry that matches no function, stops
- * the guest from starting. */
+ * closed: a malformed value, an entry that matches no function, or a
+ * function it cannot hide whole stops the guest from starting. */
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -34,6 +34,21 @@ static bool can_hide(const struct pci_func *f, unsigned int i)
 			"cannot hide it", pci_name(f, name, sizeof(name)), i,
 			(unsigned long long)b->base, (unsigned long long)b->size, why,
 			io ? "I/O ports" : "the nested page tables", (unsigned long long)limit);
+	return !why;
+}
+
+/* A function that also answers at fixed legacy addresses (VGA, IDE in
+ * compatibility mode, ISA bridges) would still be found there. Its
+ * decoding is not turned off instead: firmware (SMM) may use the device. */
+static bool can_conceal(const struct pci_func *f)
+{
+	const char *why = pci_legacy_decode(f->class_rev);
+	char name[40];
+
+	if (why)
+		log_console(LOG_ERROR, "pci %s: conceal: class %06x: %s, which lamina cannot hide; "
+			    "refusing to conceal it", pci_name(f, name, sizeof(name)),
+			    f->class_rev >> 8, why);
 	return !why;
 }
 
@@ -69,6 +84,8 @@ static int hide_bar(struct pci_func *f, unsigned int i)
  * half concealed, and says so in pci_select_check. */
 static int conceal_attach(struct pci_func *f)
 {
+	if (!can_conceal(f))
+		return -1;
 	for (unsigned int i = 0; i < f->nbars; i++)
 		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, i))
 			return -1;

@@ -22,6 +22,11 @@ const char *pci_range_refusal(u64 base, u64 size, u64 limit);
 const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw,
 			     u64 addr_limit);
 
+/* Why a function of this class (class_rev: class << 8 | revision) answers
+ * at fixed legacy addresses besides its BARs, which trapping the BARs
+ * cannot hide, or NULL: VGA, IDE in compatibility mode, ISA/LPC bridges. */
+const char *pci_legacy_decode(u32 class_rev);
+
 /* AMD: with EnableCf8ExtCfg (NB_CFG, MSR C001_001F, bit 46) set, CF8 bits
  * 27:24 select register bits 11:8, so CF8/CFC reach the whole 4 KiB of
  * configuration space; Linux sets it on family 10h and later and uses it

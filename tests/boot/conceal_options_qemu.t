@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # conceal= fails closed: a malformed value, or an entry that matches no PCI
 # function, stops lamina before the guest starts, with a message saying
-# what is wrong; a good value lets the guest start; given twice, both
+# what is wrong; a function that answers outside its BARs (VGA, an ISA
+# bridge) is refused; a good value lets the guest start; given twice, both
 # words count. nomsi= (the same parser and check) likewise.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
@@ -27,6 +28,10 @@ refused no_such_id "conceal=1234:5678" \
 # Given twice, both lists count: the first word's entry is not dropped.
 refused twice "conceal=00:05.0 conceal=00:02.0" \
 	"conceal=: no PCI function at 00:05.0 was concealed; refusing to start the guest"
+# Functions that answer outside their BARs cannot be hidden by trapping them.
+refused vga "conceal=00:01.0" \
+	"pci 00:01.0 \\(1234:1111\\): conceal: class 030000: a VGA device answers at memory 0xa0000-0xbffff and ports 0x3b0-0x3df besides its BARs, which lamina cannot hide"
+refused isa_bridge "conceal=00:1f.0" "pci 00:1f.0 \\(8086:2918\\): conceal: class 060100: an ISA/LPC bridge"
 refused nomsi_malformed "nomsi=zz" \
 	"option 'nomsi=zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*refusing to start the guest"
 refused nomsi_no_such_function "nomsi=00:05.0" \

@@ -151,6 +151,40 @@ static void test_ecam_home(void **state)
 	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none, PHYS_LIMIT));
 }
 
+/* class_rev from base class, subclass, programming interface. */
+#define CLASS(base, sub, prog_if) ((u32)(base) << 24 | (u32)(sub) << 16 | (u32)(prog_if) << 8 | 0x02)
+
+static void expect_legacy(u32 class_rev, const char *word)
+{
+	const char *why = pci_legacy_decode(class_rev);
+
+	assert_non_null(why);
+	assert_non_null(strstr(why, word));
+}
+
+static void test_legacy_decode(void **state)
+{
+	expect_legacy(CLASS(0x03, 0x00, 0x00), "0xa0000-0xbffff");
+	expect_legacy(CLASS(0x03, 0x00, 0x01), "VGA");  /* 8514-compatible */
+	expect_legacy(CLASS(0x00, 0x01, 0x00), "VGA");  /* before class codes */
+	expect_legacy(CLASS(0x06, 0x01, 0x00), "ISA");
+	/* IDE: compatibility mode on either channel (bit 0 or bit 2 clear). */
+	expect_legacy(CLASS(0x01, 0x01, 0x80), "0x1f0");  /* PIIX: both legacy */
+	expect_legacy(CLASS(0x01, 0x01, 0x8a), "0x170");  /* switchable, legacy now */
+	expect_legacy(CLASS(0x01, 0x01, 0x8e), "compatibility");  /* secondary native only */
+	expect_legacy(CLASS(0x01, 0x01, 0x8b), "compatibility");  /* primary native only */
+	assert_null(pci_legacy_decode(CLASS(0x01, 0x01, 0x8f))); /* both native */
+	assert_null(pci_legacy_decode(CLASS(0x01, 0x01, 0x05)));
+	/* Others decode their BARs only. */
+	assert_null(pci_legacy_decode(CLASS(0x02, 0x00, 0x00)));  /* Ethernet */
+	assert_null(pci_legacy_decode(CLASS(0x03, 0x80, 0x00)));  /* other display */
+	assert_null(pci_legacy_decode(CLASS(0x03, 0x02, 0x00)));  /* 3D controller */
+	assert_null(pci_legacy_decode(CLASS(0x01, 0x06, 0x01)));  /* AHCI */
+	assert_null(pci_legacy_decode(CLASS(0x06, 0x00, 0x00)));  /* host bridge */
+	assert_null(pci_legacy_decode(CLASS(0x06, 0x04, 0x00)));  /* PCI bridge */
+	assert_null(pci_legacy_decode(CLASS(0x00, 0x00, 0x00)));
+}
+
 #define NB_CFG_CF8_EXT (1ull << 46)
 /* Bus 1, device 2, function 3, register 0x144 in AMD's extended form:
  * enable, bits 11:8 of the register (1) in 27:24, bits 7:2 (0x44). */
@@ -188,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_mem64_half_the_space),
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_cf8_register),
+		cmocka_unit_test(test_legacy_decode),
 		cmocka_unit_test_setup(test_ecam_accepted, set_home),
 		cmocka_unit_test_setup(test_ecam_refused, set_home),
 		cmocka_unit_test_setup(test_ecam_home, set_home),

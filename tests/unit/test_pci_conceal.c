@@ -239,11 +239,43 @@ static void test_one_of_two_matches_fails(void **state)
 	}
 }
 
+/* A VGA device, an IDE controller in compatibility mode and an ISA
+ * bridge answer outside their BARs: refused, named, their command
+ * register (decoding) untouched; an IDE controller in native mode on both
+ * channels is concealed. */
+static void test_legacy_decoders_refused(void **state)
+{
+	static const struct { u32 class; const char *word; } cases[] = {
+		{ 0x030000, "VGA" }, { 0x010180, "IDE" }, { 0x060100, "ISA" },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		reset(NULL);
+		struct pci_func *f = add_func(0, 1, 0, 0x1234, 0x1111);
+		f->class_rev = cases[i].class << 8;
+		pci_func_write(f, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEM);
+		add_bar(f, 0, PCI_BAR_MEM32, 0xfd000000, 0x1000000);
+		assert_false(init_with("conceal=00:01.0"));
+		assert_false(f->rules.all_ones);
+		assert_int_equal(nmmio, 0);
+		assert_true(has_msg(cases[i].word));
+		assert_true(has_msg("pci 00:01.0 (1234:1111): conceal: class"));
+		assert_true(has_msg("cannot hide"));
+		assert_int_equal(pci_func_read(f, PCI_COMMAND, 2), PCI_COMMAND_IO | PCI_COMMAND_MEM);
+	}
+	reset(NULL);
+	struct pci_func *f = add_func(0, 1, 1, 0x8086, 0x7010);
+	f->class_rev = 0x01018f << 8;
+	assert_true(init_with("conceal=00:01.1"));
+	assert_true(f->rules.all_ones);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_conceals_function, reset),
 		cmocka_unit_test_setup(test_one_of_two_matches_fails, reset),
+		cmocka_unit_test_setup(test_legacy_decoders_refused, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
