@@ -79,6 +79,31 @@ static int hide_bar(struct pci_func *f, unsigned int i)
 	return mmio_register(r);
 }
 
+/* The expansion ROM BAR is not among the BARs lamina sizes and traps: a
+ * ROM the firmware left enabled would answer at its address. Its decoding
+ * is turned off instead; the guest's configuration writes are dropped, so
+ * it stays off. */
+static int rom_off(const struct pci_func *f)
+{
+	u8 type = f->header_type & 0x7f;
+	u16 reg = type == 0 ? PCI_ROM_ADDRESS : PCI_ROM_ADDRESS_BRIDGE;
+	u32 rom = type <= 1 ? pci_func_read(f, reg, 4) : 0; /* CardBus: none */
+	char name[40];
+
+	if (!(rom & PCI_ROM_ENABLE))
+		return 0;
+	pci_name(f, name, sizeof(name));
+	pci_func_write(f, reg, 4, rom & ~(u32)PCI_ROM_ENABLE);
+	if (pci_func_read(f, reg, 4) & PCI_ROM_ENABLE) {
+		log_console(LOG_ERROR, "pci %s: conceal: its expansion ROM at %#x stays enabled; "
+			    "cannot hide it", name, rom & ~0x7ffu);
+		return -1;
+	}
+	log_console(LOG_INFO, "pci %s: conceal: expansion ROM at %#x turned off", name,
+		    rom & ~0x7ffu);
+	return 0;
+}
+
 /* An entry counts as done only when all of this worked (fail closed),
  * and the function reads as all-ones only then: one that failed is not
  * half concealed, and says so in pci_select_check. */
@@ -89,7 +114,7 @@ static int conceal_attach(struct pci_func *f)
 	for (unsigned int i = 0; i < f->nbars; i++)
 		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, i))
 			return -1;
-	if (pci_trap_config(f))
+	if (rom_off(f) || pci_trap_config(f))
 		return -1;
 	f->rules.all_ones = true;
 	return 0;

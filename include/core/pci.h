@@ -15,6 +15,9 @@
 #define PCI_BAR0 0x10
 #define PCI_PRIMARY_BUS 0x18
 #define PCI_CAP_PTR 0x34
+#define PCI_ROM_ADDRESS 0x30        /* header type 0 */
+#define PCI_ROM_ADDRESS_BRIDGE 0x38 /* header type 1 */
+#define PCI_ROM_ENABLE BIT(0)
 #define PCI_COMMAND_IO BIT(0)
 #define PCI_COMMAND_MEM BIT(1)
 #define PCI_COMMAND_MASTER BIT(2)

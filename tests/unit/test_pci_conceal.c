@@ -32,6 +32,7 @@
 struct model_func {
 	struct pci_func f;
 	u8 cfg[4096];
+	u8 stuck[4096]; /* bits a write cannot clear */
 };
 
 static struct model_func funcs[MAX_FUNCS];
@@ -133,7 +134,11 @@ u32 pci_func_read(const struct pci_func *f, u16 off, unsigned int size)
 
 void pci_func_write(const struct pci_func *f, u16 off, unsigned int size, u32 val)
 {
-	memcpy(&model_of(f)->cfg[off], &val, size);
+	struct model_func *m = model_of(f);
+
+	memcpy(&m->cfg[off], &val, size);
+	for (unsigned int i = 0; i < size; i++)
+		m->cfg[off + i] |= m->stuck[off + i];
 }
 
 /* ---- the model ---- */
@@ -270,12 +275,46 @@ static void test_legacy_decoders_refused(void **state)
 	assert_true(f->rules.all_ones);
 }
 
+/* An expansion ROM the firmware left enabled is turned off (0x30 in a
+ * device, 0x38 in a bridge), one left off is not written, and one whose
+ * enable bit sticks stops the guest. */
+static void test_rom_turned_off(void **state)
+{
+	struct pci_func *dev = add_func(0, 2, 0, 0x8086, 0x10d3);
+	struct pci_func *off = add_func(0, 3, 0, 0x8086, 0x10d3);
+	struct pci_func *bridge = add_func(0, 4, 0, 0x1b36, 0x0001);
+
+	bridge->header_type = 1;
+	bridge->nbars = 2;
+	bridge->class_rev = 0x060400 << 8;
+	pci_func_write(dev, PCI_ROM_ADDRESS, 4, 0xfeb40001);
+	pci_func_write(off, PCI_ROM_ADDRESS, 4, 0xfeb00000);
+	pci_func_write(bridge, PCI_ROM_ADDRESS_BRIDGE, 4, 0xfe800001);
+	pci_func_write(bridge, PCI_ROM_ADDRESS, 4, 0x00000001); /* not a ROM BAR there */
+	assert_true(init_with("conceal=00:02.0,00:03.0,00:04.0"));
+	assert_int_equal(pci_func_read(dev, PCI_ROM_ADDRESS, 4), 0xfeb40000);
+	assert_int_equal(pci_func_read(bridge, PCI_ROM_ADDRESS_BRIDGE, 4), 0xfe800000);
+	assert_int_equal(pci_func_read(bridge, PCI_ROM_ADDRESS, 4), 1);
+	assert_true(has_msg("pci 00:02.0 (8086:10d3): conceal: expansion ROM at 0xfeb40000 turned off"));
+	assert_true(has_msg("pci 00:04.0 (1b36:0001): conceal: expansion ROM at 0xfe800000 turned off"));
+	assert_false(has_msg("pci 00:03.0 (8086:10d3): conceal: expansion ROM"));
+
+	reset(NULL);
+	dev = add_func(0, 2, 0, 0x8086, 0x10d3);
+	pci_func_write(dev, PCI_ROM_ADDRESS, 4, 0xfeb40001);
+	model_of(dev)->stuck[PCI_ROM_ADDRESS] = PCI_ROM_ENABLE;
+	assert_false(init_with("conceal=00:02.0"));
+	assert_false(dev->rules.all_ones);
+	assert_true(has_msg("expansion ROM at 0xfeb40000 stays enabled; cannot hide it"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_conceals_function, reset),
 		cmocka_unit_test_setup(test_one_of_two_matches_fails, reset),
 		cmocka_unit_test_setup(test_legacy_decoders_refused, reset),
+		cmocka_unit_test_setup(test_rom_turned_off, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
