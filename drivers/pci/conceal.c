@@ -5,6 +5,7 @@
  * Nothing else changes. Concealment protects something, so it fails
  * closed: a malformed value, an entry that matches no function, or a
  * function it cannot hide whole stops the guest from starting. */
+#include <core/format.h>
 #include <core/io.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -120,8 +121,47 @@ static int conceal_attach(struct pci_func *f)
 	return 0;
 }
 
+/* The functions of f's device (f: function 0) that are not concealed,
+ * as "00:02.1 00:02.3" in buf; how many. */
+static unsigned int visible_siblings(const struct pci_func *f, char *buf, size_t size)
+{
+	unsigned int n = 0;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (const struct pci_func *s = pci_first(); s; s = s->next) {
+		if (s == f || s->seg != f->seg || s->bus != f->bus || s->dev != f->dev ||
+		    s->rules.all_ones)
+			continue;
+		len += format(buf + MIN(len, size), size - MIN(len, size), "%s%02x:%02x.%x",
+			      n++ ? " " : "", s->bus, s->dev, s->fn);
+	}
+	return n;
+}
+
+/* Linux looks for functions 1-7 of a device only when function 0 answers
+ * (pci_scan_slot), as most systems do: concealing function 0 alone would
+ * hide its siblings as well, which is not what was asked. */
+static int conceal_check(void)
+{
+	char name[40], siblings[64];
+	int r = 0;
+
+	for (const struct pci_func *f = pci_first(); f; f = f->next) {
+		if (f->fn || !f->rules.all_ones || !visible_siblings(f, siblings, sizeof(siblings)))
+			continue;
+		log_console(LOG_ERROR, "pci %s: conceal: function 0 of a multi-function device; the "
+			    "guest would not look for its other functions (%s) either: conceal them "
+			    "too or none; refusing to start the guest",
+			    pci_name(f, name, sizeof(name)), siblings);
+		r = -1;
+	}
+	return r;
+}
+
 PCI_DRIVER(conceal) = {
 	.name = "conceal",
 	.select = &hide,
 	.attach = conceal_attach,
+	.check = conceal_check,
 };

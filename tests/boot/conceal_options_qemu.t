@@ -2,16 +2,17 @@
 # conceal= fails closed: a malformed value, or an entry that matches no PCI
 # function, stops lamina before the guest starts, with a message saying
 # what is wrong; a function that answers outside its BARs (VGA, an ISA
-# bridge) is refused; a good value lets the guest start; given twice, both
+# bridge) is refused, and so is function 0 of a multi-function device
+# without the others; a good value lets the guest start; given twice, both
 # words count. nomsi= (the same parser and check) likewise.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
 kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
 STAYS='lamina stays up with no guest running'
 
-refused() { # refused NAME LAMINA-ARGS MESSAGE-REGEX
+refused() { # refused NAME LAMINA-ARGS MESSAGE-REGEX [QEMU-ARGS...]
 	local log=$WORK/$1.log
-	qemu_lamina "$log" "$STAYS" 60 1 256 "$2" "$kernel"
+	qemu_lamina "$log" "$STAYS" 60 1 256 "$2" "$kernel" "${@:4}"
 	expect_in "$log" "$3" "$1: the message says what is wrong"
 	expect_in "$log" "$STAYS" "$1: the guest does not start"
 	expect_not_in "$log" 'starting the .* guest' "$1: no guest was started"
@@ -32,6 +33,10 @@ refused twice "conceal=00:05.0 conceal=00:02.0" \
 refused vga "conceal=00:01.0" \
 	"pci 00:01.0 \\(1234:1111\\): conceal: class 030000: a VGA device answers at memory 0xa0000-0xbffff and ports 0x3b0-0x3df besides its BARs, which lamina cannot hide"
 refused isa_bridge "conceal=00:1f.0" "pci 00:1f.0 \\(8086:2918\\): conceal: class 060100: an ISA/LPC bridge"
+# Function 0 of a multi-function device alone: the guest would miss the rest.
+refused multifunction "conceal=00:05.0" \
+	"pci 00:05.0 \\(8086:100e\\): conceal: function 0 of a multi-function device; the guest would not look for its other functions \\(00:05.1\\) either" \
+	-device e1000,addr=05.0,multifunction=on -device e1000,addr=05.1
 refused nomsi_malformed "nomsi=zz" \
 	"option 'nomsi=zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*refusing to start the guest"
 refused nomsi_no_such_function "nomsi=00:05.0" \

@@ -308,6 +308,37 @@ static void test_rom_turned_off(void **state)
 	assert_true(has_msg("expansion ROM at 0xfeb40000 stays enabled; cannot hide it"));
 }
 
+/* Function 0 of a multi-function device concealed: the guest would not
+ * look for the rest, so the siblings left visible are named and the
+ * guest refused, unless all of them are concealed too. Concealing
+ * another function alone is fine. */
+static void test_function_0_with_siblings(void **state)
+{
+	static const struct { const char *cmdline; bool ok; const char *named; } cases[] = {
+		{ "conceal=00:05.0", false, "other functions (00:05.1 00:05.3) either" },
+		{ "conceal=00:05.0,00:05.3", false, "other functions (00:05.1) either" },
+		{ "conceal=00:05.0,00:05.1,00:05.3", true, NULL },
+		{ "conceal=00:05.0 conceal=8086:100e", true, NULL },
+		{ "conceal=00:05.1", true, NULL },
+		{ "conceal=00:06.0", true, NULL },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		reset(NULL);
+		add_func(0, 5, 0, 0x8086, 0x10d3);
+		add_func(0, 5, 1, 0x8086, 0x100e);
+		add_func(0, 5, 3, 0x8086, 0x100e);
+		add_func(0, 6, 0, 0x8086, 0x10d3);
+		add_func(1, 5, 1, 0x8086, 0x10d3); /* another bus */
+		assert_int_equal(init_with(cases[i].cmdline), cases[i].ok);
+		if (cases[i].named) {
+			assert_true(has_msg("pci 00:05.0 (8086:10d3): conceal: function 0 of a "
+					    "multi-function device"));
+			assert_true(has_msg(cases[i].named));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup(test_one_of_two_matches_fails, reset),
 		cmocka_unit_test_setup(test_legacy_decoders_refused, reset),
 		cmocka_unit_test_setup(test_rom_turned_off, reset),
+		cmocka_unit_test_setup(test_function_0_with_siblings, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
