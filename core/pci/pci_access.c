@@ -162,11 +162,8 @@ u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 {
 	const struct ecam *e = ecam_for(seg, bus);
 
-	if (e) {
-		volatile void *r = ecam_reg(e, bus, dev, fn, off);
-		return size == 1 ? *(volatile u8 *)r : size == 2 ? *(volatile u16 *)r
-								 : *(volatile u32 *)r;
-	}
+	if (e)
+		return (u32)pci_mmio_read(ecam_reg(e, bus, dev, fn, off), size);
 	if (!cf8_reaches(seg, off))
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 	return pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, false, 0);
@@ -176,16 +173,8 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 {
 	const struct ecam *e = ecam_for(seg, bus);
 
-	if (e) {
-		volatile void *r = ecam_reg(e, bus, dev, fn, off);
-		if (size == 1)
-			*(volatile u8 *)r = (u8)val;
-		else if (size == 2)
-			*(volatile u16 *)r = (u16)val;
-		else
-			*(volatile u32 *)r = val;
-		return;
-	}
+	if (e)
+		return pci_mmio_write(ecam_reg(e, bus, dev, fn, off), size, val);
 	if (!cf8_reaches(seg, off))
 		return;
 	pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, true, val);

@@ -13,6 +13,8 @@
 #include <core/options.h>
 #include <core/pci.h>
 #include <core/pci_checks.h>
+#include <core/string.h>
+#include <x86/paging.h>
 
 static struct pci_select hide = { .option = "conceal", .verb = "concealed" };
 OPTION_FAIL_CLOSED(conceal, "conceal", PCI_SELECT_FORM, pci_select_parse, &hide,
@@ -53,6 +55,105 @@ static bool can_conceal(const struct pci_func *f)
 	return !why;
 }
 
+/* A page that a concealed BAR smaller than a page shares with whatever
+ * else the firmware packed there (another device's small BAR, say). The
+ * page is trapped whole: an access that touches a concealed BAR reads
+ * all-ones and drops writes; any other goes to the hardware at the
+ * guest's width, so the neighbours keep working, at the cost of an exit
+ * per access (and only with the instructions lamina's emulator runs).
+ * An access across a concealed BAR's edge counts as touching it. */
+#define SHARED_MAX 16
+
+struct shared_page {
+	struct mmio_region region;
+	volatile u8 *hw;                               /* the page, uncached */
+	unsigned int n;
+	struct { u16 start, end; } hidden[SHARED_MAX]; /* offsets in the page */
+	struct shared_page *next;
+};
+
+static struct shared_page *shared_pages;
+
+static bool touches_hidden(const struct shared_page *p, u64 gpa, unsigned int size)
+{
+	u64 start = gpa & (PAGE_SIZE - 1), end = start + size;
+
+	for (unsigned int i = 0; i < p->n; i++)
+		if (start < p->hidden[i].end && p->hidden[i].start < end)
+			return true;
+	return false;
+}
+
+static void shared_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *data,
+			unsigned int size)
+{
+	const struct shared_page *p = container_of(r, struct shared_page, region);
+	u64 val = ~0ull;
+
+	if (!touches_hidden(p, gpa, size))
+		val = pci_mmio_read(p->hw + (gpa & (PAGE_SIZE - 1)), size);
+	memcpy(data, &val, size);
+}
+
+static void shared_write(struct vcpu *v, struct mmio_region *r, u64 gpa, const void *data,
+			 unsigned int size)
+{
+	const struct shared_page *p = container_of(r, struct shared_page, region);
+	u64 val = 0;
+
+	if (touches_hidden(p, gpa, size))
+		return;
+	memcpy(&val, data, size);
+	pci_mmio_write(p->hw + (gpa & (PAGE_SIZE - 1)), size, val);
+}
+
+static const struct mmio_ops shared_ops = { shared_read, shared_write };
+
+/* The shared page at page, trapped when first asked for. */
+static struct shared_page *shared_page(u64 page)
+{
+	struct shared_page *p;
+
+	for (p = shared_pages; p; p = p->next)
+		if (p->region.base == page)
+			return p;
+	p = kzalloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	p->region = (struct mmio_region){
+		.base = page, .size = PAGE_SIZE, .name = "concealed BAR (shared page)",
+		.ops = &shared_ops, .trap_reads = true,
+	};
+	p->hw = io_map(page, PAGE_SIZE);
+	if (mmio_register(&p->region))
+		return NULL;
+	p->next = shared_pages;
+	shared_pages = p;
+	return p;
+}
+
+/* A BAR smaller than a page lies within one (a BAR is aligned to its
+ * size: the address bits below it read as 0). */
+static int hide_small_bar(const struct pci_func *f, unsigned int i)
+{
+	const struct pci_bar *b = &f->bar[i];
+	struct shared_page *p = shared_page(ALIGN_DOWN(b->base, PAGE_SIZE));
+	u16 start = b->base & (PAGE_SIZE - 1);
+	char name[40];
+
+	if (!p)
+		return -1;
+	if (p->n == SHARED_MAX) {
+		log_console(LOG_ERROR, "pci %s: conceal: bar%u at %#llx: more than %u concealed BARs "
+			    "in its page; cannot hide it", pci_name(f, name, sizeof(name)), i,
+			    (unsigned long long)b->base, SHARED_MAX);
+		return -1;
+	}
+	p->hidden[p->n].start = start;
+	p->hidden[p->n++].end = (u16)(start + b->size);
+	return 0;
+}
+
 /* A concealed BAR reads like nothing is there. */
 static int hide_bar(struct pci_func *f, unsigned int i)
 {
@@ -68,10 +169,12 @@ static int hide_bar(struct pci_func *f, unsigned int i)
 				       .name = "concealed BAR", .ops = &io_absent_ops };
 		return io_hook_register(h);
 	}
+	/* Traps are page-granular. */
+	if (b->size < PAGE_SIZE)
+		return hide_small_bar(f, i);
 	struct mmio_region *r = kzalloc(sizeof(*r));
 	if (!r)
 		return -1;
-	/* Traps are page-granular: a BAR smaller than a page takes its page. */
 	u64 base = ALIGN_DOWN(b->base, PAGE_SIZE);
 	*r = (struct mmio_region){
 		.base = base, .size = ALIGN_UP(b->base + b->size, PAGE_SIZE) - base,
