@@ -6,5 +6,6 @@ $(eval $(call unit_test,test_pci_checks,tests/unit/test_pci_checks.c core/pci/pc
 $(eval $(call unit_test,test_pci_select,tests/unit/test_pci_select.c core/pci/pci_select.c \
 	core/options.c core/lib/format.c core/lib/string.c))
 $(eval $(call unit_test,test_pci_conceal,tests/unit/test_pci_conceal.c drivers/pci/conceal.c \
-	core/pci/pci_driver.c core/pci/pci_select.c core/pci/pci_checks.c core/options.c \
-	core/lib/format.c core/lib/string.c))
+	core/pci/pci_driver.c core/pci/pci_select.c core/pci/pci_checks.c \
+	core/pci/pci_ecam_guard.c core/pci/pci_rules.c core/options.c core/lib/format.c \
+	core/lib/string.c))

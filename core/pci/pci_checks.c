@@ -75,6 +75,52 @@ const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct me
 	return NULL;
 }
 
+#define ECAM_ENABLE BIT(0)
+#define PCIEXBAR_LENGTH(v) (((v) >> 1) & 3)
+#define PCIEXBAR_BASE_BITS 0x000fffffffffffffull /* below 2^52; reserved bits read 0 */
+#define MMIO_CFG_BUS_RANGE(v) (((v) >> 2) & 0xf)
+#define MMIO_CFG_BASE_BITS 0x0000fffffff00000ull /* 47:20 */
+
+/* Each bus takes 1 MiB; the base is aligned to the window's size. */
+static void set_window(struct pci_ecam_window *w, u64 v, u64 base_bits, unsigned int buses)
+{
+	*w = (struct pci_ecam_window){
+		.enabled = v & ECAM_ENABLE,
+		.base = v & base_bits & ~(((u64)buses << 20) - 1),
+		.buses = buses,
+	};
+}
+
+int pci_pciexbar_decode(u64 v, struct pci_ecam_window *w)
+{
+	if (PCIEXBAR_LENGTH(v) == 3)
+		return -1;
+	set_window(w, v, PCIEXBAR_BASE_BITS, 256u >> PCIEXBAR_LENGTH(v));
+	return 0;
+}
+
+int pci_amd_mmio_cfg_decode(u64 v, struct pci_ecam_window *w)
+{
+	if (MMIO_CFG_BUS_RANGE(v) > 8)
+		return -1;
+	set_window(w, v, MMIO_CFG_BASE_BITS, 1u << MMIO_CFG_BUS_RANGE(v));
+	return 0;
+}
+
+const char *pci_ecam_window_refusal(const struct pci_ecam_window *hw, u8 bus, bool has_ecam,
+				    u64 ecam_base)
+{
+	if (!hw->enabled || bus >= hw->buses)
+		return NULL;
+	if (!has_ecam)
+		return "the hardware decodes ECAM for its bus, but lamina has no ECAM window "
+		       "there (ACPI MCFG) to trap it in";
+	if (ecam_base != hw->base)
+		return "the hardware decodes ECAM at another base than the ACPI MCFG's, where "
+		       "lamina traps it";
+	return NULL;
+}
+
 /* Base class and subclass, and programming interface, of class_rev. */
 #define CLASS_OF(class_rev) ((class_rev) >> 16)
 #define PROG_IF_OF(class_rev) (((class_rev) >> 8) & 0xff)

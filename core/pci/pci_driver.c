@@ -11,6 +11,7 @@ extern const struct pci_driver __stop_lamina_pci_drivers[];
 void pci_access_init(void);
 void pci_enumerate(void);
 int pci_config_hook_ports(void);
+int pci_guard_ecam(void);
 
 static void offer(struct pci_func *f)
 {
@@ -43,6 +44,8 @@ bool pci_init(void)
 	pci_config_hook_ports(); /* without it, drivers fail to attach */
 	for (struct pci_func *f = pci_first(); f; f = f->next)
 		offer(f);
+	if (pci_guard_ecam()) /* core/pci/pci_ecam_guard.c */
+		ok = false;
 	for (const struct pci_driver *d = __start_lamina_pci_drivers;
 	     d < __stop_lamina_pci_drivers; d++) {
 		if (d->select && pci_select_check(d->select))

@@ -22,6 +22,27 @@ const char *pci_range_refusal(u64 base, u64 size, u64 limit);
 const char *pci_ecam_refusal(u64 base, u8 bus_start, u8 bus_end, const struct memmap *fw,
 			     u64 addr_limit);
 
+/* The ECAM window the chipset or CPU decodes, whatever the MCFG says. */
+struct pci_ecam_window {
+	bool enabled;
+	u64 base;           /* of bus 0 */
+	unsigned int buses; /* it decodes buses 0 to buses - 1 */
+};
+
+/* Intel host bridges' PCIEXBAR (00:00.0, registers 0x60-0x67): enable
+ * (bit 0), length (2:1: 256, 128 or 64 MiB), base. -1 for the length
+ * encoding 3, which lamina does not know (reserved on most chipsets). */
+int pci_pciexbar_decode(u64 v, struct pci_ecam_window *w);
+/* AMD's MMIO_CFG_BASE_ADDR (MSR C001_0058): enable (bit 0), bus range
+ * (5:2: 2^n buses), base (47:20). -1 for a bus range past 8. */
+int pci_amd_mmio_cfg_decode(u64 v, struct pci_ecam_window *w);
+/* Why a mediated function on bus is reachable through the ECAM window
+ * the hardware decodes (hw) where lamina does not trap it, or NULL.
+ * has_ecam: lamina uses ECAM for bus (from the MCFG), at ecam_base (the
+ * address of bus 0). */
+const char *pci_ecam_window_refusal(const struct pci_ecam_window *hw, u8 bus, bool has_ecam,
+				    u64 ecam_base);
+
 /* Why a function of this class (class_rev: class << 8 | revision) answers
  * at fixed legacy addresses besides its BARs, which trapping the BARs
  * cannot hide, or NULL: VGA, IDE in compatibility mode, ISA/LPC bridges. */

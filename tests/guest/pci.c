@@ -13,6 +13,9 @@
  *   nomsi=BB:DD.F   a function whose MSI/MSI-X lamina hides (nomsi= on
  *                   lamina's command line): bare, it has one; under
  *                   lamina, its capability list (CF8/CFC and ECAM) has none
+ *   pciexbar=1      00:00.0 is an Intel host bridge with PCIEXBAR (QEMU's
+ *                   q35): bare, writing a new base moves ECAM; under
+ *                   lamina, with a function mediated, it is refused
  * Every function's first 64 bytes ("# cfg BB:DD.F xx xx ...") and its
  * capability IDs in list order ("# caps BB:DD.F xx ...") are printed so the
  * script can compare them with a bare run. */
@@ -25,7 +28,7 @@
 #include "util.h"
 
 const char test_name[] = "pci";
-const char *const test_options[] = { "hidden", "bar", "nodma", "nomsi", NULL };
+const char *const test_options[] = { "hidden", "bar", "nodma", "nomsi", "pciexbar", NULL };
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
@@ -281,6 +284,56 @@ static void cf8_write16(u32 bdf, u32 reg, u16 v)
 	out16(PORT_DATA + (reg & 2), v);
 }
 
+static void cf8_write32(u32 bdf, u32 reg, u32 v)
+{
+	out32(PORT_ADDR, bdf_addr(bdf, reg));
+	out32(PORT_DATA, v);
+}
+
+#define PCIEXBAR 0x60
+#define PCIEXBAR_NEW 0xc0000000u /* free on QEMU q35 with 512 MiB */
+#define PCIEXBAR_LOW_BITS 0xfu   /* enable, length: kept */
+
+static u32 ecam_at(u32 base, u32 bdf, u32 reg)
+{
+	return *(volatile u32 *)(base + (bdf << 12) + reg);
+}
+
+/* The Intel host bridge's PCIEXBAR says where ECAM is. Bare, a new base
+ * moves it: 00:00.0 answers there. Under lamina, which traps the hidden
+ * function's page at the old base, a write of a new base (through CF8/CFC
+ * or ECAM) is refused: PCIEXBAR reads back unchanged, nothing answers at
+ * the new base, and the hidden function still reads all-ones at the old
+ * one. */
+static void check_pciexbar(u32 hidden)
+{
+	u32 bar = cf8_read32(0, PCIEXBAR), id = cf8_read32(0, 0);
+	u32 moved = PCIEXBAR_NEW | (bar & PCIEXBAR_LOW_BITS);
+
+	kprintf("# PCIEXBAR 0x%x\n", bar);
+	cf8_write32(0, PCIEXBAR, moved);
+	u32 got = cf8_read32(0, PCIEXBAR), there = ecam_at(PCIEXBAR_NEW, 0, 0);
+	if (!lamina_present()) {
+		tap_eq(got, moved, "bare: PCIEXBAR takes a new base");
+		tap_eq(there, id, "bare: ECAM answers at the new base");
+		cf8_write32(0, PCIEXBAR, bar);
+		tap_eq(ecam_read32(0, 0), id, "bare: ECAM back at its base");
+		return;
+	}
+	tap_eq(got, bar, "PCIEXBAR: a new base written through CF8/CFC is refused");
+	tap_check(there != id, "PCIEXBAR: nothing answers at the new base (0x%x)", there);
+	*ecam_reg(0, PCIEXBAR) = moved;
+	tap_eq(cf8_read32(0, PCIEXBAR), bar, "PCIEXBAR: a new base written through ECAM is refused");
+	tap_eq(ecam_read32(0, 0), id, "PCIEXBAR: ECAM still answers at its base");
+	if (hidden != ~0u) {
+		tap_eq(ecam_read32(hidden, 0), 0xffffffffu,
+		       "PCIEXBAR: the hidden function still reads all-ones through ECAM");
+		tap_check(ecam_at(PCIEXBAR_NEW, hidden, 0) == 0xffffffffu ||
+			  ecam_at(PCIEXBAR_NEW, hidden, 0) == 0,
+			  "PCIEXBAR: the hidden function is not found at the new base");
+	}
+}
+
 /* Bus Master Enable stays clear whichever way the guest writes it; the
  * I/O space bit, turned off for a moment (the kernel does not use the
  * device), shows that the rest of the register still takes writes. */
@@ -374,5 +427,7 @@ void test_main(void)
 		check_nomsi(parse_bdf(boot_opt("nomsi")));
 	if (boot_opt("nomsi") && ecam_base && lamina_present())
 		check_unaligned_ecam(parse_bdf(boot_opt("nomsi")));
+	if (boot_opt("pciexbar") && ecam_base)
+		check_pciexbar(hidden);
 	tap_done();
 }

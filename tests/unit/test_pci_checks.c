@@ -151,6 +151,67 @@ static void test_ecam_home(void **state)
 	assert_null(pci_ecam_refusal(home.base - 16 * MiB, 0, 0x0f, &none, PHYS_LIMIT));
 }
 
+static void expect_window(const struct pci_ecam_window *w, bool enabled, u64 base,
+			  unsigned int buses)
+{
+	assert_int_equal(w->enabled, enabled);
+	assert_int_equal(w->base, base);
+	assert_int_equal(w->buses, buses);
+}
+
+static void test_pciexbar(void **state)
+{
+	struct pci_ecam_window w;
+
+	/* QEMU q35 as SeaBIOS leaves it: 256 MiB at 0xb0000000, enabled. */
+	assert_int_equal(pci_pciexbar_decode(0xb0000001, &w), 0);
+	expect_window(&w, true, 0xb0000000, 256);
+	/* 128 MiB (bit 27 is address), 64 MiB (bit 26 too); above 4 GiB. */
+	assert_int_equal(pci_pciexbar_decode(0x0000004ff8000003ull, &w), 0);
+	expect_window(&w, true, 0x4ff8000000ull, 128);
+	assert_int_equal(pci_pciexbar_decode(0xe4000005, &w), 0);
+	expect_window(&w, true, 0xe4000000, 64);
+	/* Address bits below the window's size do not count. */
+	assert_int_equal(pci_pciexbar_decode(0xec000001, &w), 0);
+	expect_window(&w, true, 0xe0000000, 256);
+	assert_int_equal(pci_pciexbar_decode(0xe0000000, &w), 0);
+	assert_false(w.enabled);
+	assert_int_equal(pci_pciexbar_decode(0xe0000007, &w), -1);
+}
+
+static void test_amd_mmio_cfg(void **state)
+{
+	struct pci_ecam_window w;
+
+	/* 256 buses (bus range 8) at 0xe0000000, enabled. */
+	assert_int_equal(pci_amd_mmio_cfg_decode(0xe0000021, &w), 0);
+	expect_window(&w, true, 0xe0000000, 256);
+	/* 16 buses at 0xf8000000; bits past 47 are not address. */
+	assert_int_equal(pci_amd_mmio_cfg_decode(0xff000000f8000011ull, &w), 0);
+	expect_window(&w, true, 0xf8000000, 16);
+	assert_int_equal(pci_amd_mmio_cfg_decode(0, &w), 0);
+	assert_false(w.enabled);
+	assert_int_equal(pci_amd_mmio_cfg_decode(0xe0000025, &w), -1); /* 512 buses */
+}
+
+static void test_ecam_window_refusal(void **state)
+{
+	const struct pci_ecam_window on = { true, 0xb0000000, 256 }, off = { false, 0xb0000000, 256 };
+	const struct pci_ecam_window small = { true, 0xb0000000, 64 };
+
+	/* As lamina traps it: fine. */
+	assert_null(pci_ecam_window_refusal(&on, 0, true, 0xb0000000));
+	assert_null(pci_ecam_window_refusal(&on, 0xff, true, 0xb0000000));
+	/* Moved, or decoding where lamina has no ECAM (MCFG missing or skipped). */
+	assert_non_null(strstr(pci_ecam_window_refusal(&on, 0, true, 0xe0000000), "another base"));
+	assert_non_null(strstr(pci_ecam_window_refusal(&on, 3, false, 0), "no ECAM window"));
+	/* Not decoding, or not this bus: nothing to reach it through. */
+	assert_null(pci_ecam_window_refusal(&off, 0, false, 0));
+	assert_null(pci_ecam_window_refusal(&off, 0, true, 0xe0000000));
+	assert_null(pci_ecam_window_refusal(&small, 64, false, 0));
+	assert_non_null(pci_ecam_window_refusal(&small, 63, false, 0));
+}
+
 /* class_rev from base class, subclass, programming interface. */
 #define CLASS(base, sub, prog_if) ((u32)(base) << 24 | (u32)(sub) << 16 | (u32)(prog_if) << 8 | 0x02)
 
@@ -223,6 +284,9 @@ int main(void)
 		cmocka_unit_test(test_range),
 		cmocka_unit_test(test_cf8_register),
 		cmocka_unit_test(test_legacy_decode),
+		cmocka_unit_test(test_pciexbar),
+		cmocka_unit_test(test_amd_mmio_cfg),
+		cmocka_unit_test(test_ecam_window_refusal),
 		cmocka_unit_test_setup(test_ecam_accepted, set_home),
 		cmocka_unit_test_setup(test_ecam_refused, set_home),
 		cmocka_unit_test_setup(test_ecam_home, set_home),

@@ -21,6 +21,7 @@
 #include <core/nested.h>
 #include <core/options.h>
 #include <core/pci.h>
+#include <x86/cpu.h>
 #include <x86/paging.h>
 
 #define NESTED_LIMIT (1ull << 40)
@@ -140,6 +141,42 @@ int pci_config_hook_ports(void)
 	return 0;
 }
 
+struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn)
+{
+	for (unsigned int i = 0; i < nfuncs; i++) {
+		struct pci_func *f = &funcs[i].f;
+		if (f->seg == seg && f->bus == bus && f->dev == dev && f->fn == fn)
+			return f;
+	}
+	return NULL;
+}
+
+/* ECAM as lamina has it from the MCFG (mcfg_base 0: none), and the CPU:
+ * Intel, or AMD with MMIO_CFG_BASE_ADDR (a #GP when msr_faults). */
+static u64 mcfg_base;
+static struct vendor_ops cpu = { .id = LAMINA_VENDOR_INTEL_VMX };
+const struct vendor_ops *vendor = &cpu;
+static u64 mmio_cfg_msr;
+static bool msr_faults;
+
+bool pci_has_ecam(u16 seg, u8 bus)
+{
+	return mcfg_base && !seg;
+}
+
+u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn)
+{
+	return pci_has_ecam(seg, bus) ? mcfg_base + ((u64)bus << 20 | (u64)dev << 15 | (u64)fn << 12)
+				      : 0;
+}
+
+int rdmsr_safe(u32 msr, u64 *v)
+{
+	assert_int_equal(msr, 0xc0010058);
+	*v = mmio_cfg_msr;
+	return msr_faults ? -1 : 0;
+}
+
 struct pci_func *pci_first(void)
 {
 	return nfuncs ? &funcs[0].f : NULL;
@@ -183,6 +220,10 @@ static int reset(void **state)
 	npages = 0;
 	memset(funcs, 0, sizeof(funcs));
 	nfuncs = nmmio = nports = nmsgs = 0;
+	mcfg_base = 0;
+	cpu.id = LAMINA_VENDOR_INTEL_VMX;
+	mmio_cfg_msr = 0;
+	msr_faults = false;
 	return 0;
 }
 
@@ -226,12 +267,20 @@ static bool init_with(const char *cmdline)
 	return pci_init();
 }
 
-/* Whether a message lamina printed contains s (else they are shown). */
-static bool has_msg(const char *s)
+/* Whether a message lamina printed contains s. */
+static bool find_msg(const char *s)
 {
 	for (unsigned int i = 0; i < nmsgs; i++)
 		if (strstr(msgs[i], s))
 			return true;
+	return false;
+}
+
+/* The same, showing the messages when it is not there. */
+static bool has_msg(const char *s)
+{
+	if (find_msg(s))
+		return true;
 	for (unsigned int i = 0; i < nmsgs; i++)
 		printf("# lamina: %s\n", msgs[i]);
 	return false;
@@ -329,7 +378,7 @@ static void test_rom_turned_off(void **state)
 	assert_int_equal(pci_func_read(bridge, PCI_ROM_ADDRESS, 4), 1);
 	assert_true(has_msg("pci 00:02.0 (8086:10d3): conceal: expansion ROM at 0xfeb40000 turned off"));
 	assert_true(has_msg("pci 00:04.0 (1b36:0001): conceal: expansion ROM at 0xfe800000 turned off"));
-	assert_false(has_msg("pci 00:03.0 (8086:10d3): conceal: expansion ROM"));
+	assert_false(find_msg("pci 00:03.0 (8086:10d3): conceal: expansion ROM"));
 
 	reset(NULL);
 	dev = add_func(0, 2, 0, 0x8086, 0x10d3);
@@ -435,6 +484,108 @@ static void test_small_bars_share_a_page(void **state)
 	assert_int_equal(hw[0x8ff], 0x5a);
 }
 
+/* ---- ECAM where lamina does not trap (core/pci/pci_ecam_guard.c) ---- */
+
+#define PCIEXBAR 0x60
+
+/* QEMU's q35: the MCH at 00:00.0 with PCIEXBAR, the e1000e to conceal. */
+static struct pci_func *q35(u64 pciexbar)
+{
+	struct pci_func *mch = add_func(0, 0, 0, 0x8086, 0x29c0);
+
+	mch->class_rev = 0x060000 << 8;
+	mch->nbars = 0;
+	pci_func_write(mch, PCIEXBAR, 4, (u32)pciexbar);
+	pci_func_write(mch, PCIEXBAR + 4, 4, (u32)(pciexbar >> 32));
+	add_func(0, 2, 0, 0x8086, 0x10d3);
+	return mch;
+}
+
+/* PCIEXBAR where the MCFG says: the guest starts, and PCIEXBAR is
+ * read-only and routed through the rules (both halves). */
+static void test_pciexbar_locked(void **state)
+{
+	struct pci_func *mch = q35(0xb0000001);
+
+	mcfg_base = 0xb0000000;
+	assert_true(init_with("conceal=00:02.0"));
+	assert_true(mch->trapped);
+	assert_int_equal(pci_rule_find(&mch->rules, PCIEXBAR)->ro, 0xffffffff);
+	assert_int_equal(pci_rule_find(&mch->rules, PCIEXBAR + 4)->ro, 0xffffffff);
+	assert_false(mch->rules.all_ones);
+	/* Nothing mediated: nothing to guard, nothing trapped. */
+	reset(NULL);
+	mch = q35(0xe0000001);
+	assert_true(init_with(""));
+	assert_false(mch->trapped);
+	assert_int_equal(mch->rules.n, 0);
+}
+
+/* PCIEXBAR decoding elsewhere than the MCFG, or where lamina has no
+ * MCFG at all: the concealed function would be reachable there. */
+static void test_pciexbar_disagrees(void **state)
+{
+	static const struct { u64 pciexbar, mcfg; bool ok; const char *msg; } cases[] = {
+		{ 0xe0000001, 0xb0000000, false,
+		  "another base than the ACPI MCFG's, where lamina traps it (PCIEXBAR: ECAM at "
+		  "0xe0000000 for buses 00-ff; MCFG: 0xb0000000)" },
+		{ 0xb0000001, 0, false, "no ECAM window there (ACPI MCFG) to trap it in "
+		  "(PCIEXBAR: ECAM at 0xb0000000 for buses 00-ff; MCFG: none)" },
+		{ 0xb0000000, 0, true, NULL },          /* not decoding */
+		{ 0xe0000000, 0xb0000000, true, NULL }, /* not decoding either */
+		{ 0x1f0000000ull | 7, 0xb0000000, false, "a window size lamina does not know" },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		reset(NULL);
+		struct pci_func *mch = q35(cases[i].pciexbar);
+		mcfg_base = cases[i].mcfg;
+		assert_int_equal(init_with("conceal=00:02.0"), cases[i].ok);
+		if (cases[i].msg) {
+			assert_true(has_msg(cases[i].msg));
+			assert_true(has_msg("refusing to start the guest"));
+		}
+		assert_true(mch->trapped); /* locked all the same */
+	}
+}
+
+/* A 440FX (QEMU's and Bochs's "pc") keeps DRAM row boundaries at 0x60:
+ * no PCIEXBAR to read or lock. */
+static void test_i440fx_has_no_pciexbar(void **state)
+{
+	struct pci_func *hb = q35(0x0101010101010101ull);
+
+	hb->device = 0x1237;
+	assert_true(init_with("conceal=00:02.0"));
+	assert_false(hb->trapped);
+	assert_int_equal(hb->rules.n, 0);
+}
+
+/* AMD: MMIO_CFG_BASE_ADDR says where the CPU sends ECAM accesses. */
+static void test_amd_mmio_cfg_base(void **state)
+{
+	static const struct { u64 msr; bool faults; u64 mcfg; bool ok; } cases[] = {
+		{ 0xe0000021, false, 0xe0000000, true },
+		{ 0xf0000021, false, 0xe0000000, false },
+		{ 0xe0000021, false, 0, false },
+		{ 0xe0000020, false, 0, true },  /* not enabled */
+		{ 0xe0000021, true, 0, true },   /* no such MSR */
+		{ 0xe0000025, false, 0xe0000000, false }, /* 512 buses */
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		reset(NULL);
+		cpu.id = LAMINA_VENDOR_AMD_SVM;
+		mmio_cfg_msr = cases[i].msr;
+		msr_faults = cases[i].faults;
+		mcfg_base = cases[i].mcfg;
+		add_func(0, 2, 0, 0x8086, 0x10d3);
+		assert_int_equal(init_with("conceal=00:02.0"), cases[i].ok);
+		if (!cases[i].ok)
+			assert_true(has_msg("MMIO_CFG_BASE_ADDR"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +595,10 @@ int main(void)
 		cmocka_unit_test_setup(test_rom_turned_off, reset),
 		cmocka_unit_test_setup(test_function_0_with_siblings, reset),
 		cmocka_unit_test_setup(test_small_bars_share_a_page, reset),
+		cmocka_unit_test_setup(test_pciexbar_locked, reset),
+		cmocka_unit_test_setup(test_pciexbar_disagrees, reset),
+		cmocka_unit_test_setup(test_i440fx_has_no_pciexbar, reset),
+		cmocka_unit_test_setup(test_amd_mmio_cfg_base, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
