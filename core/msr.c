@@ -12,6 +12,7 @@
 #define VM_CR_SVMDIS BIT(4)
 #define FEATURE_CONTROL_LOCK BIT(0)
 #define FEATURE_CONTROL_VMX (BIT(1) | BIT(2))
+#define MSR_MMIO_CFG_BASE 0xc0010058 /* AMD: MMIO_CFG_BASE_ADDR */
 
 /* Returns 0, or -1 for #GP. */
 struct msr_rule {
@@ -119,6 +120,26 @@ static int x2apic_eoi_write(struct vcpu *v, u32 msr, u64 val)
 	return wrmsr_safe(msr, val);
 }
 
+/* A write that would change any of the bits in fixed gets #GP, reported
+ * once per MSR (told) as the guest trying to `what`; any other goes to
+ * the CPU, which checks it as usual. */
+static int write_keeping(struct vcpu *v, u32 msr, u64 val, u64 fixed, bool *told,
+			 const char *what)
+{
+	u64 old;
+
+	if (rdmsr_safe(msr, &old))
+		return -1;
+	if ((val ^ old) & fixed) {
+		if (!__atomic_exchange_n(told, true, __ATOMIC_RELAXED))
+			log_warn("CPU %u: the guest tried to %s from %#llx to %#llx: refused (#GP)",
+				 v->cpu->index, what, (unsigned long long)(old & fixed),
+				 (unsigned long long)(val & fixed));
+		return -1;
+	}
+	return wrmsr_safe(msr, val);
+}
+
 /* The guest may turn its local APIC off and on and switch it between
  * xAPIC and x2APIC modes (the CPU checks those transitions), but not move
  * its page: lamina watches the ICR where the page is, and a page moved
@@ -127,23 +148,27 @@ static int x2apic_eoi_write(struct vcpu *v, u32 msr, u64 val)
 static int apic_base_write(struct vcpu *v, u32 msr, u64 val)
 {
 	static bool told;
-	u64 old;
 
-	if (rdmsr_safe(msr, &old))
-		return -1;
-	if ((val ^ old) & ~0xfffull) {
-		if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
-			log_warn("CPU %u: the guest tried to move its local APIC from %#llx to "
-				 "%#llx: refused (#GP)", v->cpu->index,
-				 (unsigned long long)(old & ~0xfffull),
-				 (unsigned long long)(val & ~0xfffull));
-		return -1;
-	}
-	return wrmsr_safe(msr, val);
+	return write_keeping(v, msr, val, ~0xfffull, &told, "move its local APIC");
+}
+
+/* AMD's MMIO_CFG_BASE_ADDR: where the CPU sends ECAM accesses. lamina
+ * traps mediated functions' configuration space in the ECAM window the
+ * MCFG names, checked against this MSR at boot
+ * (core/pci/pci_ecam_guard.c); moved or resized, the window would reach
+ * them untrapped. Linux does not write it; the same value may be written
+ * again. On Intel it reaches here only because it lies outside the MSR
+ * bitmap, and the read of the old value gives the #GP the CPU would. */
+static int mmio_cfg_base_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	return write_keeping(v, msr, val, ~0ull, &told, "change MMIO_CFG_BASE_ADDR (ECAM)");
 }
 
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
+	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
@@ -164,6 +189,8 @@ static const struct msr_rule *rule_for(u32 msr)
 void msr_prepare_guest(void)
 {
 	vendor->intercept_msr(MSR_APIC_BASE, false, true);
+	if (amd())
+		vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
 }
 
 void exit_rdmsr(struct vcpu *v)

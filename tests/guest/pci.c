@@ -16,6 +16,8 @@
  *   pciexbar=1      00:00.0 is an Intel host bridge with PCIEXBAR (QEMU's
  *                   q35): bare, writing a new base moves ECAM; under
  *                   lamina, with a function mediated, it is refused
+ *   mmiocfg=1       an AMD CPU: under lamina, a write that would change
+ *                   MMIO_CFG_BASE_ADDR (MSR C001_0058) raises #GP
  * Every function's first 64 bytes ("# cfg BB:DD.F xx xx ...") and its
  * capability IDs in list order ("# caps BB:DD.F xx ...") are printed so the
  * script can compare them with a bare run. */
@@ -25,10 +27,11 @@
 #include "hc.h"
 #include "print.h"
 #include "tap.h"
+#include "trap.h"
 #include "util.h"
 
 const char test_name[] = "pci";
-const char *const test_options[] = { "hidden", "bar", "nodma", "nomsi", "pciexbar", NULL };
+const char *const test_options[] = { "hidden", "bar", "nodma", "nomsi", "pciexbar", "mmiocfg", NULL };
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
@@ -334,6 +337,29 @@ static void check_pciexbar(u32 hidden)
 	}
 }
 
+#define MSR_MMIO_CFG_BASE 0xc0010058
+#define MMIO_CFG_ELSEWHERE 0xe0000021ull /* 256 buses at 0xe0000000, enabled */
+
+/* AMD's MMIO_CFG_BASE_ADDR also says where ECAM is. Under lamina a write
+ * that would change it gets #GP; the value it holds may be written back.
+ * QEMU's TCG reads 0 from it and drops writes, so bare neither traps. */
+static void check_mmio_cfg_base(void)
+{
+	u64 v = 0, got = ~0ull;
+
+	if (rdmsr_probe(MSR_MMIO_CFG_BASE, &v) != TRAP_NONE) {
+		tap_skip("no such MSR", "MMIO_CFG_BASE_ADDR checks");
+		return;
+	}
+	tap_vec(wrmsr_probe(MSR_MMIO_CFG_BASE, v), TRAP_NONE,
+		"MMIO_CFG_BASE_ADDR: written back as it is (0x%llx)", v);
+	tap_vec(wrmsr_probe(MSR_MMIO_CFG_BASE, MMIO_CFG_ELSEWHERE ^ v),
+		lamina_present() ? VEC_GP : TRAP_NONE,
+		"MMIO_CFG_BASE_ADDR: a new value %s", lamina_present() ? "raises #GP" : "(bare) does not");
+	rdmsr_probe(MSR_MMIO_CFG_BASE, &got);
+	tap_eq(got, v, "MMIO_CFG_BASE_ADDR: unchanged");
+}
+
 /* Bus Master Enable stays clear whichever way the guest writes it; the
  * I/O space bit, turned off for a moment (the kernel does not use the
  * device), shows that the rest of the register still takes writes. */
@@ -429,5 +455,7 @@ void test_main(void)
 		check_unaligned_ecam(parse_bdf(boot_opt("nomsi")));
 	if (boot_opt("pciexbar") && ecam_base)
 		check_pciexbar(hidden);
+	if (boot_opt("mmiocfg"))
+		check_mmio_cfg_base();
 	tap_done();
 }
