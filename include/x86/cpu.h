@@ -11,35 +11,11 @@ int rdmsr_safe(u32 msr, u64 *v);
 int wrmsr_safe(u32 msr, u64 v);
 int xsetbv_safe(u32 index, u64 v);
 
-#define DEFINE_CR_ACCESS(n)                                              \
-	static inline u64 read_cr##n(void)                               \
-	{                                                                \
-		u64 v;                                                   \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));        \
-		return v;                                                \
-	}                                                                \
-	static inline void write_cr##n(u64 v)                            \
-	{                                                                \
-		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory"); \
-	}
-DEFINE_CR_ACCESS(0)
-DEFINE_CR_ACCESS(2)
-DEFINE_CR_ACCESS(3)
-DEFINE_CR_ACCESS(4)
-#undef DEFINE_CR_ACCESS
-
-static inline u64 read_dr6(void)
-{
-	u64 v;
-
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_dr6(u64 v)
-{
-	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
-}
+DEFINE_MOV_REG_ACCESS(u64, cr0)
+DEFINE_MOV_REG_ACCESS(u64, cr2)
+DEFINE_MOV_REG_ACCESS(u64, cr3)
+DEFINE_MOV_REG_ACCESS(u64, cr4)
+DEFINE_MOV_REG_ACCESS(u64, dr6)
 
 static inline u64 read_rflags(void)
 {

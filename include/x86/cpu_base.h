@@ -121,6 +121,20 @@ static inline u64 rdtsc(void)
 	return lo | ((u64)hi << 32);
 }
 
+/* read_REG and write_REG for a control or debug register, as wide as
+ * the code (type: u32 in 32-bit test kernels, u64 in lamina). */
+#define DEFINE_MOV_REG_ACCESS(type, reg)                                 \
+	static inline type read_##reg(void)                              \
+	{                                                                \
+		type v;                                                  \
+		__asm__ volatile("mov %%" #reg ", %0" : "=r"(v));        \
+		return v;                                                \
+	}                                                                \
+	static inline void write_##reg(type v)                           \
+	{                                                                \
+		__asm__ volatile("mov %0, %%" #reg ::"r"(v) : "memory"); \
+	}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

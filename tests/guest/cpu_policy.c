@@ -402,9 +402,9 @@ static void check_pae_pdptes(void)
 	pae_build();
 	page_a[0] = 0xa;
 	page_b[0] = 0xb;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	cr3 = read_cr3();
 	write_cr4(cr4 | CR4_PAE);
-	__asm__ volatile("mov %0, %%cr3" ::"r"(pae_pdpt) : "memory");
+	write_cr3((u32)pae_pdpt);
 	write_cr0(cr0 | CR0_PG);
 	pae_pdpt[gb] = (u32)pae_pd_alt | PTE_P;
 	tap_eq(read_page_a(), 0xa, "pae: a PDPTE changed in memory is not used yet");
@@ -415,11 +415,11 @@ static void check_pae_pdptes(void)
 		tap_eq(read_page_a(), 0xa, "pae: nor after a MOV to CR0 that flips NE");
 	else /* Bochs's SetCR0 reloads at any MOV to CR0 with PAE paging */
 		tap_skip("bare Bochs reloads them", "pae: nor after a MOV to CR0 that flips NE");
-	__asm__ volatile("mov %0, %%cr3" ::"r"(pae_pdpt) : "memory");
+	write_cr3((u32)pae_pdpt);
 	tap_eq(read_page_a(), 0xb, "pae: MOV to CR3 loads it");
 	write_cr0(cr0);
 	write_cr4(cr4);
-	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	write_cr3(cr3);
 }
 
 /* ---- Instructions lamina carries out, as the CPU would end them ---- */

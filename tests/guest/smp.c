@@ -106,38 +106,23 @@ static bool init_sipi_sipi(u32 dest, u32 shorthand, u32 vector)
 	return sent;
 }
 
-/* In xAPIC mode the x2APIC ICR MSR does not exist: an INIT written there
- * faults (SDM 10.12.1.2), also while lamina watches the ICR to start APs.
- * Bare, QEMU 7.2's TCG ignores the write instead; Bochs faults. */
-static void check_x2apic_icr_in_xapic_mode(void)
+/* An INIT through the x2APIC ICR MSR (with the ICR bits `extra`) that
+ * must fault, also while lamina watches the ICR to start APs:
+ *  - in xAPIC mode, where the MSR does not exist (SDM 10.12.1.2; bare,
+ *    QEMU 7.2's TCG ignores the write instead, Bochs faults);
+ *  - in x2APIC mode with a reserved ICR bit set (bits 12, 13, 16, 17 and
+ *    20-31, SDM 11.12.9; Bochs 2.7 bare ignores them).
+ * The INIT then starts nothing. */
+static void check_icr_msr_init_faults(u32 extra, const char *what)
 {
 	u32 ap = cpus.apic_id[0] == bsp_id ? cpus.apic_id[1] : cpus.apic_id[0];
-	int vec = wrmsr_probe(0x830, (u64)ap << 32 | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
+	int vec = wrmsr_probe(0x830, (u64)ap << 32 | extra | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
 
 	if (!lamina_present()) {
-		tap_skip("bare", "xapic: the x2APIC ICR MSR in xAPIC mode gave %s",
-			 vector_name(vec));
+		tap_skip("bare", "%s gave %s", what, vector_name(vec));
 		return;
 	}
-	tap_eq(vec, VEC_GP, "xapic: an INIT through the x2APIC ICR MSR faults with #GP (%s)",
-	       vector_name(vec));
-}
-
-/* x2APIC ICR bits 12, 13, 16, 17 and 20-31 are reserved: a write with one
- * set faults (SDM 11.12.9), also while lamina watches the ICR. Here an
- * INIT, which then starts nothing. (Bochs 2.7 bare ignores the bits.) */
-static void check_x2apic_icr_reserved(void)
-{
-	u32 ap = cpus.apic_id[0] == bsp_id ? cpus.apic_id[1] : cpus.apic_id[0];
-	int vec = wrmsr_probe(0x830, (u64)ap << 32 | BIT(20) | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-
-	if (!lamina_present()) {
-		tap_skip("bare", "x2apic: an ICR write with reserved bit 20 gave %s",
-			 vector_name(vec));
-		return;
-	}
-	tap_eq(vec, VEC_GP, "x2apic: an ICR write with reserved bit 20 faults with #GP (%s)",
-	       vector_name(vec));
+	tap_eq(vec, VEC_GP, "%s faults with #GP (%s)", what, vector_name(vec));
 }
 
 static bool start_aps(u32 vector, bool broadcast)
@@ -323,9 +308,9 @@ void test_main(void)
 	kprintf("# starting %u APs, %u of them under lamina (%s, %s)\n", n_aps, n_up,
 		broadcast ? "broadcast" : "targeted", use_x2apic ? "x2APIC" : "xAPIC");
 	if (!use_x2apic && n_aps)
-		check_x2apic_icr_in_xapic_mode();
+		check_icr_msr_init_faults(0, "xapic: an INIT through the x2APIC ICR MSR");
 	if (use_x2apic && n_aps)
-		check_x2apic_icr_reserved();
+		check_icr_msr_init_faults(BIT(20), "x2apic: an ICR write with reserved bit 20");
 	t0 = time_us();
 	tap_check(start_aps(vector, broadcast), "smp: INIT/SIPI/SIPI sent and all APs up");
 	check_checkins(time_us() - t0);

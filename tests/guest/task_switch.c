@@ -59,8 +59,6 @@ const char *const test_options[] = { "t_bit", NULL };
 #define TYPE_BUSY 0x8b
 #define EFLAGS_NT BIT(14)
 #define CR0_TS BIT(3)
-#define DR6_BT BIT(15)
-#define DR6_INIT 0xffff0ff0u
 
 struct tss32 {
 	u32 link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -209,14 +207,6 @@ static unsigned int hi_access(u32 hi)
 	return (hi >> 8) & 0xff;
 }
 
-static u32 read_cr3(void)
-{
-	u32 v;
-
-	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
 static void init_task(struct tss32 *t, void *eip, unsigned int n, u32 marker)
 {
 	*t = (struct tss32){
@@ -312,10 +302,11 @@ static void check_jmp(void)
 
 	clts();
 	/* Breakpoints on an address never run: only the enables matter. */
-	__asm__ volatile("mov %0, %%dr0; mov %0, %%dr1" ::"r"(0xfffffff0u));
+	write_dr0(0xfffffff0u);
+	write_dr1(0xfffffff0u);
 	write_dr7(DR7_TEST);
 	run_jmp();
-	__asm__ volatile("mov %%dr7, %0" : "=r"(dr7));
+	dr7 = read_dr7();
 	write_dr7(DR7_FIXED);
 	switches += 2;
 	tap_eq(seen_b.ran, 1, "jmp: task B ran once");
@@ -425,7 +416,7 @@ static void check_df(void)
 	set_idt_task_gate(idt, VEC_PF, SEL_TSS_X);
 	set_idt_task_gate(idt, VEC_DF, SEL_TSS_F);
 	write_cr4(read_cr4() | CR4_PSE_BIT);
-	__asm__ volatile("mov %0, %%cr3" ::"r"(pd) : "memory");
+	write_cr3((u32)pd);
 	clts();
 	write_cr0(cr0 | CR0_PG_BIT);
 	run_df();
@@ -490,7 +481,7 @@ static void check_t_bit(void)
 	}
 	idt[VEC_DB] = (h & 0xffff) | ((u64)SEL_KCODE << 16) | (0x8eull << 40) |
 		      ((u64)(h >> 16) << 48);
-	__asm__ volatile("mov %0, %%dr6" ::"r"(DR6_INIT));
+	write_dr6(DR6_INIT);
 	clts();
 	run_t();
 	idt[VEC_DB] = saved;

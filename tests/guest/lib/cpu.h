@@ -5,49 +5,13 @@
 
 #include <x86/cpu_base.h>
 
-static inline u32 read_cr0(void)
-{
-	u32 v;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(u32 v)
-{
-	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
-}
-
-static inline u32 read_cr4(void)
-{
-	u32 v;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr4(u32 v)
-{
-	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
-}
-
-static inline u32 read_dr6(void)
-{
-	u32 v;
-
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_dr6(u32 v)
-{
-	__asm__ volatile("mov %0, %%dr6" ::"r"(v));
-}
-
-static inline void write_dr7(u32 v)
-{
-	__asm__ volatile("mov %0, %%dr7" ::"r"(v));
-}
+DEFINE_MOV_REG_ACCESS(u32, cr0)
+DEFINE_MOV_REG_ACCESS(u32, cr3)
+DEFINE_MOV_REG_ACCESS(u32, cr4)
+DEFINE_MOV_REG_ACCESS(u32, dr0)
+DEFINE_MOV_REG_ACCESS(u32, dr1)
+DEFINE_MOV_REG_ACCESS(u32, dr6)
+DEFINE_MOV_REG_ACCESS(u32, dr7)
 
 static inline u32 read_eflags(void)
 {
