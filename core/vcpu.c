@@ -160,6 +160,31 @@ void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vect
 	inject_fault(v, f);
 }
 
+/* #AC and #DB are intercepted only so that a guest cannot hold its CPU
+ * in an endless chain of them, which the CPU delivers without ever
+ * opening an interrupt window (CVE-2015-5307, CVE-2015-8104): each goes
+ * back to the guest as it came, with what the CPU did before the exit
+ * (DR6, DR7.GD) already done by the back end. An INT1 the exit came
+ * before is stepped over first, its #DB being a trap; like any
+ * instruction it ends an STI or MOV SS shadow. */
+void vcpu_reflect_exception(struct vcpu *v)
+{
+	const struct vm_exit *e = &v->exit;
+	struct emu_fault f = { .vector = e->exception.vector,
+			       .has_error = e->exception.has_error,
+			       .error_code = e->exception.error };
+
+	if (e->exception.int1_len) {
+		v->rip = rip_after(v, e->exception.int1_len);
+		vendor->set_blocking(v, NMI_BLOCKING_KEEP);
+	}
+	if (e->event_pending)
+		vcpu_inject_fault_in_delivery(v, (enum event_type)e->event_type,
+					      e->event_vector, &f);
+	else
+		inject_fault(v, &f);
+}
+
 /* The length of the intercepted instruction at RIP (exit.insn_len),
  * known before its handler has any effect: without NRIPS lamina decodes
  * it, and an instruction it cannot fetch (#PF) or decode (#UD) gets the

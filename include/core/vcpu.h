@@ -57,6 +57,14 @@ struct vm_exit {
 			u16 sel;      /* the new task's TSS selector */
 			u8 source;    /* enum task_switch_source */
 		} task_switch;
+		struct {
+			u8 vector;
+			bool has_error;
+			u32 error;
+			/* VT-x exits at an INT1 (ICEBP), before the #DB it
+			 * raises as a trap: its length, to step over. */
+			u8 int1_len;
+		} exception;
 	};
 	/* An event the guest was receiving when the exit happened; it must be
 	 * delivered again (both vendors report it). */
@@ -191,6 +199,7 @@ bool vcpu_next_rip(struct vcpu *v, u64 *next);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
 void vcpu_inject_gp(struct vcpu *v, u32 error);
+void vcpu_reflect_exception(struct vcpu *v);
 void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vector,
 				   const struct emu_fault *f);
 enum x86_mode vcpu_mode(struct vcpu *v);

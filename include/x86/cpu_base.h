@@ -61,11 +61,24 @@
 #define RFLAGS_VM BIT(17)
 #define RFLAGS_AC BIT(18)
 
+#define DR6_BREAKPOINTS 0xfull /* B0-B3: replaced at each #DB, unlike the rest */
+#define DR6_BD BIT(13)       /* general detect: a MOV DR with DR7.GD set */
 #define DR6_BS BIT(14)       /* single step */
 #define DR6_BT BIT(15)       /* task switch to a TSS with its T bit set */
 #define DR6_INIT 0xffff0ff0u /* as after reset; a #DB sets bits, never clears */
+#define DR7_GD BIT(13)       /* MOV DR raises #DB; delivering it clears GD */
 #define MSR_DEBUGCTL 0x1d9
 #define DEBUGCTL_BTF BIT(1)  /* TF steps from branch to branch */
+
+#define X86_EXC_DB 1
+#define X86_EXC_AC 17
+
+/* Whether an exception pushes an error code in protected mode: #DF, #TS,
+ * #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX. */
+static inline bool x86_exception_has_error(u8 vector)
+{
+	return vector < 32 && ((0x60227d00u >> vector) & 1);
+}
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;

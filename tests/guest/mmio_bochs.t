@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # mmio under lamina on Bochs Skylake-X (VT-x): every instruction form of the MMIO emulator in 16-, 32- and 64-bit code against lamina's test page (mmiotest=), reached through EPT violations, compared with what the CPU does on RAM.
-# mmio_bochs_ryzen.t runs this on AMD-V (MMIO_MODEL).
+# mmio_bochs_ryzen.t runs this on AMD-V (MMIO_MODEL, with the kernel options MMIO_EXTRA).
 . "$(dirname "$0")/guest.sh"
 MMIO_MODEL=${MMIO_MODEL:-$BOCHS_SKYLAKE}
 PAGE=0x2000000
 HV_ARGS="mmiotest=$PAGE"
 # ~45 s alone; room for a loaded machine.
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT_MMIO:-400}
-guest_bochs_lamina mmio "page=$PAGE" "$MMIO_MODEL" 1
+guest_bochs_lamina mmio "page=$PAGE${MMIO_EXTRA:+ $MMIO_EXTRA}" "$MMIO_MODEL" 1
 guest_report mmio
 expect_in "$HVLOG" "test MMIO page at $PAGE" "lamina serves the test page"
 expect_not_in "$HVLOG" "cannot emulate" "lamina emulated every instruction it met"

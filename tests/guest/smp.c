@@ -80,30 +80,10 @@ static bool wait_count(volatile u32 *counter, u32 n, u64 deadline)
 	return true;
 }
 
-static bool send(u32 dest, u32 icr)
-{
-	bool sent = apic_send_ipi(dest, icr);
-
-	if (!sent)
-		kprintf("#   IPI 0x%x to %u stayed pending\n", icr, dest);
-	return sent;
-}
-
-/* INIT assert, wait, INIT de-assert, then two SIPIs: Linux's order (it
- * still de-asserts, which an APIC must ignore). */
 static bool init_sipi_sipi(u32 dest, u32 shorthand, u32 vector)
 {
-	u32 init_delay = (u32)boot_opt_num("init_delay", 10000);
-	u32 sipi_delay = (u32)boot_opt_num("sipi_delay", 200);
-	bool sent = send(dest, shorthand | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-
-	udelay(init_delay);
-	sent &= send(dest, shorthand | ICR_INIT | ICR_LEVEL);
-	for (int i = 0; i < 2; i++) {
-		sent &= send(dest, shorthand | ICR_STARTUP | vector);
-		udelay(sipi_delay);
-	}
-	return sent;
+	return apic_init_sipi_sipi(dest, shorthand, vector, (u32)boot_opt_num("init_delay", 10000),
+				   (u32)boot_opt_num("sipi_delay", 200));
 }
 
 /* An INIT through the x2APIC ICR MSR (with the ICR bits `extra`) that

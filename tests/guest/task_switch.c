@@ -29,7 +29,7 @@
 #include "trap.h"
 
 const char test_name[] = "task_switch";
-const char *const test_options[] = { "t_bit", NULL };
+const char *const test_options[] = { "t_bit", "stale_dr6", NULL };
 
 #define SEL_TSS_B 0x38
 #define SEL_TSS_C 0x40
@@ -488,7 +488,7 @@ static void check_t_bit(void)
 	switches += 2;
 	tap_eq(t_ran, 1, "T bit: task T ran once");
 	tap_eq(db_count, 1, "T bit: one #DB");
-	tap_check(db_dr6 & DR6_BT, "T bit: DR6.BT set (DR6 %#x)", db_dr6);
+	check_dr6(db_dr6, DR6_BT, DR6_BT, "T bit");
 	tap_eq(db_eip, (u32)task_t, "T bit: the #DB came before T's first instruction");
 	tap_eq(db_tr, SEL_TSS_T, "T bit: the #DB came in task T");
 }

@@ -67,6 +67,13 @@ static void fill_exit(struct vcpu *v, const struct vmcb *vmcb)
 		e->io.size = (c->exit_info1 >> 4) & 7; /* one-hot 1, 2, 4 */
 		e->insn_len = c->exit_info2 - vmcb->save.rip; /* next RIP, even without NRIPS */
 		break;
+	case LAMINA_EXIT_EXCEPTION:
+		/* The CPU has written DR6 (and cleared DR7.GD) for a #DB; EXITINFO1
+		 * holds the error code of those that push one. */
+		e->exception.vector = (u8)(c->exit_code - SVM_EXIT_EXCP_BASE);
+		e->exception.has_error = x86_exception_has_error(e->exception.vector);
+		e->exception.error = (u32)c->exit_info1;
+		break;
 	default:
 		break;
 	}

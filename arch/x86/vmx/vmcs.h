@@ -125,6 +125,7 @@
 #define VMX_INTR_NMI_UNBLOCKED BIT(12) /* exit info: IRET unblocked NMIs */
 #define VMX_INTR_VALID BIT(31)
 #define VMX_INTR_TYPE_NMI 2
+#define VMX_INTR_TYPE_PRIV_SW 5 /* INT1 (ICEBP) */
 
 /* Called when VMREAD/VMWRITE fails: a field this CPU lacks (a bug). */
 void vmcs_field_error(u32 field, bool write);

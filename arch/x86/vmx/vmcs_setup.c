@@ -26,8 +26,9 @@ static void setup_exec_controls(struct vmx_vcpu *x, u64 nested_root)
 	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
 	vmwrite(VMCS_PROC_CTLS, x->proc);
 	vmwrite(VMCS_PROC_CTLS2, vmx_caps.proc2);
-	/* No exceptions exit; #PF error-code filtering then means nothing. */
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	/* Only #DB and #AC exit (see vcpu_reflect_exception); #PF error-code
+	 * filtering then means nothing. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, BIT(X86_EXC_DB) | BIT(X86_EXC_AC));
 	vmwrite(VMCS_PF_ERROR_MASK, 0);
 	vmwrite(VMCS_PF_ERROR_MATCH, 0);
 	vmwrite(VMCS_IO_BITMAP_A, vmx_io_bitmap_pa(0));

@@ -141,6 +141,7 @@ void vmx_cr_access(struct vcpu *v);
 void vmx_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 		u32 error);
 void vmx_debug_trap(struct vcpu *v, u64 dr6);
+void vmx_debug_exit(struct vcpu *v, u32 info);
 void vmx_set_blocking(struct vcpu *v, enum nmi_blocking nmi);
 void vmx_events_before_entry(struct vcpu *v);
 void vmx_events_after_exit(struct vcpu *v);

@@ -59,6 +59,32 @@ void vmx_debug_trap(struct vcpu *v, u64 dr6)
 	x->event_set = true;
 }
 
+/* A #DB exit leaves DR6 and DR7 as they were (SDM Vol. 3C 28.1): do
+ * what delivering the #DB does first. The exit qualification has the
+ * conditions: B0-B3 replace the old ones, BD and BS are added, and after
+ * a general-detect condition DR7.GD clears, so that the handler may use
+ * the debug registers. INT1 (ICEBP) changes neither; the exit comes
+ * before it as before any instruction. With RFLAGS.TF (stepping not
+ * limited to branches) in the shadow of an STI or MOV SS, VM entry wants
+ * a single step pending (Vol. 3C 27.3.1.5), which this exit left clear;
+ * the injected #DB goes first either way. */
+void vmx_debug_exit(struct vcpu *v, u32 info)
+{
+	u64 q = vmread(VMCS_EXIT_QUALIFICATION);
+
+	if (VMX_INTR_TYPE(info) == VMX_INTR_TYPE_PRIV_SW) {
+		v->exit.exception.int1_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		return;
+	}
+	write_dr6((read_dr6() & ~DR6_BREAKPOINTS) | (q & (DR6_BREAKPOINTS | DR6_BD | DR6_BS)));
+	if (q & DR6_BD)
+		vmwrite(VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7) & ~(u64)DR7_GD);
+	if ((v->rflags & RFLAGS_TF) && !(vmread(VMCS_GUEST_DEBUGCTL) & DEBUGCTL_BTF) &&
+	    (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (VMX_BLOCK_STI | VMX_BLOCK_MOVSS)))
+		vmwrite(VMCS_GUEST_PENDING_DBG,
+			vmread(VMCS_GUEST_PENDING_DBG) | VMX_PENDING_DBG_BS);
+}
+
 /* A task switch lamina completed: the interrupt shadow of an STI or MOV
  * SS ends (VM entry refuses blocking by STI with RFLAGS.IF clear, and
  * the switch may land where the exit was). After an IRET so does

@@ -73,17 +73,28 @@ static const struct exit_map *lookup(u32 code)
 	return NULL;
 }
 
-/* The NMI was consumed by the exit and NMIs stay blocked until an IRET:
- * run lamina's NMI logic, then IRET to ourselves. */
-static void exit_nmi_or_exception(struct vm_exit *e)
+/* An NMI was consumed by the exit and NMIs stay blocked until an IRET:
+ * run lamina's NMI logic, then IRET to ourselves. An exception (#DB or
+ * #AC) goes back to the guest; if it was a fault in an IRET that had
+ * ended NMI blocking, the blocking is back. */
+static void exit_nmi_or_exception(struct vcpu *v)
 {
+	struct vm_exit *e = &v->exit;
 	u32 info = (u32)vmread(VMCS_EXIT_INTR_INFO);
 
-	if (VMX_INTR_TYPE(info) != VMX_INTR_TYPE_NMI)
-		return; /* an exception: none is intercepted, handle_private reports it */
-	e->reason = LAMINA_EXIT_NMI;
-	nmi_handle();
-	vmx_unblock_nmi();
+	if (VMX_INTR_TYPE(info) == VMX_INTR_TYPE_NMI) {
+		e->reason = LAMINA_EXIT_NMI;
+		nmi_handle();
+		vmx_unblock_nmi();
+		return;
+	}
+	e->exception.vector = VMX_INTR_VECTOR(info);
+	e->exception.has_error = info & VMX_INTR_ERROR_VALID;
+	if (e->exception.has_error)
+		e->exception.error = (u32)vmread(VMCS_EXIT_INTR_ERROR);
+	vmx_iret_reblock_nmi(v, info);
+	if (e->exception.vector == X86_EXC_DB)
+		vmx_debug_exit(v, info);
 }
 
 /* NMIs are blocked while a CPU waits for SIPI; Bochs 2.7 leaves them
@@ -139,7 +150,7 @@ static void fill_exit(struct vcpu *v)
 	if (code & EXIT_ENTRY_FAILURE)
 		vmx_report_entry_failure(v, 0);
 	else if (code == EXIT_EXCEPTION_NMI)
-		exit_nmi_or_exception(e);
+		exit_nmi_or_exception(v);
 	else if (code == EXIT_SIPI)
 		exit_sipi_vector(e);
 	else if (code == EXIT_IO)

@@ -1,5 +1,6 @@
 #include "apic.h"
 #include "cpu.h"
+#include "print.h"
 #include "timer.h"
 
 #define X2APIC_MSR(reg) (0x800 + ((reg) >> 4))
@@ -65,4 +66,29 @@ bool apic_send_ipi(u32 dest, u32 icr_lo)
 		if (!(apic_read(APIC_ICR_LO) & ICR_PENDING))
 			return true;
 	return false;
+}
+
+static bool send_noted(u32 dest, u32 icr)
+{
+	bool sent = apic_send_ipi(dest, icr);
+
+	if (!sent)
+		kprintf("#   IPI 0x%x to %u stayed pending\n", icr, dest);
+	return sent;
+}
+
+/* INIT assert, wait, INIT de-assert, then two SIPIs: Linux's order (it
+ * still de-asserts, which an APIC must ignore). */
+bool apic_init_sipi_sipi(u32 dest, u32 shorthand, u32 vector, u32 init_delay_us,
+			 u32 sipi_delay_us)
+{
+	bool sent = send_noted(dest, shorthand | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
+
+	udelay(init_delay_us);
+	sent &= send_noted(dest, shorthand | ICR_INIT | ICR_LEVEL);
+	for (int i = 0; i < 2; i++) {
+		sent &= send_noted(dest, shorthand | ICR_STARTUP | vector);
+		udelay(sipi_delay_us);
+	}
+	return sent;
 }

@@ -33,5 +33,10 @@ u32 apic_self_id(void);
 /* Sends an IPI; in xAPIC mode waits (bounded) for delivery. False if it
  * stayed pending. */
 bool apic_send_ipi(u32 dest, u32 icr_lo);
+/* INIT-SIPI-SIPI to `dest` (or the shorthand's CPUs) with the given waits
+ * after the INIT and after each SIPI (needs timer_init); false if an IPI
+ * stayed pending. */
+bool apic_init_sipi_sipi(u32 dest, u32 shorthand, u32 vector, u32 init_delay_us,
+			 u32 sipi_delay_us);
 
 #endif

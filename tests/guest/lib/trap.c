@@ -1,4 +1,5 @@
 /* IDT, TSS and the exception dispatcher. */
+#include "boot.h"
 #include "cpu.h"
 #include "desc.h"
 #include "print.h"
@@ -173,4 +174,17 @@ int xgetbv_probe(u32 xcr, u64 *val)
 	__asm__ volatile(PROBE("xgetbv") : "+a"(lo), "+d"(hi) : "c"(xcr) : "memory");
 	*val = ((u64)hi << 32) | lo;
 	return trap_vector;
+}
+
+bool dr6_is_stale(void)
+{
+	return boot_opt_num("stale_dr6", 0) != 0;
+}
+
+void check_dr6(u32 dr6, u32 mask, u32 want, const char *what)
+{
+	if (dr6_is_stale())
+		return tap_skip("stale_dr6=1", "%s: DR6", what);
+	tap_check((dr6 & mask) == want, "%s: DR6 bits 0x%x are 0x%x (DR6=0x%x)", what, mask,
+		  want, dr6);
 }

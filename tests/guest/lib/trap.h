@@ -50,6 +50,15 @@ int write_cr4_probe(u32 val);
 int xsetbv_probe(u32 xcr, u64 val);
 int xgetbv_probe(u32 xcr, u64 *val);
 
+/* Checks that the DR6 bits in `mask` are `want` after a #DB the CPU
+ * raised (a tap check named `what`). A kernel run with stale_dr6=1 skips
+ * it: Bochs 2.7 with AMD-V takes an intercepted #DB before it writes DR6
+ * (and clears DR7.GD), which AMD's CPUs and QEMU do first, so the guest
+ * under lamina sees DR6 as it was. Kernels that call this list the
+ * option. */
+void check_dr6(u32 dr6, u32 mask, u32 want, const char *what);
+bool dr6_is_stale(void);
+
 /* Runs fn in ring 3 on its own stack; returns when fn returns. Ring 3
  * has IOPL 0: no port I/O, so no printing in fn. */
 void ring3_run(void (*fn)(void));
