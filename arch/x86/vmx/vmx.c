@@ -147,7 +147,10 @@ static int vmx_vcpu_init(struct vcpu *v, u64 nested_root)
 	/* The VMCS stays current on this CPU for good: its vCPU never moves. */
 	if (vmclear(x->vmcs_pa) || vmptrld(x->vmcs_pa))
 		return -1;
-	return vmcs_setup(v, nested_root);
+	int r = vmcs_setup(v, nested_root);
+
+	__atomic_store_n(&x->vmcs_current, r == 0, __ATOMIC_RELEASE);
+	return r;
 }
 
 const struct vendor_ops vmx_ops = {
@@ -178,6 +181,7 @@ const struct vendor_ops vmx_ops = {
 	.intercept_msr = vmx_intercept_msr,
 	.intercept_io = vmx_intercept_io,
 	.handle_private = vmx_handle_private,
+	.kick_missed = vmx_kick_missed,
 	/* APs wait for SIPI in guest mode, but the guest's INIT must not
 	 * reach them there: an INIT that arrives while waiting for SIPI is
 	 * held, and exits at the first entry after the SIPI (the SDM blocks

@@ -32,6 +32,7 @@
 /* Pin-based controls. */
 #define PIN_NMI_EXITING BIT(3)
 #define PIN_VIRTUAL_NMIS BIT(5)
+#define PIN_PREEMPTION_TIMER BIT(6)
 /* Primary processor-based controls. */
 #define PROC_INTR_WINDOW BIT(2)
 #define PROC_NMI_WINDOW BIT(22)
@@ -79,6 +80,7 @@ struct vmx_caps {
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry; /* adjusted to the allowed settings */
 	u32 proc_may;                      /* allowed 1-settings (NMI window) */
+	u32 pin_may;                       /* allowed 1-settings (preemption timer) */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	u64 cr0_owned, cr4_owned;          /* guest/host masks: bits lamina fixes */
 	u64 ept_vpid;
@@ -96,6 +98,7 @@ struct vmx_vcpu {
 	bool waiting_sipi;        /* guest activity state wait-for-SIPI */
 	bool fresh;               /* reset, not entered since */
 	bool event_set;           /* an event is in the entry interruption field */
+	bool vmcs_current;        /* VMPTRLD done: the NMI handler may write it */
 	bool nmi_queued;          /* an NMI for the guest, held until it can take it */
 	u32 proc;                 /* current primary controls (NMI window toggles) */
 	u64 exit_rip;             /* guest RIP at the last exit */
@@ -146,6 +149,8 @@ void vmx_set_blocking(struct vcpu *v, enum nmi_blocking nmi);
 void vmx_events_before_entry(struct vcpu *v);
 void vmx_events_after_exit(struct vcpu *v);
 void vmx_iret_reblock_nmi(struct vcpu *v, u64 info);
+void vmx_kick_missed(struct vcpu *v);
+void vmx_kick_exit(void);
 
 /* vmx_exit.c */
 void vmx_run(struct vcpu *v);

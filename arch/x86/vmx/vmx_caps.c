@@ -157,6 +157,7 @@ const char *vmx_read_caps(void)
 	vmx_caps.pin = ctl[CTL_PIN];
 	vmx_caps.proc = ctl[CTL_PROC];
 	vmx_caps.proc_may = may[CTL_PROC];
+	vmx_caps.pin_may = may[CTL_PIN];
 	vmx_caps.proc2 = ctl[CTL_PROC2];
 	vmx_caps.exit = ctl[CTL_EXIT];
 	vmx_caps.entry = ctl[CTL_ENTRY];

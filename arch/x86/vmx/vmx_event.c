@@ -192,3 +192,25 @@ void vmx_iret_reblock_nmi(struct vcpu *v, u64 info)
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		vmread(VMCS_GUEST_INTERRUPTIBILITY) | VMX_BLOCK_NMI);
 }
+
+/* A kick NMI taken in lamina (smp_kick_taken_in_lamina): the
+ * VMX-preemption timer, activated at 0, makes the next VM entry exit
+ * before the guest runs an instruction, and vmx_kick_exit turns it off
+ * again. Written here in the NMI handler, between any two VMWRITEs of
+ * lamina's: nothing else writes the pin-based controls or the timer after
+ * setup. Without the timer the kick waits for the guest's next exit. */
+void vmx_kick_missed(struct vcpu *v)
+{
+	struct vmx_vcpu *x = v->vendor;
+
+	if (!x || !__atomic_load_n(&x->vmcs_current, __ATOMIC_ACQUIRE) ||
+	    !(vmx_caps.pin_may & PIN_PREEMPTION_TIMER))
+		return;
+	vmwrite(VMCS_PREEMPTION_TIMER, 0);
+	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin | PIN_PREEMPTION_TIMER);
+}
+
+void vmx_kick_exit(void)
+{
+	vmwrite(VMCS_PIN_CTLS, vmx_caps.pin);
+}

@@ -13,7 +13,8 @@ enum {
 	EXIT_VMPTRLD = 21, EXIT_VMPTRST = 22, EXIT_VMREAD = 23, EXIT_VMRESUME = 24,
 	EXIT_VMWRITE = 25, EXIT_VMXOFF = 26, EXIT_VMXON = 27, EXIT_CR_ACCESS = 28,
 	EXIT_IO = 30, EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_EPT_VIOLATION = 48,
-	EXIT_EPT_MISCONFIG = 49, EXIT_INVEPT = 50, EXIT_INVVPID = 53, EXIT_WBINVD = 54,
+	EXIT_EPT_MISCONFIG = 49, EXIT_INVEPT = 50, EXIT_PREEMPTION_TIMER = 52,
+	EXIT_INVVPID = 53, EXIT_WBINVD = 54,
 	EXIT_XSETBV = 55, EXIT_VMFUNC = 59,
 };
 #define EXIT_ENTRY_FAILURE BIT(31)
@@ -34,6 +35,7 @@ static const struct exit_map exit_table[] = {
 	{ EXIT_SIPI, LAMINA_EXIT_SIPI, false },
 	{ EXIT_INTR_WINDOW, LAMINA_EXIT_NMI, false }, /* for an NMI: see vmx_event.c */
 	{ EXIT_NMI_WINDOW, LAMINA_EXIT_NMI, false },
+	{ EXIT_PREEMPTION_TIMER, LAMINA_EXIT_NMI, false }, /* a kick: vmx_kick_missed */
 	/* The instruction length is valid for CALL, JMP, IRET and for INT n
 	 * (and INT3, INTO, INT1) through an IDT task gate. */
 	{ EXIT_TASK_SWITCH, LAMINA_EXIT_TASK_SWITCH, true },
@@ -153,6 +155,8 @@ static void fill_exit(struct vcpu *v)
 		exit_nmi_or_exception(v);
 	else if (code == EXIT_SIPI)
 		exit_sipi_vector(e);
+	else if (code == EXIT_PREEMPTION_TIMER)
+		vmx_kick_exit();
 	else if (code == EXIT_IO)
 		decode_io(e, vmread(VMCS_EXIT_QUALIFICATION));
 	else if (code == EXIT_EPT_VIOLATION)
