@@ -160,10 +160,36 @@ void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vect
 	inject_fault(v, f);
 }
 
-/* #AC and #DB are intercepted only so that a guest cannot hold its CPU
- * in an endless chain of them, which the CPU delivers without ever
- * opening an interrupt window (CVE-2015-5307, CVE-2015-8104): each goes
- * back to the guest as it came, with what the CPU did before the exit
+/* VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT and INVLPGA: 0F 01 D8-DF
+ * but D9 (VMMCALL, the hypercall). */
+static bool is_svm_insn(const struct x86_insn *i)
+{
+	return !i->vex && i->opcode_map == 1 && i->opcode == 0x01 && i->has_modrm &&
+	       (i->modrm & 0xf8) == 0xd8 && i->modrm != 0xd9;
+}
+
+/* AMD-V runs the guest with EFER.SVME set underneath, so at CPL > 0 the
+ * SVM instructions' CPL check raises #GP before their intercept, where a
+ * CPU without SVM (as the guest sees it) raises #UD: the back end
+ * intercepts #GP for that, and the rest of them go back as they came. */
+static bool hidden_insn_faulted(struct vcpu *v)
+{
+	u8 bytes[X86_MAX_INSN_LEN];
+	struct emu_fault f;
+	struct x86_insn insn;
+	int n;
+
+	if (v->exit.exception.vector != X86_EXC_GP || v->exit.event_pending)
+		return false;
+	n = guest_fetch_insn(v, bytes, &f);
+	return n > 0 && !x86_decode(bytes, (unsigned int)n, vcpu_mode(v), &insn) &&
+	       is_svm_insn(&insn);
+}
+
+/* #AC and #DB are intercepted so that a guest cannot hold its CPU in an
+ * endless chain of them, which the CPU delivers without ever opening an
+ * interrupt window (CVE-2015-5307, CVE-2015-8104), and #GP on AMD-V for
+ * hidden_insn_faulted. Each goes back to the guest as it came, with what the CPU did before the exit
  * (DR6, DR7.GD) already done by the back end. An INT1 the exit came
  * before is stepped over first, its #DB being a trap; like any
  * instruction it ends an STI or MOV SS shadow. */
@@ -174,6 +200,8 @@ void vcpu_reflect_exception(struct vcpu *v)
 			       .has_error = e->exception.has_error,
 			       .error_code = e->exception.error };
 
+	if (hidden_insn_faulted(v))
+		return vcpu_inject_ud(v);
 	if (e->exception.int1_len) {
 		v->rip = rip_after(v, e->exception.int1_len);
 		vendor->set_blocking(v, NMI_BLOCKING_KEEP);

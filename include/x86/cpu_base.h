@@ -71,6 +71,7 @@
 #define DEBUGCTL_BTF BIT(1)  /* TF steps from branch to branch */
 
 #define X86_EXC_DB 1
+#define X86_EXC_GP 13
 #define X86_EXC_AC 17
 
 /* Whether an exception pushes an error code in protected mode: #DF, #TS,

@@ -191,19 +191,52 @@ static void check_insns_ud(const struct insn_probe *p, size_t n)
 	}
 }
 
+/* With EFER.SVME clear, STGI, CLGI and SKINIT still run where CPUID
+ * announces SKINIT (`skinit`); the rest always raise #UD. */
+static const struct {
+	const char *name;
+	int (*run)(void);
+	bool skinit;
+} svm_insns[] = {
+	{ "VMRUN", probe_vmrun, false },   { "VMLOAD", probe_vmload, false },
+	{ "VMSAVE", probe_vmsave, false }, { "STGI", probe_stgi, true },
+	{ "CLGI", probe_clgi, true },      { "SKINIT", probe_skinit, true },
+	{ "INVLPGA", probe_invlpga, false },
+};
+static int svm_ring3_vector[ARRAY_SIZE(svm_insns)];
+
 static void check_svm_insns(void)
 {
-	/* With EFER.SVME clear, STGI, CLGI and SKINIT still run where
-	 * CPUID announces SKINIT; the rest always raise #UD. */
 	bool skinit = cpu_has(0x80000001, CPUID_ECX, 12);
-	const struct insn_probe p[] = {
-		{ "VMRUN", probe_vmrun, false },    { "VMLOAD", probe_vmload, false },
-		{ "VMSAVE", probe_vmsave, false },  { "STGI", probe_stgi, skinit },
-		{ "CLGI", probe_clgi, skinit },     { "SKINIT", probe_skinit, skinit },
-		{ "INVLPGA", probe_invlpga, false },
-	};
+	struct insn_probe p[ARRAY_SIZE(svm_insns)];
 
+	for (size_t i = 0; i < ARRAY_SIZE(svm_insns); i++)
+		p[i] = (struct insn_probe){ svm_insns[i].name, svm_insns[i].run,
+					    svm_insns[i].skinit && skinit };
 	check_insns_ud(p, ARRAY_SIZE(p));
+}
+
+static void run_svm_insns_ring3(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(svm_insns); i++)
+		svm_ring3_vector[i] = svm_insns[i].run();
+}
+
+/* In ring 3 too: EFER.SVME is checked before CPL. Under lamina, where
+ * EFER.SVME is set underneath, the CPU raises #GP first and lamina makes
+ * it #UD; bare with SKINIT in CPUID, STGI, CLGI and SKINIT are
+ * privileged instructions (#GP). */
+static void check_svm_insns_ring3(void)
+{
+	bool skinit = cpu_has(0x80000001, CPUID_ECX, 12);
+
+	ring3_run(run_svm_insns_ring3);
+	for (size_t i = 0; i < ARRAY_SIZE(svm_insns); i++) {
+		bool gp = svm_insns[i].skinit && skinit;
+
+		tap_vec(svm_ring3_vector[i], gp ? VEC_GP : VEC_UD, "insn: %s in ring 3 raises %s",
+			svm_insns[i].name, gp ? "#GP (SKINIT in CPUID)" : "#UD");
+	}
 }
 
 static u8 scratch_page[4096] __aligned(4096);
@@ -527,6 +560,7 @@ void test_main(void)
 	if (amd) {
 		check_svm_hidden();
 		check_svm_insns();
+		check_svm_insns_ring3();
 	} else {
 		check_feature_control();
 		check_vmx_hidden();

@@ -117,7 +117,8 @@ static int svm_vcpu_init(struct vcpu *v, u64 nested_root)
 			     SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE |
 			     SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
 			     SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD;
-	c->intercept_exc = BIT(X86_EXC_DB) | BIT(X86_EXC_AC); /* see vcpu_reflect_exception */
+	/* See vcpu_reflect_exception. */
+	c->intercept_exc = BIT(X86_EXC_DB) | BIT(X86_EXC_GP) | BIT(X86_EXC_AC);
 	c->iopm_pa = virt_to_phys(iopm);
 	c->msrpm_pa = virt_to_phys(msrpm);
 	c->asid = 1;
