@@ -107,13 +107,12 @@ static const char *place_kernel(const struct kernel_image *k, struct placement *
 	if (k->pref < 4 * GiB && size <= 4 * GiB - k->pref && place_fits_ram(k->pref, size) &&
 	    !place_overlaps(p, k->pref, size)) {
 		*at = k->pref;
-		place_claim(p, *at, size);
-		return NULL;
+		return place_claim(p, *at, size, "the kernel") ? p->why : NULL;
 	}
 	if (!k->relocatable)
 		return "it is not relocatable and its load address is not free RAM below 4 GiB";
-	if (place_alloc(p, size, k->align, 4 * GiB, at))
-		return "no free RAM below 4 GiB is large enough for it";
+	if (place_alloc(p, size, k->align, 4 * GiB, at, "the kernel"))
+		return place_why(p, "no free RAM below 4 GiB is large enough for it");
 	return NULL;
 }
 
@@ -147,11 +146,11 @@ static const char *place_initrd(const u8 *file, const struct boot_module *initrd
 	others.n = 0;
 	for (unsigned int i = 0; i < p->n; i++) /* all but the initrd itself */
 		if (p->used[i].base != initrd->start)
-			place_claim(&others, p->used[i].base, p->used[i].size);
+			others.used[others.n++] = p->used[i];
 	if (*at + *size - 1 <= max && !place_overlaps(&others, *at, *size))
 		return NULL;
-	if (place_alloc(p, *size, PAGE_SIZE, MIN(max + 1, 4 * GiB), at))
-		return "no free RAM for the initrd below the kernel's limit";
+	if (place_alloc(p, *size, PAGE_SIZE, MIN(max + 1, 4 * GiB), at, "the initrd"))
+		return place_why(p, "no free RAM for the initrd below the kernel's limit");
 	memmove(phys_to_virt(*at), phys_to_virt(initrd->start), *size);
 	return NULL;
 }
@@ -183,8 +182,8 @@ const char *linux_prepare(const struct boot_module *m, const struct boot_module 
 	/* Two pages of boot data: boot_params; the command line with the GDT
 	 * at the end of its page. */
 	u32 cmdline_max = rd16(hdr, HDR_VERSION) >= 0x0206 ? rd32(hdr, HDR_CMDLINE_SIZE) : 255;
-	if (place_alloc(p, 2 * PAGE_SIZE, PAGE_SIZE, 4 * GiB, &boot_at))
-		return "no free RAM below 4 GiB for its boot parameters";
+	if (place_alloc(p, 2 * PAGE_SIZE, PAGE_SIZE, 4 * GiB, &boot_at, "its boot parameters"))
+		return place_why(p, "no free RAM below 4 GiB for its boot parameters");
 	u8 *bp = phys_to_virt(boot_at);
 	memset(bp, 0, 2 * PAGE_SIZE);
 	u32 hdr_end = 0x202 + rd8(hdr, HDR_JUMP + 1);

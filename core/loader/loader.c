@@ -5,10 +5,21 @@
 #include <core/string.h>
 #include "loader_int.h"
 
-void place_claim(struct placement *p, u64 base, u64 size)
+int place_claim(struct placement *p, u64 base, u64 size, const char *what)
 {
-	if (p->n < LOADER_MAX_USED)
-		p->used[p->n++] = (struct mem_range){ base, size, 0 };
+	if (p->n == LOADER_MAX_USED) {
+		format(p->why, sizeof(p->why),
+		       "lamina's table of placed memory is full (%u ranges): no room to place %s",
+		       LOADER_MAX_USED, what);
+		return -1;
+	}
+	p->used[p->n++] = (struct mem_range){ base, size, 0 };
+	return 0;
+}
+
+const char *place_why(const struct placement *p, const char *no_room)
+{
+	return p->why[0] ? p->why : no_room;
 }
 
 bool place_overlaps(const struct placement *p, u64 base, u64 size)
@@ -24,16 +35,20 @@ bool place_fits_ram(u64 base, u64 size)
 	return memmap_is_usable(&guest_map, base, size);
 }
 
-int place_alloc(struct placement *p, u64 size, u64 align, u64 limit, u64 *base)
+int place_find(struct placement *p, u64 size, u64 align, u64 limit, u64 *base)
 {
-	/* Leave the first MiB alone: firmware data and real-mode habits. */
-	struct placement avoid = *p;
+	/* Leave the first MiB alone too (firmware data and real-mode habits):
+	 * the spare slot past the claims holds it for this search. */
+	p->used[p->n] = (struct mem_range){ 0, 1 * MiB, 0 };
+	return memmap_find_free(&guest_map, size, align, limit, p->used, p->n + 1, base);
+}
 
-	place_claim(&avoid, 0, 1 * MiB);
-	if (memmap_find_free(&guest_map, size, align, limit, avoid.used, avoid.n, base))
+int place_alloc(struct placement *p, u64 size, u64 align, u64 limit, u64 *base,
+		const char *what)
+{
+	if (place_find(p, size, align, limit, base))
 		return -1;
-	place_claim(p, *base, size);
-	return 0;
+	return place_claim(p, *base, size, what);
 }
 
 void write_boot_gdt(u64 gpa, struct vcpu_reset *r)
@@ -62,9 +77,27 @@ static const char *module_name(const struct boot_module *m, char *buf, size_t si
 	return n ? buf : "(unnamed)";
 }
 
+/* Loads the first module as the guest's kernel; NULL or why not. */
+static const char *prepare_kernel(struct placement *p, struct guest_entry *out)
+{
+	const struct boot_module *m = &boot_info.mods[0];
+
+	/* Modules stay where the loader put them unless a loader moves them. */
+	for (unsigned int i = 0; i < boot_info.nmods; i++)
+		if (place_claim(p, boot_info.mods[i].start,
+				boot_info.mods[i].end - boot_info.mods[i].start, "a boot module"))
+			return p->why;
+	if (linux_detect(m))
+		return linux_prepare(m, boot_info.nmods > 1 ? &boot_info.mods[1] : NULL, p, out);
+	if (multiboot_detect(m))
+		return multiboot_prepare(0, p, out);
+	return "it is neither a Linux bzImage (no 'HdrS' boot header) nor a "
+	       "Multiboot kernel (no Multiboot header in its first 8 KiB)";
+}
+
 const char *loader_prepare(struct guest_entry *out, char *why, size_t why_size)
 {
-	struct placement p = { .n = 0 };
+	struct placement p = { .n = 0, .why = "" };
 	const struct boot_module *m = &boot_info.mods[0];
 	const char *err;
 	char name[64];
@@ -72,18 +105,7 @@ const char *loader_prepare(struct guest_entry *out, char *why, size_t why_size)
 	if (!boot_info.nmods)
 		return "no boot module: give the guest (a Linux bzImage or a Multiboot "
 		       "kernel) as the first module";
-	/* Modules stay where the loader put them unless a loader moves them. */
-	for (unsigned int i = 0; i < boot_info.nmods; i++)
-		place_claim(&p, boot_info.mods[i].start,
-			    boot_info.mods[i].end - boot_info.mods[i].start);
-	if (linux_detect(m))
-		err = linux_prepare(m, boot_info.nmods > 1 ? &boot_info.mods[1] : NULL, &p, out);
-	else if (multiboot_detect(m))
-		err = multiboot_prepare(0, &p, out);
-	else
-		err = "it is neither a Linux bzImage (no 'HdrS' boot header) nor a "
-		      "Multiboot kernel (no Multiboot header in its first 8 KiB)";
-	if (!err)
+	if (!(err = prepare_kernel(&p, out)))
 		return NULL;
 	format(why, why_size, "cannot start module 1 '%s' (%llu bytes): %s",
 	       module_name(m, name, sizeof(name)),

@@ -16,8 +16,6 @@
 #define MB1_FLAG_AOUT BIT(16)
 #define MB1_KNOWN_REQUIRED (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO)
 
-#define MAX_SEGMENTS 16
-
 struct segment_load {
 	u64 dest, file_off, file_size, mem_size;
 };
@@ -27,7 +25,7 @@ struct mb_kernel {
 	u64 file_size;
 	const struct mb1_header *hdr;
 	u64 hdr_off;
-	struct segment_load seg[MAX_SEGMENTS];
+	struct segment_load seg[LOADER_MAX_SEGMENTS];
 	unsigned int nseg;
 	u64 entry;
 };
@@ -114,7 +112,7 @@ static const char *parse_elf(struct mb_kernel *k)
 			return "an ELF segment runs past the end of the file";
 		if (paddr + memsz < paddr)
 			return "an ELF segment runs past the end of memory";
-		if (k->nseg == MAX_SEGMENTS)
+		if (k->nseg == LOADER_MAX_SEGMENTS)
 			return "it has too many ELF segments";
 		/* The entry point is virtual; find its physical address. */
 		if (entry >= vaddr && entry - vaddr < memsz)
@@ -133,7 +131,8 @@ static const char *claim_segments(const struct mb_kernel *k, struct placement *p
 			return "it wants to load above 4 GiB, out of reach of a 32-bit entry";
 		if (!place_fits_ram(g->dest, g->mem_size))
 			return "it wants to load where there is no free RAM";
-		place_claim(p, g->dest, g->mem_size);
+		if (place_claim(p, g->dest, g->mem_size, "an ELF segment"))
+			return p->why;
 	}
 	return NULL;
 }
@@ -152,8 +151,9 @@ static const char *clear_modules(const struct mb_kernel *k, unsigned int first,
 			       k->seg[s].dest < m->end;
 		if (!hit)
 			continue;
-		if (place_alloc(p, ALIGN_UP(size, PAGE_SIZE), PAGE_SIZE, 4 * GiB, &at))
-			return "no free RAM to move a boot module out of its way";
+		if (place_alloc(p, ALIGN_UP(size, PAGE_SIZE), PAGE_SIZE, 4 * GiB, &at,
+				"a boot module moved out of its way"))
+			return place_why(p, "no free RAM to move a boot module out of its way");
 		memmove(phys_to_virt(at), phys_to_virt(m->start), size);
 		m->start = at;
 		m->end = at + size;
@@ -169,8 +169,9 @@ static const char *load_segments(struct mb_kernel *k, const struct boot_module *
 		const struct segment_load *g = &k->seg[s];
 		if (g->dest < km->end && km->start < g->dest + g->mem_size) {
 			u64 at;
-			if (place_alloc(p, ALIGN_UP(k->file_size, PAGE_SIZE), PAGE_SIZE, UINT64_MAX, &at))
-				return "no free RAM to stage the kernel file";
+			if (place_alloc(p, ALIGN_UP(k->file_size, PAGE_SIZE), PAGE_SIZE, UINT64_MAX,
+					&at, "the staged kernel file"))
+				return place_why(p, "no free RAM to stage the kernel file");
 			memmove(phys_to_virt(at), k->file, k->file_size);
 			k->file = phys_to_virt(at);
 			break;
@@ -209,8 +210,8 @@ static const char *write_info(unsigned int first, struct placement *p, u64 *info
 	u64 at;
 
 	size = ALIGN_UP(size, PAGE_SIZE);
-	if (place_alloc(p, size, PAGE_SIZE, 4 * GiB, &at))
-		return "no free RAM below 4 GiB for its Multiboot information";
+	if (place_alloc(p, size, PAGE_SIZE, 4 * GiB, &at, "its Multiboot information"))
+		return place_why(p, "no free RAM below 4 GiB for its Multiboot information");
 	u8 *base = phys_to_virt(at);
 	memset(base, 0, size);
 	struct mb1_info *mbi = (void *)base;
@@ -258,7 +259,7 @@ const char *multiboot_prepare(unsigned int first, struct placement *p,
 	const struct boot_module *km = &boot_info.mods[first];
 	struct mb_kernel k = { .file = phys_to_virt(km->start), .file_size = km->end - km->start };
 	const char *err;
-	u64 info;
+	u64 info = 0;
 
 	k.hdr = find_header(k.file, k.file_size, &k.hdr_off);
 	if (k.hdr->flags & 0xffff & ~MB1_KNOWN_REQUIRED)

@@ -251,6 +251,7 @@ struct elf_seg {
 };
 
 #define MB_HEADER_OFF 0x1000
+#define LOADER_TEST_MAX_SEGMENTS 16 /* core/loader's LOADER_MAX_SEGMENTS */
 #define ELF_DATA_OFF 0x2000
 
 static void put_mb1_header(u64 at, u32 flags)
@@ -358,6 +359,41 @@ static void test_multiboot_module_moves_clear_of_every_segment(void **state)
 				    seg[s].paddr + seg[s].memsz <= mods[i].mod_start);
 }
 
+/* As many modules and segments as lamina takes, every module but the
+ * kernel in a segment's way: each moved module gets a place of its own,
+ * clear of the segments, the other modules and the first MiB. */
+static void test_multiboot_most_modules_and_segments(void **state)
+{
+	struct elf_seg seg[LOADER_TEST_MAX_SEGMENTS];
+	struct guest_entry e;
+
+	map_add(0, 640 * KiB, MEM_USABLE);
+	map_add(1 * MiB, 255 * MiB, MEM_USABLE);
+	for (unsigned int s = 0; s < ARRAY_SIZE(seg); s++)
+		seg[s] = (struct elf_seg){ 16 * MiB + s * 2 * MiB, 4 * KiB, 1 * MiB, 20 + s };
+	module_add(128 * MiB, make_elf(128 * MiB, false, 16 * MiB, seg, ARRAY_SIZE(seg)), "k.elf");
+	for (unsigned int i = 1; i < BOOT_MAX_MODULES; i++) {
+		fill(seg[i].paddr + 512 * KiB, 64 * KiB, 40 + i);
+		module_add(seg[i].paddr + 512 * KiB, 64 * KiB, "m.bin");
+	}
+
+	assert_null(prepare(&e));
+	check_segments(seg, ARRAY_SIZE(seg));
+	const struct mb1_info *mbi = (const void *)host_pa(e.ebx);
+	const struct mb1_module *mods = (const void *)host_pa(mbi->mods_addr);
+	assert_int_equal(mbi->mods_count, BOOT_MAX_MODULES - 1);
+	for (unsigned int i = 0; i < mbi->mods_count; i++) {
+		assert_true(mods[i].mod_start >= 1 * MiB);
+		assert_true(holds(mods[i].mod_start, 64 * KiB, 41 + i));
+		for (unsigned int j = 0; j < i; j++)
+			assert_true(mods[i].mod_start >= mods[j].mod_end ||
+				    mods[j].mod_start >= mods[i].mod_end);
+		for (unsigned int s = 0; s < ARRAY_SIZE(seg); s++)
+			assert_true(mods[i].mod_end <= seg[s].paddr ||
+				    seg[s].paddr + seg[s].memsz <= mods[i].mod_start);
+	}
+}
+
 /* A segment that lands on the kernel file itself: the file is staged
  * elsewhere first. */
 static void test_multiboot_segment_over_its_own_file(void **state)
@@ -443,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup(test_not_a_kernel, case_setup),
 		cmocka_unit_test_setup(test_multiboot_module_moves_clear_of_every_segment,
 				       case_setup),
+		cmocka_unit_test_setup(test_multiboot_most_modules_and_segments, case_setup),
 		cmocka_unit_test_setup(test_multiboot_segment_over_its_own_file, case_setup),
 		cmocka_unit_test_setup(test_multiboot_module_above_4g_moves_below, case_setup),
 		cmocka_unit_test_setup(test_multiboot_above_4g_refused, case_setup),
