@@ -54,6 +54,12 @@ bool linux_detect(const struct boot_module *m)
 	       !memcmp(k + HDR_MAGIC, "HdrS", 4);
 }
 
+/* xloadflags came with protocol 2.12; before, the field is not theirs. */
+static u16 xloadflags(const u8 *hdr)
+{
+	return rd16(hdr, HDR_VERSION) >= 0x020c ? rd16(hdr, HDR_XLOADFLAGS) : 0;
+}
+
 /* The kernel's command line: the module's, less its first word (the file). */
 static const char *kernel_args(const struct boot_module *m)
 {
@@ -140,7 +146,7 @@ static const char *place_initrd(const u8 *file, const struct boot_module *initrd
 
 	*at = initrd->start;
 	*size = initrd->end - initrd->start;
-	if (rd16(file, HDR_XLOADFLAGS) & XLF_CAN_BE_LOADED_ABOVE_4G)
+	if (xloadflags(file) & XLF_CAN_BE_LOADED_ABOVE_4G)
 		max = UINT64_MAX;
 	struct placement others = *p;
 	others.n = 0;

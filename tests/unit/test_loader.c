@@ -123,6 +123,7 @@ struct bz_params {
 	u64 pref, init_size;
 	u32 initrd_max;
 	bool relocatable, above_4g;
+	u16 version; /* 0: 2.15 */
 };
 
 /* A bzImage at `at` whose protected-mode part is `payload` bytes of
@@ -134,7 +135,7 @@ static u64 make_bzimage(u64 at, u64 payload, const struct bz_params *b)
 	put16(at + 0x1fe, 0xaa55);
 	host_pa(at)[0x201] = 0x66; /* the setup header ends at 0x268 */
 	memcpy(host_pa(at + 0x202), "HdrS", 4);
-	put16(at + 0x206, 0x020f);
+	put16(at + 0x206, b->version ? b->version : 0x020f);
 	host_pa(at)[0x211] = 1; /* LOADED_HIGH */
 	put32(at + 0x22c, b->initrd_max);
 	put32(at + 0x230, 2 * MiB);
@@ -185,6 +186,27 @@ static void test_linux_initrd_moves_clear_of_the_bzimage(void **state)
 	check_linux_boot_params(&e, initrd);
 	assert_int_equal(e.reset.rip, 16 * MiB);
 	assert_true(holds(e.reset.rip, payload, 1));
+	u64 rd = get32(e.esi + 0x218);
+	assert_true(rd + initrd - 1 <= b.initrd_max);
+	assert_true(holds(rd, initrd, 2));
+}
+
+/* Before protocol 2.12 there are no xloadflags: whatever lies there does
+ * not let the initrd stay above initrd_addr_max. */
+static void test_linux_xloadflags_need_protocol_2_12(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 12 * MiB,
+				     .initrd_max = 160 * MiB - 1, .relocatable = true,
+				     .above_4g = true, .version = 0x020b };
+	const u64 initrd = 4 * MiB;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 255 * MiB, MEM_USABLE);
+	module_add(64 * MiB, make_bzimage(64 * MiB, 2 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+	fill(200 * MiB, initrd, 2);
+	module_add(200 * MiB, initrd, "initrd.img");
+
+	assert_null(prepare(&e));
 	u64 rd = get32(e.esi + 0x218);
 	assert_true(rd + initrd - 1 <= b.initrd_max);
 	assert_true(holds(rd, initrd, 2));
@@ -474,6 +496,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_linux_initrd_moves_clear_of_the_bzimage, case_setup),
+		cmocka_unit_test_setup(test_linux_xloadflags_need_protocol_2_12, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_relocated_around_initrd, case_setup),
 		cmocka_unit_test_setup(test_linux_preferred_address_above_4g, case_setup),
 		cmocka_unit_test_setup(test_not_a_kernel, case_setup),
