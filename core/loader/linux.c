@@ -102,24 +102,59 @@ static const char *parse_header(const struct boot_module *m, struct kernel_image
 	return NULL;
 }
 
-/* Where the protected-mode kernel goes: its preferred address if free and
- * below 4 GiB, else (relocatable) the highest aligned free place below
- * 4 GiB. */
-static const char *place_kernel(const struct kernel_image *k, struct placement *p, u64 *at)
+/* The boot modules' claims (loader_prepare claims module i as used[i]). */
+#define KERNEL_MODULE 0
+#define INITRD_MODULE 1
+
+static bool kernel_fits(const struct placement *p, u64 at, u64 size)
+{
+	/* The 32-bit entry cannot reach past 4 GiB. */
+	return at < 4 * GiB && size <= 4 * GiB - at && place_fits_ram(at, size) &&
+	       !place_overlaps(p, at, size);
+}
+
+/* Where the protected-mode kernel can go. Its decompressor runs at the
+ * load address rounded up to kernel_alignment, but never below
+ * pref_address (the kernel's LOAD_PHYSICAL_ADDR), and uses init_size
+ * bytes from there: so a relocatable kernel goes at pref_address if that
+ * is free, else at the highest aligned free place above it; one that is
+ * not relocatable at pref_address or nowhere. */
+static const char *find_kernel_place(const struct kernel_image *k, struct placement *p, u64 *at)
 {
 	u64 size = ALIGN_UP(k->init_size, PAGE_SIZE);
 
-	/* The 32-bit entry cannot reach past 4 GiB. */
-	if (k->pref < 4 * GiB && size <= 4 * GiB - k->pref && place_fits_ram(k->pref, size) &&
-	    !place_overlaps(p, k->pref, size)) {
+	if (!k->relocatable) {
 		*at = k->pref;
-		return place_claim(p, *at, size, "the kernel") ? p->why : NULL;
+		return kernel_fits(p, *at, size) ? NULL
+			: "it is not relocatable and its load address is not free RAM below 4 GiB";
 	}
-	if (!k->relocatable)
-		return "it is not relocatable and its load address is not free RAM below 4 GiB";
-	if (place_alloc(p, size, k->align, 4 * GiB, at, "the kernel"))
-		return place_why(p, "no free RAM below 4 GiB is large enough for it");
-	return NULL;
+	if (k->pref >= 4 * GiB)
+		return "its preferred load address (the lowest it runs at) is above 4 GiB, "
+		       "out of reach of the 32-bit entry";
+	*at = ALIGN_UP(k->pref, k->align);
+	if (kernel_fits(p, *at, size))
+		return NULL;
+	if (!place_find(p, size, k->align, 4 * GiB, at) && *at >= k->pref)
+		return NULL;
+	return "no free RAM between its preferred load address and 4 GiB is large enough for it";
+}
+
+/* Claims the kernel's place; rather than fail, it takes the initrd's
+ * place, and the initrd moves (place_initrd). */
+static const char *place_kernel(const struct kernel_image *k, bool has_initrd,
+				struct placement *p, u64 *at)
+{
+	const char *err = find_kernel_place(k, p, at);
+
+	if (err && has_initrd) {
+		place_release_module(p, INITRD_MODULE);
+		if ((err = find_kernel_place(k, p, at)))
+			place_keep_module(p, INITRD_MODULE);
+	}
+	if (err)
+		return err;
+	return place_claim(p, *at, ALIGN_UP(k->init_size, PAGE_SIZE), "the kernel") ? p->why
+										     : NULL;
 }
 
 static void fill_e820(u8 *bp)
@@ -138,7 +173,8 @@ static void fill_e820(u8 *bp)
 	bp[BP_E820_ENTRIES] = (u8)n;
 }
 
-/* The initrd must lie below the kernel's limit and clear of the kernel. */
+/* The initrd must lie below the kernel's limit and clear of the kernel
+ * and of the file the kernel is still to be copied from. */
 static const char *place_initrd(const u8 *file, const struct boot_module *initrd,
 				struct placement *p, u64 *at, u64 *size)
 {
@@ -148,13 +184,11 @@ static const char *place_initrd(const u8 *file, const struct boot_module *initrd
 	*size = initrd->end - initrd->start;
 	if (xloadflags(file) & XLF_CAN_BE_LOADED_ABOVE_4G)
 		max = UINT64_MAX;
-	struct placement others = *p;
-	others.n = 0;
-	for (unsigned int i = 0; i < p->n; i++) /* all but the initrd itself */
-		if (p->used[i].base != initrd->start)
-			others.used[others.n++] = p->used[i];
-	if (*at + *size - 1 <= max && !place_overlaps(&others, *at, *size))
+	place_release_module(p, INITRD_MODULE);
+	if (*at + *size - 1 <= max && !place_overlaps(p, *at, *size)) {
+		place_keep_module(p, INITRD_MODULE);
 		return NULL;
+	}
 	if (place_alloc(p, *size, PAGE_SIZE, MIN(max + 1, 4 * GiB), at, "the initrd"))
 		return place_why(p, "no free RAM for the initrd below the kernel's limit");
 	memmove(phys_to_virt(*at), phys_to_virt(initrd->start), *size);
@@ -174,16 +208,15 @@ const char *linux_prepare(const struct boot_module *m, const struct boot_module 
 	/* The kernel may land on its own file: keep the header first. */
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, k.file, MIN(k.file_size, (u64)sizeof(hdr)));
-	/* A moved initrd must not land on the file the kernel is still to be
-	 * copied from; the kernel itself may. */
-	if (initrd && (err = place_initrd(hdr, initrd, p, &rd_at, &rd_size)))
-		return err;
-	for (unsigned int i = 0; i < p->n; i++)
-		if (p->used[i].base == m->start)
-			p->used[i].size = 0;
-	if ((err = place_kernel(&k, p, &kernel_at)))
+	/* The kernel may land on its own file, a moved initrd may not: the
+	 * initrd moves before the kernel is copied. */
+	place_release_module(p, KERNEL_MODULE);
+	err = place_kernel(&k, initrd != NULL, p, &kernel_at);
+	place_keep_module(p, KERNEL_MODULE);
+	if (err || (initrd && (err = place_initrd(hdr, initrd, p, &rd_at, &rd_size))))
 		return err;
 	memmove(phys_to_virt(kernel_at), k.file + k.setup_size, k.file_size - k.setup_size);
+	place_release_module(p, KERNEL_MODULE);
 
 	/* Two pages of boot data: boot_params; the command line with the GDT
 	 * at the end of its page. */

@@ -25,9 +25,20 @@ const char *place_why(const struct placement *p, const char *no_room)
 bool place_overlaps(const struct placement *p, u64 base, u64 size)
 {
 	for (unsigned int i = 0; i < p->n; i++)
-		if (base < p->used[i].base + p->used[i].size && p->used[i].base < base + size)
+		if (p->used[i].size && base < p->used[i].base + p->used[i].size &&
+		    p->used[i].base < base + size)
 			return true;
 	return false;
+}
+
+void place_release_module(struct placement *p, unsigned int i)
+{
+	p->used[i].size = 0;
+}
+
+void place_keep_module(struct placement *p, unsigned int i)
+{
+	p->used[i].size = boot_info.mods[i].end - boot_info.mods[i].start;
 }
 
 bool place_fits_ram(u64 base, u64 size)

@@ -34,6 +34,10 @@ int place_find(struct placement *p, u64 size, u64 align, u64 limit, u64 *base);
 /* Why a place_claim or place_alloc failed: no_room, unless the table was
  * full. */
 const char *place_why(const struct placement *p, const char *no_room);
+/* Lets later placements use module i's memory (its content is used up or
+ * moved first), or keeps them off it again. */
+void place_release_module(struct placement *p, unsigned int i);
+void place_keep_module(struct placement *p, unsigned int i);
 /* A region of guest RAM lamina may fill. */
 bool place_fits_ram(u64 base, u64 size);
 

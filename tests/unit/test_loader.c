@@ -237,12 +237,12 @@ static void test_linux_kernel_relocated_around_initrd(void **state)
 }
 
 /* The 32-bit entry cannot reach a kernel above 4 GiB, even if it prefers
- * to be there. */
+ * to be there; and a relocatable kernel never runs below its preferred
+ * address, so it cannot be started at all. */
 static void test_linux_preferred_address_above_4g(void **state)
 {
 	struct bz_params b = { .pref = 5 * GiB, .init_size = 8 * MiB,
 			       .initrd_max = 0x7fffffff, .relocatable = false };
-	struct guest_entry e;
 
 	map_add(1 * MiB, 1 * GiB, MEM_USABLE);
 	map_add(4 * GiB, 2 * GiB, MEM_USABLE);
@@ -251,9 +251,34 @@ static void test_linux_preferred_address_above_4g(void **state)
 
 	b.relocatable = true;
 	make_bzimage(64 * MiB, 1 * MiB, &b);
+	expect_refused("its preferred load address (the lowest it runs at) is above 4 GiB");
+}
+
+/* The decompressor runs at pref_address when loaded below it and uses
+ * init_size bytes from there: the kernel goes at or above it, and the
+ * initrd, in the way of every such place, moves. */
+static void test_linux_kernel_not_below_preferred_address(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 20 * MiB,
+				     .initrd_max = 0x7fffffff, .relocatable = true };
+	const u64 payload = 3 * MiB, initrd = 4 * MiB;
+	struct guest_entry e;
+
+	map_add(0, 640 * KiB, MEM_USABLE);
+	map_add(1 * MiB, 47 * MiB, MEM_USABLE);
+	module_add(2 * MiB, make_bzimage(2 * MiB, payload, &b), "vmlinuz console=ttyS0 quiet");
+	fill(30 * MiB, initrd, 4);
+	module_add(30 * MiB, initrd, "initrd.img");
+
 	assert_null(prepare(&e));
-	assert_true(e.reset.rip + b.init_size <= 4 * GiB);
-	assert_true(holds(e.reset.rip, 1 * MiB, 1));
+	check_linux_boot_params(&e, initrd);
+	u64 kernel = e.reset.rip, rd = get32(e.esi + 0x218);
+	assert_true(kernel >= b.pref && kernel % (2 * MiB) == 0);
+	assert_true(kernel + b.init_size <= 48 * MiB);
+	assert_true(holds(kernel, payload, 1));
+	assert_true(holds(rd, initrd, 4));
+	assert_true(rd + initrd <= kernel || kernel + b.init_size <= rd);
+	assert_true(e.esi + 2 * PAGE_SIZE <= kernel || kernel + b.init_size <= e.esi);
 }
 
 static void test_not_a_kernel(void **state)
@@ -499,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup(test_linux_xloadflags_need_protocol_2_12, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_relocated_around_initrd, case_setup),
 		cmocka_unit_test_setup(test_linux_preferred_address_above_4g, case_setup),
+		cmocka_unit_test_setup(test_linux_kernel_not_below_preferred_address, case_setup),
 		cmocka_unit_test_setup(test_not_a_kernel, case_setup),
 		cmocka_unit_test_setup(test_multiboot_module_moves_clear_of_every_segment,
 				       case_setup),
