@@ -178,18 +178,19 @@ static void fill_e820(u8 *bp)
 static const char *place_initrd(const u8 *file, const struct boot_module *initrd,
 				struct placement *p, u64 *at, u64 *size)
 {
-	u64 max = rd32(file, HDR_INITRD_ADDR_MAX);
+	/* Where the initrd must end: initrd_addr_max is its highest byte. */
+	u64 limit = (u64)rd32(file, HDR_INITRD_ADDR_MAX) + 1;
 
 	*at = initrd->start;
 	*size = initrd->end - initrd->start;
 	if (xloadflags(file) & XLF_CAN_BE_LOADED_ABOVE_4G)
-		max = UINT64_MAX;
+		limit = UINT64_MAX;
 	place_release_module(p, INITRD_MODULE);
-	if (*at + *size - 1 <= max && !place_overlaps(p, *at, *size)) {
+	if (*at + *size <= limit && !place_overlaps(p, *at, *size)) {
 		place_keep_module(p, INITRD_MODULE);
 		return NULL;
 	}
-	if (place_alloc(p, *size, PAGE_SIZE, MIN(max + 1, 4 * GiB), at, "the initrd"))
+	if (place_alloc(p, *size, PAGE_SIZE, limit, at, "the initrd"))
 		return place_why(p, "no free RAM for the initrd below the kernel's limit");
 	memmove(phys_to_virt(*at), phys_to_virt(initrd->start), *size);
 	return NULL;

@@ -212,6 +212,28 @@ static void test_linux_xloadflags_need_protocol_2_12(void **state)
 	assert_true(holds(rd, initrd, 2));
 }
 
+/* XLF_CAN_BE_LOADED_ABOVE_4G: an initrd that must move may go anywhere,
+ * above 4 GiB too (the high half of its address in ext_ramdisk_image). */
+static void test_linux_initrd_moves_above_4g(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 20 * MiB,
+				     .initrd_max = 0x7fffffff, .relocatable = true,
+				     .above_4g = true };
+	const u64 initrd = 4 * MiB;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 47 * MiB, MEM_USABLE);
+	map_add(4 * GiB, 64 * MiB, MEM_USABLE);
+	module_add(2 * MiB, make_bzimage(2 * MiB, 3 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+	fill(30 * MiB, initrd, 5); /* in the way of the kernel */
+	module_add(30 * MiB, initrd, "initrd.img");
+
+	assert_null(prepare(&e));
+	u64 rd = get32(e.esi + 0x218) | (u64)get32(e.esi + 0x0c0) << 32;
+	assert_true(rd >= 4 * GiB);
+	assert_true(holds(rd, initrd, 5));
+}
+
 /* Neither the kernel nor its initrd may be placed on the other. */
 static void test_linux_kernel_relocated_around_initrd(void **state)
 {
@@ -522,6 +544,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_linux_initrd_moves_clear_of_the_bzimage, case_setup),
 		cmocka_unit_test_setup(test_linux_xloadflags_need_protocol_2_12, case_setup),
+		cmocka_unit_test_setup(test_linux_initrd_moves_above_4g, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_relocated_around_initrd, case_setup),
 		cmocka_unit_test_setup(test_linux_preferred_address_above_4g, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_not_below_preferred_address, case_setup),
