@@ -1,7 +1,7 @@
 /* Linux x86 boot protocol, 32-bit entry (Documentation/arch/x86/boot.rst):
  * the protected-mode kernel copied to an aligned address, a zero page
- * (boot_params) with the setup header, command line, initrd and an e820
- * map in which lamina's home is reserved. */
+ * (boot_params) with the setup header, command line, initrd, an e820 map
+ * in which lamina's home is reserved, and the boot loader's ACPI RSDP. */
 #include <core/guest_mem.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -196,6 +196,29 @@ static const char *place_initrd(const u8 *file, const struct boot_module *initrd
 	return NULL;
 }
 
+/* Protocol 2.14 takes the ACPI RSDP's address (acpi_rsdp_addr). The boot
+ * loader's ACPI tag gave lamina a copy, not an address: the copy goes to
+ * a page of its own that the guest's map calls ACPI data, so that nothing
+ * overwrites it before Linux reads it. */
+static const char *pass_rsdp(const u8 *hdr, struct placement *p, u8 *bp)
+{
+	u64 at;
+
+	if (!boot_info.has_rsdp || rd16(hdr, HDR_VERSION) < 0x020e)
+		return NULL;
+	if (place_alloc(p, PAGE_SIZE, PAGE_SIZE, 4 * GiB, &at, "the ACPI RSDP"))
+		return place_why(p, "no free RAM below 4 GiB for a copy of the ACPI RSDP");
+	if (memmap_set(&guest_map, at, PAGE_SIZE, MEM_ACPI)) {
+		log_warn("the memory map has no room to keep a copy of the ACPI RSDP for Linux; "
+			 "it has to find the RSDP itself");
+		return NULL;
+	}
+	memset(phys_to_virt(at), 0, PAGE_SIZE);
+	memcpy(phys_to_virt(at), boot_info.rsdp, sizeof(boot_info.rsdp));
+	wr64(bp, BP_ACPI_RSDP, at);
+	return NULL;
+}
+
 const char *linux_prepare(const struct boot_module *m, const struct boot_module *initrd,
 			  struct placement *p, struct guest_entry *out)
 {
@@ -241,6 +264,8 @@ const char *linux_prepare(const struct boot_module *m, const struct boot_module 
 		log_warn("the kernel command line is longer than %u bytes; truncated", room);
 	strlcpy_l(cmdline, args, room + 1);
 	wr32(bp, HDR_CMD_LINE_PTR, (u32)(boot_at + PAGE_SIZE));
+	if ((err = pass_rsdp(hdr, p, bp)))
+		return err;
 	fill_e820(bp);
 	write_boot_gdt(boot_at + 2 * PAGE_SIZE - BOOT_GDT_SIZE, &out->reset);
 

@@ -258,6 +258,45 @@ static void test_linux_kernel_relocated_around_initrd(void **state)
 	assert_true(rd + initrd <= e.reset.rip || e.reset.rip + b.init_size <= rd);
 }
 
+/* An RSDP from the boot loader's ACPI tag: a kernel of protocol 2.14 or
+ * later finds its address in acpi_rsdp_addr, at a copy in memory its
+ * e820 map calls ACPI data; an older kernel gets nothing there. */
+static void test_linux_acpi_rsdp_address(void **state)
+{
+	struct bz_params b = { .pref = 16 * MiB, .init_size = 12 * MiB,
+			       .initrd_max = 0x7fffffff, .relocatable = true };
+	struct guest_entry e;
+
+	memcpy(boot_info.rsdp, "RSD PTR \x42LAMINA\x02", 16);
+	memset(boot_info.rsdp + 16, 0x5a, sizeof(boot_info.rsdp) - 16);
+	boot_info.has_rsdp = true;
+	map_add(1 * MiB, 255 * MiB, MEM_USABLE);
+	module_add(64 * MiB, make_bzimage(64 * MiB, 1 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+
+	assert_null(prepare(&e));
+	check_linux_boot_params(&e, 0);
+	u64 rsdp = get64(e.esi + 0x070);
+	assert_int_not_equal(rsdp, 0);
+	assert_memory_equal(host_pa(rsdp), boot_info.rsdp, sizeof(boot_info.rsdp));
+	bool in_acpi_data = false;
+	for (unsigned int i = 0; i < guest_map.n; i++) {
+		const struct mem_range *r = &guest_map.r[i];
+		in_acpi_data |= r->type == MEM_ACPI && r->base <= rsdp &&
+				rsdp + sizeof(boot_info.rsdp) <= r->base + r->size;
+	}
+	assert_true(in_acpi_data);
+
+	case_setup(state);
+	memcpy(boot_info.rsdp, "RSD PTR ", 8);
+	boot_info.has_rsdp = true;
+	map_add(1 * MiB, 255 * MiB, MEM_USABLE);
+	b.version = 0x020d;
+	module_add(64 * MiB, make_bzimage(64 * MiB, 1 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+	assert_null(prepare(&e));
+	assert_int_equal(get64(e.esi + 0x070), 0);
+	assert_int_equal(guest_map.n, 1);
+}
+
 /* The 32-bit entry cannot reach a kernel above 4 GiB, even if it prefers
  * to be there; and a relocatable kernel never runs below its preferred
  * address, so it cannot be started at all. */
@@ -546,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup(test_linux_xloadflags_need_protocol_2_12, case_setup),
 		cmocka_unit_test_setup(test_linux_initrd_moves_above_4g, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_relocated_around_initrd, case_setup),
+		cmocka_unit_test_setup(test_linux_acpi_rsdp_address, case_setup),
 		cmocka_unit_test_setup(test_linux_preferred_address_above_4g, case_setup),
 		cmocka_unit_test_setup(test_linux_kernel_not_below_preferred_address, case_setup),
 		cmocka_unit_test_setup(test_not_a_kernel, case_setup),
