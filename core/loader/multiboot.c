@@ -30,9 +30,13 @@ struct mb_kernel {
 	u64 entry;
 };
 
+/* The header's magic, flags and checksum lie within the first 8 KiB; the
+ * a.out fields after them are there only with MB1_FLAG_AOUT. */
 static const struct mb1_header *find_header(const u8 *file, u64 size, u64 *off)
 {
-	for (u64 o = 0; o + sizeof(struct mb1_header) <= MIN(size, (u64)MB1_SEARCH_BYTES); o += 4) {
+	const u64 need = offsetof(struct mb1_header, header_addr);
+
+	for (u64 o = 0; o + need <= MIN(size, (u64)MB1_SEARCH_BYTES); o += 4) {
 		const struct mb1_header *h = (const void *)(file + o);
 		if (h->magic == MB1_HEADER_MAGIC && h->magic + h->flags + h->checksum == 0) {
 			*off = o;
@@ -53,6 +57,8 @@ static const char *parse_aout(struct mb_kernel *k)
 {
 	const struct mb1_header *h = k->hdr;
 
+	if (sizeof(*h) > k->file_size - k->hdr_off)
+		return "its Multiboot header's a.out fields run past the end of the file";
 	if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > k->hdr_off)
 		return "its Multiboot a.out addresses do not match the file";
 	u64 start = k->hdr_off - (h->header_addr - h->load_addr);

@@ -550,6 +550,32 @@ static void test_multiboot_above_4g_refused(void **state)
 	expect_refused("it wants to load above 4 GiB");
 }
 
+/* Only magic, flags and checksum must lie in the first 8 KiB: a header in
+ * its last 12 bytes is found. The a.out fields, when the flags ask for
+ * them, must be in the file. */
+static void test_multiboot_header_at_the_end_of_8k(void **state)
+{
+	const struct elf_seg seg[] = { { 8 * MiB, 64 * KiB, 64 * KiB, 14 } };
+	const u64 at = 16 * MiB, off = MB1_SEARCH_BYTES - 12;
+	struct guest_entry e;
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	module_add(at, make_elf(at, false, 8 * MiB, seg, 1), "k.elf");
+	memset(host_pa(at + MB_HEADER_OFF), 0, 12);
+	put32(at + off, MB1_HEADER_MAGIC);
+	put32(at + off + 8, -MB1_HEADER_MAGIC);
+	assert_null(prepare(&e));
+	check_segments(seg, 1);
+
+	case_setup(state);
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	put32(at + off, MB1_HEADER_MAGIC);
+	put32(at + off + 4, 1u << 16);
+	put32(at + off + 8, -(MB1_HEADER_MAGIC + (1u << 16)));
+	module_add(at, MB1_SEARCH_BYTES, "aout.bin");
+	expect_refused("its Multiboot header's a.out fields run past the end of the file");
+}
+
 /* The a.out kludge with a load range that ends before it starts. */
 static void test_multiboot_aout_backwards_range(void **state)
 {
@@ -595,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup(test_multiboot_segment_over_its_own_file, case_setup),
 		cmocka_unit_test_setup(test_multiboot_module_above_4g_moves_below, case_setup),
 		cmocka_unit_test_setup(test_multiboot_above_4g_refused, case_setup),
+		cmocka_unit_test_setup(test_multiboot_header_at_the_end_of_8k, case_setup),
 		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
 	};
 
