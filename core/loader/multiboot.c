@@ -76,17 +76,48 @@ static const char *parse_aout(struct mb_kernel *k)
 	return NULL;
 }
 
+#define EI_CLASS 4
+#define EI_DATA 5
+#define ELFCLASS32 1
+#define ELFCLASS64 2
+#define ELFDATA2LSB 1
+#define ET_EXEC 2
+#define EM_386 3
+#define EM_X86_64 62
+
+/* An x86 executable, 32- or 64-bit, of at least the ELF64 header's size. */
+static const char *check_elf_identity(const struct mb_kernel *k)
+{
+	const u8 *f = k->file;
+	u16 type, machine;
+
+	if (k->file_size < 64 || memcmp(f, "\177ELF", 4))
+		return "it has a Multiboot header without the a.out fields but is not ELF";
+	memcpy(&type, f + 16, 2);
+	memcpy(&machine, f + 18, 2);
+	if (f[EI_CLASS] != ELFCLASS32 && f[EI_CLASS] != ELFCLASS64)
+		return "its ELF class is neither 32-bit nor 64-bit";
+	if (f[EI_DATA] != ELFDATA2LSB)
+		return "it is not a little-endian ELF file";
+	if (machine != EM_386 && machine != EM_X86_64)
+		return "it is an ELF file for another machine than x86 (e_machine)";
+	if (type != ET_EXEC)
+		return "it is not an ELF executable (e_type is not ET_EXEC)";
+	return NULL;
+}
+
 /* ELF32 or ELF64 program headers, loaded at their physical addresses. */
 static const char *parse_elf(struct mb_kernel *k)
 {
 	const u8 *f = k->file;
+	const char *err = check_elf_identity(k);
 	bool is64;
 	u64 phoff, entry;
 	u16 phnum, phentsize;
 
-	if (k->file_size < 64 || memcmp(f, "\177ELF", 4))
-		return "it has a Multiboot header without the a.out fields but is not ELF";
-	is64 = f[4] == 2;
+	if (err)
+		return err;
+	is64 = f[EI_CLASS] == ELFCLASS64;
 	memcpy(&phnum, f + (is64 ? 56 : 44), 2);
 	memcpy(&phentsize, f + (is64 ? 54 : 42), 2);
 	phoff = 0;

@@ -576,6 +576,32 @@ static void test_multiboot_header_at_the_end_of_8k(void **state)
 	expect_refused("its Multiboot header's a.out fields run past the end of the file");
 }
 
+/* An ELF file that is no x86 executable is refused, saying why. */
+static void test_multiboot_elf_identity(void **state)
+{
+	const struct elf_seg seg[] = { { 8 * MiB, 64 * KiB, 64 * KiB, 15 } };
+	const u64 at = 16 * MiB;
+	static const struct {
+		unsigned int off, size;
+		u16 value;
+		const char *why;
+	} bad[] = {
+		{ 4, 1, 3, "its ELF class is neither 32-bit nor 64-bit" },
+		{ 4, 1, 0, "its ELF class is neither 32-bit nor 64-bit" },
+		{ 5, 1, 2, "it is not a little-endian ELF file" },
+		{ 18, 2, 40, "it is an ELF file for another machine than x86 (e_machine)" },
+		{ 16, 2, 3, "it is not an ELF executable (e_type is not ET_EXEC)" },
+	};
+
+	map_add(1 * MiB, 31 * MiB, MEM_USABLE);
+	module_add(at, make_elf(at, false, 8 * MiB, seg, 1), "k.elf");
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		make_elf(at, i % 2, 8 * MiB, seg, 1);
+		memcpy(host_pa(at + bad[i].off), &bad[i].value, bad[i].size);
+		expect_refused(bad[i].why);
+	}
+}
+
 /* The a.out kludge with a load range that ends before it starts. */
 static void test_multiboot_aout_backwards_range(void **state)
 {
@@ -622,6 +648,7 @@ int main(void)
 		cmocka_unit_test_setup(test_multiboot_module_above_4g_moves_below, case_setup),
 		cmocka_unit_test_setup(test_multiboot_above_4g_refused, case_setup),
 		cmocka_unit_test_setup(test_multiboot_header_at_the_end_of_8k, case_setup),
+		cmocka_unit_test_setup(test_multiboot_elf_identity, case_setup),
 		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
 	};
 
