@@ -1,6 +1,6 @@
 # Host unit tests of lamina's pure core logic: memory maps, options, the
 # page allocator and heap, the nested page-table builder, formatting, the
-# guest loaders.
+# guest loaders, reading the boot loader's information.
 
 $(eval $(call unit_test,test_memmap,tests/unit/test_memmap.c core/memmap.c))
 $(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
@@ -16,3 +16,5 @@ $(eval $(call unit_test,test_loader,tests/unit/test_loader.c tests/unit/host_phy
 	core/lib/format.c core/lib/string.c))
 $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/host_phys.c \
 	arch/x86/acpi.c core/lib/string.c))
+$(eval $(call unit_test,test_bootinfo,tests/unit/test_bootinfo.c tests/unit/host_phys.c \
+	arch/x86/boot/multiboot.c core/memmap.c core/lib/format.c core/lib/string.c))

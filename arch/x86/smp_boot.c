@@ -59,7 +59,7 @@ static int find_low_area(void)
 	avoid[n++] = (struct mem_range){ boot_info.info_base, boot_info.info_size, 0 };
 	for (unsigned int i = 0; i < boot_info.nmods; i++)
 		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
-			boot_info.mods[i].end - boot_info.mods[i].start, 0 };
+			boot_module_size(&boot_info.mods[i]), 0 };
 	return memmap_find_free(&boot_info.fw_map, TRAMP_PAGES * PAGE_SIZE, PAGE_SIZE,
 				0x100000, avoid, n, &tramp_pa);
 }

@@ -22,9 +22,10 @@ const char *place_why(const struct placement *p, const char *no_room)
 	return p->why[0] ? p->why : no_room;
 }
 
+/* Empty ranges (released claims, empty modules) overlap nothing. */
 bool place_overlaps(const struct placement *p, u64 base, u64 size)
 {
-	for (unsigned int i = 0; i < p->n; i++)
+	for (unsigned int i = 0; i < p->n && size; i++)
 		if (p->used[i].size && base < p->used[i].base + p->used[i].size &&
 		    p->used[i].base < base + size)
 			return true;
@@ -88,6 +89,31 @@ static const char *module_name(const struct boot_module *m, char *buf, size_t si
 	return n ? buf : "(unnamed)";
 }
 
+/* Modules the guest cannot be given as the loader gave them: NULL, or
+ * why (in why[]) the guest does not start. */
+static const char *check_modules(char *why, size_t why_size)
+{
+	char name[64];
+
+	if (boot_info.mods_dropped) {
+		format(why, why_size, "cannot start the guest: the boot loader gave %u modules and "
+		       "lamina holds %u; module %u and later would be missing",
+		       boot_info.nmods + boot_info.mods_dropped, BOOT_MAX_MODULES,
+		       BOOT_MAX_MODULES + 1);
+		return why;
+	}
+	for (unsigned int i = 0; i < boot_info.nmods; i++) {
+		const struct boot_module *m = &boot_info.mods[i];
+		if (m->end >= m->start)
+			continue;
+		format(why, why_size, "cannot start the guest: module %u '%s' ends (%#llx) before "
+		       "it starts (%#llx)", i + 1, module_name(m, name, sizeof(name)),
+		       (unsigned long long)m->end, (unsigned long long)m->start);
+		return why;
+	}
+	return NULL;
+}
+
 /* Loads the first module as the guest's kernel; NULL or why not. */
 static const char *prepare_kernel(struct placement *p, struct guest_entry *out)
 {
@@ -116,6 +142,8 @@ const char *loader_prepare(struct guest_entry *out, char *why, size_t why_size)
 	if (!boot_info.nmods)
 		return "no boot module: give the guest (a Linux bzImage or a Multiboot "
 		       "kernel) as the first module";
+	if ((err = check_modules(why, why_size)))
+		return err;
 	if (!(err = prepare_kernel(&p, out)))
 		return NULL;
 	format(why, why_size, "cannot start module 1 '%s' (%llu bytes): %s",

@@ -183,12 +183,12 @@ static const char *clear_modules(const struct mb_kernel *k, unsigned int first,
 		struct boot_module *m = &boot_info.mods[i];
 		u64 size = m->end - m->start, at;
 		bool hit = m->end > 4 * GiB;
-		for (unsigned int s = 0; s < k->nseg; s++)
-			hit |= m->start < k->seg[s].dest + k->seg[s].mem_size &&
+		for (unsigned int s = 0; s < k->nseg; s++) /* an empty module is in no way */
+			hit |= size && m->start < k->seg[s].dest + k->seg[s].mem_size &&
 			       k->seg[s].dest < m->end;
 		if (!hit)
 			continue;
-		if (place_alloc(p, ALIGN_UP(size, PAGE_SIZE), PAGE_SIZE, 4 * GiB, &at,
+		if (place_alloc(p, ALIGN_UP(MAX(size, 1), PAGE_SIZE), PAGE_SIZE, 4 * GiB, &at,
 				"a boot module moved out of its way"))
 			return place_why(p, "no free RAM to move a boot module out of its way");
 		memmove(phys_to_virt(at), phys_to_virt(m->start), size);

@@ -8,11 +8,19 @@
 #define BOOT_MAX_MODULES 16
 #define BOOT_CMDLINE_MAX 2048
 
+/* As the loader gave it: empty when end == start (an empty file), and
+ * malformed when end < start (the guest is then not started). */
 struct boot_module {
 	u64 start, end;                /* physical, end exclusive */
 	char cmdline[BOOT_CMDLINE_MAX];
 	bool cmdline_cut;              /* longer than BOOT_CMDLINE_MAX - 1 */
 };
+
+/* The bytes a module holds: none if it is malformed. */
+static inline u64 boot_module_size(const struct boot_module *m)
+{
+	return m->end > m->start ? m->end - m->start : 0;
+}
 
 struct boot_info {
 	int protocol;                  /* 1 or 2: Multiboot version */
@@ -22,8 +30,7 @@ struct boot_info {
 	struct memmap fw_map;          /* the loader's memory map, sanitized */
 	unsigned int nmods;
 	struct boot_module mods[BOOT_MAX_MODULES];
-	u32 mods_dropped;              /* past BOOT_MAX_MODULES */
-	u32 mods_bad;                  /* ending where or before they start */
+	u32 mods_dropped;              /* past BOOT_MAX_MODULES (the guest is then not started) */
 	u8 rsdp[36];                   /* copy of the ACPI RSDP, if the loader gave one */
 	bool has_rsdp;
 	u64 info_base, info_size;      /* the loader's info block */

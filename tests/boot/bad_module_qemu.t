@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# A first module that is neither a bzImage nor a Multiboot kernel, and no
-# module at all: lamina says which module and why, and stays up.
+# A first module that is neither a bzImage nor a Multiboot kernel (an
+# empty one too), and no module at all: lamina says which module and why,
+# and stays up.
 . "$(dirname "$0")/../guest/guest.sh"
-need_built "$LAMINA"
+need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
 
 STAYS='lamina stays up with no guest running'
 printf 'this is not a kernel\n' >"$WORK/notes.txt"
@@ -33,6 +34,15 @@ qemu_lamina "$WORK/wrap.log" "$STAYS" 60 1 256 "" "$WORK/wrap.elf wrap.elf"
 expect_in "$WORK/wrap.log" "cannot start module 1 '$WORK/wrap.elf' \\(12288 bytes\\): an ELF segment runs past the end of the file" \
 	"an ELF segment whose offset + size wraps: refused, named"
 expect_not_in "$WORK/wrap.log" 'PANIC|FATAL' "no lamina panic for it"
+
+# An empty file before a real kernel: QEMU gives it mod_end == mod_start.
+# It keeps its place, so module 1 is refused, not module 2 started.
+: >"$WORK/empty.bin"
+qemu_lamina "$WORK/empty.log" "$STAYS" 60 1 256 "" \
+	"$WORK/empty.bin empty.bin,$GUEST_DIR/hypercall.elf hypercall.elf"
+expect_in "$WORK/empty.log" "cannot start module 1 '$WORK/empty.bin' \\(0 bytes\\): it is neither" \
+	"an empty module 1 keeps its place: refused, named, not skipped for module 2"
+expect_not_in "$WORK/empty.log" 'PANIC|FATAL' "no lamina panic for it"
 
 qemu_lamina "$WORK/none.log" "$STAYS" 60 1 256 "" ""
 expect_in "$WORK/none.log" 'no boot module: give the guest' "no module at all: lamina says so"

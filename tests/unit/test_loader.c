@@ -630,6 +630,53 @@ static void test_multiboot_aout_backwards_range(void **state)
 	assert_true(zero(2 * MiB + 2 * MB_HEADER_OFF, 1 * MiB - 2 * MB_HEADER_OFF));
 }
 
+/* --- Modules as the boot loader gave them ---------------------------- */
+
+/* A module that ends before it starts, or more modules than lamina
+ * holds: the guest does not start, and the message names the module. */
+static void test_malformed_or_missing_modules_refused(void **state)
+{
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	module_add(8 * MiB, 64 * KiB, "kernel");
+	module_add(16 * MiB, 4 * KiB, "initrd.img");
+	boot_info.mods[1].end = boot_info.mods[1].start - 1;
+	expect_refused("cannot start the guest: module 2 'initrd.img' ends (0xffffff) before it "
+		       "starts (0x1000000)");
+
+	boot_info.mods[1].end = boot_info.mods[1].start;
+	boot_info.mods_dropped = 3;
+	expect_refused("cannot start the guest: the boot loader gave 5 modules and lamina holds "
+		       "16; module 17 and later would be missing");
+}
+
+/* Empty modules (an empty file) are legal: an empty initrd is none, an
+ * empty Multiboot module is passed on even where a segment goes. */
+static void test_empty_modules_passed_on(void **state)
+{
+	const struct bz_params b = { .pref = 16 * MiB, .init_size = 12 * MiB,
+				     .initrd_max = 0x7fffffff, .relocatable = true };
+	const struct elf_seg seg[] = { { 8 * MiB, 64 * KiB, 1 * MiB, 16 } };
+	struct guest_entry e;
+
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	module_add(40 * MiB, make_bzimage(40 * MiB, 1 * MiB, &b), "vmlinuz console=ttyS0 quiet");
+	module_add(17 * MiB, 0, "empty.img"); /* inside the kernel's place */
+	assert_null(prepare(&e));
+	check_linux_boot_params(&e, 0);
+
+	case_setup(state);
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	module_add(16 * MiB, make_elf(16 * MiB, false, 8 * MiB, seg, 1), "k.elf");
+	module_add(8 * MiB + 4 * KiB, 0, "empty.bin");
+	assert_null(prepare(&e));
+	check_segments(seg, 1);
+	const struct mb1_info *mbi = (const void *)host_pa(e.ebx);
+	const struct mb1_module *mods = (const void *)host_pa(mbi->mods_addr);
+	assert_int_equal(mbi->mods_count, 1);
+	assert_int_equal(mods[0].mod_start, mods[0].mod_end);
+	assert_string_equal((char *)host_pa(mods[0].string), "empty.bin");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +697,8 @@ int main(void)
 		cmocka_unit_test_setup(test_multiboot_header_at_the_end_of_8k, case_setup),
 		cmocka_unit_test_setup(test_multiboot_elf_identity, case_setup),
 		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
+		cmocka_unit_test_setup(test_malformed_or_missing_modules_refused, case_setup),
+		cmocka_unit_test_setup(test_empty_modules_passed_on, case_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,13 +24,10 @@ static bool copy_str_at(char *dst, size_t size, u64 pa)
 	return copy_str(dst, size, pa ? phys_to_virt(pa) : "", 0);
 }
 
-/* The module, or NULL (counted) if it is malformed or one too many. */
+/* The next module, as given, or NULL (counted) if it is one too many.
+ * Modules keep their positions: the first is the guest's kernel. */
 static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 {
-	if (end <= start) {
-		bi->mods_bad++;
-		return NULL;
-	}
 	if (bi->nmods == BOOT_MAX_MODULES) {
 		bi->mods_dropped++;
 		return NULL;
@@ -54,7 +51,7 @@ static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
 		copy_str_at(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
 	if (mbi->flags & MB1_INFO_MODS) {
 		const struct mb1_module *mods = phys_to_virt(mbi->mods_addr);
-		u32 n = MIN(mbi->mods_count, 4u * BOOT_MAX_MODULES); /* no endless walk */
+		u32 n = MIN(mbi->mods_count, (u32)BOOT_MAX_MODULES);
 		bi->mods_dropped += mbi->mods_count - n;
 		for (u32 i = 0; i < n; i++) {
 			struct boot_module *m = add_module(bi, mods[i].mod_start, mods[i].mod_end);

@@ -65,7 +65,7 @@ static void choose_home(void)
 	avoid[n++] = (struct mem_range){ boot_info.info_base, boot_info.info_size, 0 };
 	for (unsigned int i = 0; i < boot_info.nmods; i++)
 		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
-			boot_info.mods[i].end - boot_info.mods[i].start, 0 };
+			boot_module_size(&boot_info.mods[i]), 0 };
 	home.size = opt_mem;
 	if (home.size > EARLY_MAP_MAX_NO_1G && !cpu_has_1g_pages()) {
 		log_err("mem=: this CPU has no 1 GiB pages, and lamina can map at most %llu MiB "
@@ -94,14 +94,8 @@ static void report_boot_info_limits(void)
 	}
 	for (unsigned int i = 0; i < boot_info.nmods; i++)
 		if (boot_info.mods[i].cmdline_cut)
-			log_warn("module %u: its command line is longer than %d bytes; cut", i,
+			log_warn("module %u: its command line is longer than %d bytes; cut", i + 1,
 				 BOOT_CMDLINE_MAX - 1);
-	if (boot_info.mods_bad)
-		log_err("%u module(s) end where or before they start: ignored",
-			boot_info.mods_bad);
-	if (boot_info.mods_dropped)
-		log_err("%u module(s) past the first %d: ignored", boot_info.mods_dropped,
-			BOOT_MAX_MODULES);
 }
 
 /* What lamina can address: the CPU's physical address width, and the
