@@ -89,11 +89,43 @@ static const char *module_name(const struct boot_module *m, char *buf, size_t si
 	return n ? buf : "(unnamed)";
 }
 
+static bool ranges_overlap(u64 a, u64 a_end, u64 b, u64 b_end)
+{
+	return a < a_end && b < b_end && a < b_end && b < a_end;
+}
+
+/* What is wrong with module i as the boot loader gave it, or NULL. Its
+ * content must be what the loader put there: not overwritten by another
+ * module or by lamina's image (its BSS was cleared), and in RAM. */
+static const char *module_problem(unsigned int i, char *buf, size_t size)
+{
+	const struct boot_module *m = &boot_info.mods[i];
+	char name[64];
+
+	if (m->end < m->start)
+		return "ends before it starts";
+	if (m->end == m->start)
+		return NULL;
+	for (unsigned int j = 0; j < i; j++) {
+		const struct boot_module *o = &boot_info.mods[j];
+		if (ranges_overlap(m->start, m->end, o->start, o->end)) {
+			format(buf, size, "overlaps module %u '%s'", j + 1,
+			       module_name(o, name, sizeof(name)));
+			return buf;
+		}
+	}
+	if (ranges_overlap(m->start, m->end, boot_info.image_base, boot_info.image_end))
+		return "overlaps lamina's image as the boot loader loaded it";
+	if (!memmap_is_usable(&boot_info.fw_map, m->start, m->end - m->start))
+		return "is not wholly in usable RAM of the firmware's memory map";
+	return NULL;
+}
+
 /* Modules the guest cannot be given as the loader gave them: NULL, or
  * why (in why[]) the guest does not start. */
 static const char *check_modules(char *why, size_t why_size)
 {
-	char name[64];
+	char name[64], other[96];
 
 	if (boot_info.mods_dropped) {
 		format(why, why_size, "cannot start the guest: the boot loader gave %u modules and "
@@ -104,11 +136,12 @@ static const char *check_modules(char *why, size_t why_size)
 	}
 	for (unsigned int i = 0; i < boot_info.nmods; i++) {
 		const struct boot_module *m = &boot_info.mods[i];
-		if (m->end >= m->start)
+		const char *problem = module_problem(i, other, sizeof(other));
+		if (!problem)
 			continue;
-		format(why, why_size, "cannot start the guest: module %u '%s' ends (%#llx) before "
-		       "it starts (%#llx)", i + 1, module_name(m, name, sizeof(name)),
-		       (unsigned long long)m->end, (unsigned long long)m->start);
+		format(why, why_size, "cannot start the guest: module %u '%s' [%#llx-%#llx) %s",
+		       i + 1, module_name(m, name, sizeof(name)), (unsigned long long)m->start,
+		       (unsigned long long)m->end, problem);
 		return why;
 	}
 	return NULL;

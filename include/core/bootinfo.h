@@ -34,6 +34,7 @@ struct boot_info {
 	u8 rsdp[36];                   /* copy of the ACPI RSDP, if the loader gave one */
 	bool has_rsdp;
 	u64 info_base, info_size;      /* the loader's info block */
+	u64 image_base, image_end;     /* lamina's image as the loader loaded it */
 };
 
 extern struct boot_info boot_info;

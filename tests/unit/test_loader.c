@@ -80,9 +80,12 @@ static int case_setup(void **state)
 	return 0;
 }
 
+/* A range of the firmware's map, and so of the guest's (lamina's home is
+ * not in these tests). */
 static void map_add(u64 base, u64 size, u32 type)
 {
 	guest_map.r[guest_map.n++] = (struct mem_range){ base, size, type };
+	boot_info.fw_map.r[boot_info.fw_map.n++] = (struct mem_range){ base, size, type };
 }
 
 static void module_add(u64 start, u64 size, const char *cmdline)
@@ -640,13 +643,44 @@ static void test_malformed_or_missing_modules_refused(void **state)
 	module_add(8 * MiB, 64 * KiB, "kernel");
 	module_add(16 * MiB, 4 * KiB, "initrd.img");
 	boot_info.mods[1].end = boot_info.mods[1].start - 1;
-	expect_refused("cannot start the guest: module 2 'initrd.img' ends (0xffffff) before it "
-		       "starts (0x1000000)");
+	expect_refused("cannot start the guest: module 2 'initrd.img' [0x1000000-0xffffff) ends "
+		       "before it starts");
 
 	boot_info.mods[1].end = boot_info.mods[1].start;
 	boot_info.mods_dropped = 3;
 	expect_refused("cannot start the guest: the boot loader gave 5 modules and lamina holds "
 		       "16; module 17 and later would be missing");
+}
+
+static void move_module(unsigned int i, u64 start, u64 end)
+{
+	boot_info.mods[i].start = start;
+	boot_info.mods[i].end = end;
+}
+
+/* A module whose content may not be what the boot loader put there, or
+ * that lies outside RAM: the guest does not start, the module is named. */
+static void test_module_ranges_checked(void **state)
+{
+	map_add(0, 640 * KiB, MEM_USABLE);
+	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
+	map_add(64 * MiB, 1 * MiB, MEM_RESERVED);
+	boot_info.image_base = 2 * MiB;
+	boot_info.image_end = 3 * MiB;
+	module_add(8 * MiB, 64 * KiB, "kernel");
+	module_add(32 * MiB, 4 * KiB, "initrd.img");
+
+	move_module(1, 8 * MiB + 60 * KiB, 8 * MiB + 64 * KiB);
+	expect_refused("cannot start the guest: module 2 'initrd.img' [0x80f000-0x810000) "
+		       "overlaps module 1 'kernel'");
+	move_module(1, 3 * MiB - 4 * KiB, 3 * MiB);
+	expect_refused("module 2 'initrd.img' [0x2ff000-0x300000) overlaps lamina's image as the "
+		       "boot loader loaded it");
+	move_module(1, 64 * MiB - 4 * KiB, 64 * MiB + 4 * KiB);
+	expect_refused("module 2 'initrd.img' [0x3fff000-0x4001000) is not wholly in usable RAM "
+		       "of the firmware's memory map");
+	move_module(1, 700 * KiB, 704 * KiB);
+	expect_refused("module 2 'initrd.img' [0xaf000-0xb0000) is not wholly in usable RAM");
 }
 
 /* Empty modules (an empty file) are legal: an empty initrd is none, an
@@ -698,6 +732,7 @@ int main(void)
 		cmocka_unit_test_setup(test_multiboot_elf_identity, case_setup),
 		cmocka_unit_test_setup(test_multiboot_aout_backwards_range, case_setup),
 		cmocka_unit_test_setup(test_malformed_or_missing_modules_refused, case_setup),
+		cmocka_unit_test_setup(test_module_ranges_checked, case_setup),
 		cmocka_unit_test_setup(test_empty_modules_passed_on, case_setup),
 	};
 

@@ -61,7 +61,8 @@ static void choose_home(void)
 	unsigned int n = 0;
 
 	avoid[n++] = (struct mem_range){ 0, 1 * MiB, 0 };
-	avoid[n++] = (struct mem_range){ LOAD_PHYS, (uintptr_t)_bss_end_phys - LOAD_PHYS, 0 };
+	avoid[n++] = (struct mem_range){ boot_info.image_base,
+					 boot_info.image_end - boot_info.image_base, 0 };
 	avoid[n++] = (struct mem_range){ boot_info.info_base, boot_info.info_size, 0 };
 	for (unsigned int i = 0; i < boot_info.nmods; i++)
 		avoid[n++] = (struct mem_range){ boot_info.mods[i].start,
@@ -124,6 +125,8 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 
 	arch_cpu_early_bsp();
 	err = bootinfo_parse(magic, info_pa, &boot_info);
+	boot_info.image_base = LOAD_PHYS;
+	boot_info.image_end = (uintptr_t)_bss_end_phys;
 	options_ok = options_parse(boot_info.cmdline, keep_option_msg, NULL);
 	console_init();
 	log_raw("\nlamina " LAMINA_VERSION_STRING " - thin hypervisor for x86-64\n");
