@@ -57,38 +57,88 @@ static u32 type_at(const struct mem_range *in, unsigned int n, u64 a, u64 b)
 	return best;
 }
 
-unsigned int memmap_sanitize(struct memmap *m)
-{
-	struct mem_range in[MEMMAP_MAX];
-	u64 pts[2 * MEMMAP_MAX];
-	unsigned int n = 0, np = 0;
+/* Scratch for sanitizing, large enough for a raw map: boot time only, on
+ * one CPU (memmap.h). */
+static struct mem_range scratch_in[MEMMAP_RAW_MAX];
+static u64 scratch_pts[2 * MEMMAP_RAW_MAX];
+static struct mem_range scratch_out[2 * MEMMAP_RAW_MAX];
 
-	for (unsigned int i = 0; i < m->n; i++) {
-		if (!m->r[i].size)
+/* The pieces of raw[] sorted, without overlaps, neighbours of one type
+ * merged, into scratch_out; returns how many. */
+static unsigned int resolve(const struct mem_range *raw, unsigned int nraw)
+{
+	unsigned int n = 0, np = 0, nout = 0;
+
+	for (unsigned int i = 0; i < nraw; i++) {
+		if (!raw[i].size)
 			continue;
-		in[n] = m->r[i];
-		if (!in[n].type)
-			in[n].type = MEM_RESERVED;
-		pts[np++] = in[n].base;
-		pts[np++] = range_end(&in[n]);
+		scratch_in[n] = raw[i];
+		if (!scratch_in[n].type)
+			scratch_in[n].type = MEM_RESERVED;
+		scratch_pts[np++] = scratch_in[n].base;
+		scratch_pts[np++] = range_end(&scratch_in[n]);
 		n++;
 	}
-	sort_u64(pts, np);
-	m->n = 0;
+	sort_u64(scratch_pts, np);
 	for (unsigned int i = 0; i + 1 < np; i++) {
-		u64 a = pts[i], b = pts[i + 1];
-		if (a == b)
-			continue;
-		u32 t = type_at(in, n, a, b);
+		u64 a = scratch_pts[i], b = scratch_pts[i + 1];
+		u32 t = a == b ? 0 : type_at(scratch_in, n, a, b);
 		if (!t)
 			continue;
-		struct mem_range *last = m->n ? &m->r[m->n - 1] : NULL;
+		struct mem_range *last = nout ? &scratch_out[nout - 1] : NULL;
 		if (last && last->type == t && range_end(last) == a)
 			last->size += b - a;
 		else
-			memmap_add(m, a, b - a, t);
+			scratch_out[nout++] = (struct mem_range){ a, b - a, t };
 	}
+	return nout;
+}
+
+/* The n resolved pieces into m, as many as fit. Usable RAM is left out
+ * first, from the top: lamina and the guest only lose memory, whereas a
+ * reserved range left out would leave a hole that looks like free
+ * address space. Returns how many pieces were left out. */
+static unsigned int keep_what_fits(struct memmap *m, struct mem_range *r, unsigned int n)
+{
+	unsigned int excess = n > MEMMAP_MAX ? n - MEMMAP_MAX : 0, left_out = 0;
+
+	for (unsigned int i = n; i-- > 0 && left_out < excess;)
+		if (r[i].type == MEM_USABLE) {
+			r[i].size = 0;
+			left_out++;
+		}
+	m->n = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (!r[i].size)
+			continue;
+		if (m->n < MEMMAP_MAX)
+			m->r[m->n++] = r[i];
+		else
+			left_out++;
+	}
+	m->lost |= left_out > 0;
+	return left_out;
+}
+
+unsigned int memmap_sanitize(struct memmap *m)
+{
+	keep_what_fits(m, scratch_out, resolve(m->r, m->n));
 	return m->n;
+}
+
+void memmap_raw_add(struct memmap_raw *raw, u64 base, u64 size, u32 type)
+{
+	if (raw->n < MEMMAP_RAW_MAX)
+		raw->r[raw->n++] = (struct mem_range){ base, size, type };
+	else
+		raw->lost++;
+}
+
+unsigned int memmap_from_raw(struct memmap *m, const struct memmap_raw *raw)
+{
+	m->n = 0;
+	m->lost = false;
+	return keep_what_fits(m, scratch_out, resolve(raw->r, raw->n));
 }
 
 int memmap_set(struct memmap *m, u64 base, u64 size, u32 type)

@@ -28,6 +28,8 @@ struct boot_info {
 	bool cmdline_cut;              /* longer than BOOT_CMDLINE_MAX - 1 */
 	char loader[64];
 	struct memmap fw_map;          /* the loader's memory map, sanitized */
+	u32 fw_map_unread;             /* its entries past MEMMAP_RAW_MAX */
+	u32 fw_map_left_out;           /* its ranges past MEMMAP_MAX (usable first, from the top) */
 	unsigned int nmods;
 	struct boot_module mods[BOOT_MAX_MODULES];
 	u32 mods_dropped;              /* past BOOT_MAX_MODULES (the guest is then not started) */

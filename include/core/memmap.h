@@ -20,11 +20,20 @@ struct mem_range {
 };
 
 #define MEMMAP_MAX 128
+/* The most entries lamina reads from a boot loader's map, before merging. */
+#define MEMMAP_RAW_MAX 1024
 
 struct memmap {
 	unsigned int n;
-	bool lost;           /* ranges did not fit in MEMMAP_MAX: the top is missing */
+	bool lost;           /* ranges did not fit in MEMMAP_MAX (see sanitize) */
 	struct mem_range r[MEMMAP_MAX];
+};
+
+/* A map as the firmware reported it: unsorted, overlapping. */
+struct memmap_raw {
+	unsigned int n;
+	u32 lost;            /* entries past MEMMAP_RAW_MAX, not kept */
+	struct mem_range r[MEMMAP_RAW_MAX];
 };
 
 /* Append a range as the firmware reported it (no checks; see sanitize);
@@ -35,8 +44,17 @@ void memmap_add(struct memmap *m, u64 base, u64 size, u32 type);
  * type wins over usable; among others the most restrictive: bad, then
  * reserved, NVS, ACPI, unknown types; type 0 counts as reserved, as Linux
  * takes it), and merge neighbours of one type. Returns the number of
- * ranges; what does not fit is cut from the top (lost is set). */
+ * ranges. What does not fit is left out and lost set: usable ranges
+ * first, from the top, then the topmost of any type. The sanitizers use
+ * static scratch: boot time only, on one CPU. */
 unsigned int memmap_sanitize(struct memmap *m);
+
+/* Append an entry as reported; counts it in lost when raw is full. */
+void memmap_raw_add(struct memmap_raw *raw, u64 base, u64 size, u32 type);
+
+/* m = raw, sanitized: all raw entries are resolved before anything is
+ * left out. Returns the number of ranges left out. */
+unsigned int memmap_from_raw(struct memmap *m, const struct memmap_raw *raw);
 
 /* Cut the (sanitized) map at limit: nothing at or above it remains.
  * Returns true if something was cut. */

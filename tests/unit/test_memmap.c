@@ -194,8 +194,8 @@ static void test_sanitize_type_zero_is_reserved(void **state)
 	}
 }
 
-/* More pieces than the map holds: the lowest are kept, in order, and the
- * map says it lost the rest. */
+/* More pieces than the map holds: usable ones are left out from the top
+ * until the rest fits, and the map says it lost them. */
 static void test_sanitize_overflow_is_reported(void **state)
 {
 	struct memmap *m = new_map();
@@ -204,13 +204,14 @@ static void test_sanitize_overflow_is_reported(void **state)
 	for (unsigned int i = 0; i < MEMMAP_MAX - 1; i++)
 		memmap_add(m, i * 0x2000ull + 0x1000, 0x1000, MEM_RESERVED);
 	assert_false(m->lost);
-	memmap_sanitize(m);
+	memmap_sanitize(m); /* 128 usable pieces between 127 reserved ones */
 	assert_int_equal(m->n, MEMMAP_MAX);
 	assert_true(m->lost);
 	assert_sanitized(m);
-	for (unsigned int i = 0; i < MEMMAP_MAX; i++) {
-		assert_int_equal(m->r[i].base, i * 0x1000ull);
-		assert_int_equal(m->r[i].type, i % 2 ? MEM_RESERVED : MEM_USABLE);
+	assert_true(m->r[0].base == 0 && m->r[0].size == 0x1000 && m->r[0].type == MEM_USABLE);
+	for (unsigned int i = 1; i < MEMMAP_MAX; i++) {
+		assert_int_equal(m->r[i].base, (i - 1) * 0x2000ull + 0x1000);
+		assert_int_equal(m->r[i].type, MEM_RESERVED);
 	}
 	/* And appending to a full map loses the range, said so too. */
 	m = new_map();
@@ -218,6 +219,52 @@ static void test_sanitize_overflow_is_reported(void **state)
 		memmap_add(m, i * 0x2000ull, 0x1000, MEM_USABLE);
 	assert_int_equal(m->n, MEMMAP_MAX);
 	assert_true(m->lost);
+}
+
+/* More firmware entries than the sanitized map holds, merging to fewer:
+ * every entry counts, also a reserved one the firmware lists last over
+ * usable RAM it listed first. */
+static void test_raw_map_resolved_before_cut(void **state)
+{
+	static struct memmap_raw raw;
+	struct memmap *m = new_map();
+
+	raw.n = raw.lost = 0;
+	for (unsigned int i = 0; i < 3 * MEMMAP_MAX; i++) /* 1 MiB of usable 4 KiB pieces */
+		memmap_raw_add(&raw, i * 0x1000ull, 0x1000, MEM_USABLE);
+	memmap_raw_add(&raw, 0x10000, 0x2000, MEM_RESERVED);
+	assert_int_equal(memmap_from_raw(m, &raw), 0);
+	assert_false(m->lost);
+	EXPECT_MAP(m, R(0, 0x10000, MEM_USABLE), R(0x10000, 0x2000, MEM_RESERVED),
+		   R(0x12000, 3 * MEMMAP_MAX * 0x1000ull - 0x12000, MEM_USABLE));
+
+	/* Past MEMMAP_RAW_MAX, entries are counted as lost. */
+	while (raw.n < MEMMAP_RAW_MAX)
+		memmap_raw_add(&raw, 0, 0x1000, MEM_USABLE);
+	memmap_raw_add(&raw, 0, 0x1000, MEM_RESERVED);
+	assert_int_equal(raw.lost, 1);
+}
+
+/* Too many pieces even after merging: usable RAM goes first, from the
+ * top; the reserved ranges all stay. */
+static void test_raw_map_too_many_loses_usable_top(void **state)
+{
+	static struct memmap_raw raw;
+	struct memmap *m = new_map();
+	const unsigned int pairs = MEMMAP_MAX; /* 256 pieces */
+
+	raw.n = raw.lost = 0;
+	for (unsigned int i = 0; i < pairs; i++) {
+		memmap_raw_add(&raw, i * 0x2000ull, 0x1000, MEM_RESERVED);
+		memmap_raw_add(&raw, i * 0x2000ull + 0x1000, 0x1000, MEM_USABLE);
+	}
+	assert_int_equal(memmap_from_raw(m, &raw), MEMMAP_MAX);
+	assert_true(m->lost);
+	assert_int_equal(m->n, MEMMAP_MAX);
+	for (unsigned int i = 0; i < MEMMAP_MAX; i++) {
+		assert_int_equal(m->r[i].base, i * 0x2000ull);
+		assert_int_equal(m->r[i].type, MEM_RESERVED);
+	}
 }
 
 static void test_clip(void **state)
@@ -760,6 +807,8 @@ int main(void)
 		cmocka_unit_test(test_sanitize_type_precedence),
 		cmocka_unit_test(test_sanitize_type_zero_is_reserved),
 		cmocka_unit_test(test_sanitize_overflow_is_reported),
+		cmocka_unit_test(test_raw_map_resolved_before_cut),
+		cmocka_unit_test(test_raw_map_too_many_loses_usable_top),
 		cmocka_unit_test(test_clip),
 		cmocka_unit_test(test_sanitize_unaligned),
 		cmocka_unit_test(test_sanitize_wrap),

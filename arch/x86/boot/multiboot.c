@@ -7,6 +7,10 @@
 
 struct boot_info boot_info;
 
+/* The loader's map as given, before sanitizing: many entries may merge
+ * into few ranges, so all are read first. */
+static struct memmap_raw raw_map;
+
 /* A string of the loader's, at most max bytes long (0: no bound); true
  * if it did not fit. */
 static bool copy_str(char *dst, size_t size, const char *src, size_t max)
@@ -64,12 +68,12 @@ static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
 		u64 p = mbi->mmap_addr, end = p + mbi->mmap_length;
 		while (p + sizeof(struct mb1_mmap_entry) <= end) {
 			const struct mb1_mmap_entry *e = phys_to_virt(p);
-			memmap_add(&bi->fw_map, e->base, e->length, e->type);
+			memmap_raw_add(&raw_map, e->base, e->length, e->type);
 			p += e->size + sizeof(e->size);
 		}
 	} else if (mbi->flags & MB1_INFO_MEMORY) {
-		memmap_add(&bi->fw_map, 0, (u64)mbi->mem_lower << 10, MEM_USABLE);
-		memmap_add(&bi->fw_map, 1 * MiB, (u64)mbi->mem_upper << 10, MEM_USABLE);
+		memmap_raw_add(&raw_map, 0, (u64)mbi->mem_lower << 10, MEM_USABLE);
+		memmap_raw_add(&raw_map, 1 * MiB, (u64)mbi->mem_upper << 10, MEM_USABLE);
 	} else {
 		return "the boot loader gave no memory map";
 	}
@@ -104,7 +108,7 @@ static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
 		for (u64 off = sizeof(*mm); off + sizeof(struct mb2_mmap_entry) <= t->size;
 		     off += mm->entry_size) {
 			const struct mb2_mmap_entry *e = (const void *)((const char *)t + off);
-			memmap_add(&bi->fw_map, e->base, e->length, e->type);
+			memmap_raw_add(&raw_map, e->base, e->length, e->type);
 		}
 		break;
 	}
@@ -133,7 +137,7 @@ static const char *parse_mb2(u64 info_pa, struct boot_info *bi)
 		parse_mb2_tag(t, bi);
 		off += ALIGN_UP((u64)t->size, 8);
 	}
-	if (!bi->fw_map.n)
+	if (!raw_map.n)
 		return "the boot loader gave no memory map";
 	return NULL;
 }
@@ -142,12 +146,14 @@ const char *bootinfo_parse(u32 magic, u64 info_pa, struct boot_info *bi)
 {
 	const char *err;
 
+	raw_map.n = raw_map.lost = 0;
 	if (magic == MB1_BOOTLOADER_MAGIC)
 		err = parse_mb1(info_pa, bi);
 	else if (magic == MB2_BOOTLOADER_MAGIC)
 		err = parse_mb2(info_pa, bi);
 	else
 		return "not started by a Multiboot loader (bad magic in EAX)";
-	memmap_sanitize(&bi->fw_map);
+	bi->fw_map_unread = raw_map.lost;
+	bi->fw_map_left_out = memmap_from_raw(&bi->fw_map, &raw_map);
 	return err;
 }

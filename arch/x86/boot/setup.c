@@ -106,10 +106,14 @@ static void limit_fw_map(void)
 	struct memmap *m = &boot_info.fw_map;
 	unsigned int bits = MIN(cpu_phys_bits(), (unsigned int)DIRECT_MAP_BITS);
 
-	if (m->lost)
-		log_err("the firmware's memory map has more ranges than lamina keeps (%d): "
-			"what lies above %#llx is left out, for lamina and for the guest",
-			MEMMAP_MAX, (unsigned long long)memmap_end_of(m, 0));
+	if (boot_info.fw_map_unread)
+		log_err("the firmware's memory map has more than %d entries: the last %u are not "
+			"read, and any memory they reserve may be taken as usable",
+			MEMMAP_RAW_MAX, boot_info.fw_map_unread);
+	if (boot_info.fw_map_left_out)
+		log_err("the firmware's memory map has more ranges than lamina keeps (%d) after "
+			"merging: %u are left out, usable RAM first from the top, for lamina and "
+			"for the guest", MEMMAP_MAX, boot_info.fw_map_left_out);
 	if (memmap_clip(m, 1ull << bits))
 		log_warn("the firmware's memory map reaches past %u-bit physical addresses "
 			 "(%s): the part above %#llx is ignored", bits,
