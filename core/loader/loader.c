@@ -127,6 +127,10 @@ static const char *check_modules(char *why, size_t why_size)
 {
 	char name[64], other[96];
 
+	if (boot_info.mods_unusable) {
+		format(why, why_size, "cannot start the guest: %s", boot_info.mods_unusable);
+		return why;
+	}
 	if (boot_info.mods_dropped) {
 		format(why, why_size, "cannot start the guest: the boot loader gave %u modules and "
 		       "lamina holds %u; module %u and later would be missing",
@@ -172,11 +176,11 @@ const char *loader_prepare(struct guest_entry *out, char *why, size_t why_size)
 	const char *err;
 	char name[64];
 
+	if ((err = check_modules(why, why_size)))
+		return err;
 	if (!boot_info.nmods)
 		return "no boot module: give the guest (a Linux bzImage or a Multiboot "
 		       "kernel) as the first module";
-	if ((err = check_modules(why, why_size)))
-		return err;
 	if (!(err = prepare_kernel(&p, out)))
 		return NULL;
 	format(why, why_size, "cannot start module 1 '%s' (%llu bytes): %s",

@@ -33,6 +33,7 @@ struct boot_info {
 	unsigned int nmods;
 	struct boot_module mods[BOOT_MAX_MODULES];
 	u32 mods_dropped;              /* past BOOT_MAX_MODULES (the guest is then not started) */
+	const char *mods_unusable;     /* why the loader's module list could not be read, or NULL */
 	u8 rsdp[36];                   /* copy of the ACPI RSDP, if the loader gave one */
 	bool has_rsdp;
 	u64 info_base, info_size;      /* the loader's info block */

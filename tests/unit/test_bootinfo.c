@@ -231,6 +231,84 @@ static void test_long_map_read_whole(void **state)
 	assert_int_equal(bi.fw_map_unread + bi.fw_map_left_out, 0);
 }
 
+/* --- addresses at the end of what lamina can read ------------------- */
+
+#define TOP (4 * GiB) /* the end of the early identity map, and of PHYS_SIZE */
+
+static void expect_error(u32 magic, u64 info, const char *why_part)
+{
+	const char *err = bootinfo_parse(magic, info, &bi);
+
+	assert_non_null(err);
+	printf("# %s\n", err);
+	assert_non_null(strstr(err, why_part));
+}
+
+/* Strings that run to 4 GiB without an end: read up to there, no further. */
+static void test_strings_end_at_4g(void **state)
+{
+	struct mb1_info *mbi = mb1_basic();
+
+	memcpy(host_pa(TOP - 5), "abcde", 5);
+	mbi->cmdline = (u32)(TOP - 5);
+	mbi->flags |= MB1_INFO_LOADER_NAME;
+	mbi->boot_loader_name = (u32)(TOP - 3);
+	const struct mod m = { 16 * MiB, 17 * MiB, "k" };
+	mb1_modules(mbi, &m, 1);
+	((struct mb1_module *)host_pa(mbi->mods_addr))->string = (u32)(TOP - 1);
+	assert_null(bootinfo_parse(MB1_BOOTLOADER_MAGIC, INFO_AT, &bi));
+	assert_string_equal(bi.cmdline, "abcde");
+	assert_string_equal(bi.loader, "cde");
+	assert_string_equal(bi.mods[0].cmdline, "e");
+}
+
+/* A module table past 4 GiB: lamina goes on, but cannot start a guest. */
+static void test_module_table_past_4g(void **state)
+{
+	struct mb1_info *mbi = mb1_basic();
+
+	mbi->flags |= MB1_INFO_MODS;
+	mbi->mods_count = 3;
+	mbi->mods_addr = (u32)(TOP - 32);
+	assert_null(bootinfo_parse(MB1_BOOTLOADER_MAGIC, INFO_AT, &bi));
+	assert_int_equal(bi.nmods, 0);
+	assert_non_null(bi.mods_unusable);
+	assert_non_null(strstr(bi.mods_unusable,
+			       "table of 3 modules at 0xffffffe0 runs past 4 GiB"));
+}
+
+/* A memory map lamina cannot read whole, or whose entries are too short
+ * to hold an entry: lamina stops and says so. */
+static void test_bad_mb1_memory_map(void **state)
+{
+	struct mb1_info *mbi = mb1_basic();
+
+	mbi->mmap_addr = (u32)(TOP - 24);
+	mbi->mmap_length = 48;
+	expect_error(MB1_BOOTLOADER_MAGIC, INFO_AT,
+		     "memory map at 0xffffffe8 (48 bytes) runs past 4 GiB");
+
+	case_setup(state);
+	mbi = mb1_basic();
+	((struct mb1_mmap_entry *)host_pa(mbi->mmap_addr))[1].size = 16;
+	char want[128];
+	snprintf(want, sizeof(want), "an entry at %#x of 16 bytes, fewer than the 20 of base, "
+		 "length and type", mbi->mmap_addr + (u32)sizeof(struct mb1_mmap_entry));
+	expect_error(MB1_BOOTLOADER_MAGIC, INFO_AT, want);
+}
+
+/* Information blocks that end past 4 GiB. */
+static void test_info_past_4g(void **state)
+{
+	expect_error(MB1_BOOTLOADER_MAGIC, TOP - 64, "Multiboot information at 0xffffffc0 runs "
+		     "past 4 GiB");
+	*(u32 *)host_pa(TOP - 16) = 64;
+	expect_error(MB2_BOOTLOADER_MAGIC, TOP - 16, "Multiboot2 information at 0xfffffff0 runs "
+		     "past 4 GiB");
+	expect_error(MB2_BOOTLOADER_MAGIC, TOP - 4, "Multiboot2 information at 0xfffffffc runs "
+		     "past 4 GiB");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +316,10 @@ int main(void)
 		cmocka_unit_test_setup(test_mb2_modules_keep_their_positions, case_setup),
 		cmocka_unit_test_setup(test_too_many_modules_counted, case_setup),
 		cmocka_unit_test_setup(test_long_map_read_whole, case_setup),
+		cmocka_unit_test_setup(test_strings_end_at_4g, case_setup),
+		cmocka_unit_test_setup(test_module_table_past_4g, case_setup),
+		cmocka_unit_test_setup(test_bad_mb1_memory_map, case_setup),
+		cmocka_unit_test_setup(test_info_past_4g, case_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -635,8 +635,9 @@ static void test_multiboot_aout_backwards_range(void **state)
 
 /* --- Modules as the boot loader gave them ---------------------------- */
 
-/* A module that ends before it starts, or more modules than lamina
- * holds: the guest does not start, and the message names the module. */
+/* A module that ends before it starts, more modules than lamina holds, or
+ * a module table lamina could not read: the guest does not start, and the
+ * message names the module or says why. */
 static void test_malformed_or_missing_modules_refused(void **state)
 {
 	map_add(1 * MiB, 63 * MiB, MEM_USABLE);
@@ -650,6 +651,10 @@ static void test_malformed_or_missing_modules_refused(void **state)
 	boot_info.mods_dropped = 3;
 	expect_refused("cannot start the guest: the boot loader gave 5 modules and lamina holds "
 		       "16; module 17 and later would be missing");
+
+	boot_info.mods_unusable = "the boot loader's table of modules runs past 4 GiB";
+	boot_info.nmods = 0; /* none read */
+	expect_refused("cannot start the guest: the boot loader's table of modules runs past");
 }
 
 static void move_module(unsigned int i, u64 start, u64 end)

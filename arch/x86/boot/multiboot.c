@@ -1,6 +1,10 @@
 /* Reads the Multiboot 1 or 2 information block into boot_info. Everything
- * is copied: the block and its strings lie in memory the guest will own. */
+ * is copied: the block and its strings lie in memory the guest will own.
+ * The loader's addresses are not trusted: lamina reads them through its
+ * early identity map, which ends at 4 GiB, and a read past that would
+ * fault before lamina could say why. */
 #include <core/bootinfo.h>
+#include <core/format.h>
 #include <core/mm.h>
 #include <core/string.h>
 #include <x86/multiboot.h>
@@ -11,11 +15,21 @@ struct boot_info boot_info;
  * into few ranges, so all are read first. */
 static struct memmap_raw raw_map;
 
-/* A string of the loader's, at most max bytes long (0: no bound); true
- * if it did not fit. */
-static bool copy_str(char *dst, size_t size, const char *src, size_t max)
+#define EARLY_MAP_END (4 * GiB)
+
+/* Messages with the loader's numbers in them. */
+static char why[160], mods_why[160];
+
+static bool readable(u64 pa, u64 len)
 {
-	size_t len = max ? strnlen(src, max) : strlen(src);
+	return pa <= EARLY_MAP_END && len <= EARLY_MAP_END - pa;
+}
+
+/* A string of the loader's, at most max bytes long; true if it did not
+ * fit in dst. */
+static bool copy_str(char *dst, size_t size, const char *src, u64 max)
+{
+	size_t len = strnlen(src, MIN(max, (u64)size));
 	size_t n = MIN(len, size - 1);
 
 	memcpy(dst, src, n);
@@ -23,9 +37,12 @@ static bool copy_str(char *dst, size_t size, const char *src, size_t max)
 	return len > n;
 }
 
+/* A string the loader points at, read no further than the early map. */
 static bool copy_str_at(char *dst, size_t size, u64 pa)
 {
-	return copy_str(dst, size, pa ? phys_to_virt(pa) : "", 0);
+	if (!pa || !readable(pa, 1))
+		return copy_str(dst, size, "", 1);
+	return copy_str(dst, size, phys_to_virt(pa), EARLY_MAP_END - pa);
 }
 
 /* The next module, as given, or NULL (counted) if it is one too many.
@@ -42,10 +59,63 @@ static struct boot_module *add_module(struct boot_info *bi, u64 start, u64 end)
 	return m;
 }
 
+/* The module table; a table lamina cannot read keeps the guest from
+ * starting (bi->mods_unusable), but lamina goes on. */
+static void parse_mb1_modules(const struct mb1_info *mbi, struct boot_info *bi)
+{
+	u32 n = MIN(mbi->mods_count, (u32)BOOT_MAX_MODULES);
+
+	if (!readable(mbi->mods_addr, (u64)n * sizeof(struct mb1_module))) {
+		format(mods_why, sizeof(mods_why), "the boot loader's table of %u modules at %#x "
+		       "runs past 4 GiB, where lamina cannot read it", mbi->mods_count,
+		       mbi->mods_addr);
+		bi->mods_unusable = mods_why;
+		return;
+	}
+	const struct mb1_module *mods = phys_to_virt(mbi->mods_addr);
+	bi->mods_dropped += mbi->mods_count - n;
+	for (u32 i = 0; i < n; i++) {
+		struct boot_module *m = add_module(bi, mods[i].mod_start, mods[i].mod_end);
+		if (m)
+			m->cmdline_cut = copy_str_at(m->cmdline, sizeof(m->cmdline),
+						     mods[i].string);
+	}
+}
+
+static const char *parse_mb1_mmap(const struct mb1_info *mbi)
+{
+	u64 p = mbi->mmap_addr, end = p + mbi->mmap_length;
+
+	if (!readable(p, mbi->mmap_length)) {
+		format(why, sizeof(why), "the boot loader's memory map at %#llx (%u bytes) runs "
+		       "past 4 GiB, where lamina cannot read it", (unsigned long long)p,
+		       mbi->mmap_length);
+		return why;
+	}
+	while (p + sizeof(struct mb1_mmap_entry) <= end) {
+		const struct mb1_mmap_entry *e = phys_to_virt(p);
+		/* base, length and type: 20 bytes after the size field */
+		if (e->size < sizeof(*e) - sizeof(e->size)) {
+			format(why, sizeof(why), "the boot loader's memory map has an entry at "
+			       "%#llx of %u bytes, fewer than the 20 of base, length and type",
+			       (unsigned long long)p, e->size);
+			return why;
+		}
+		memmap_raw_add(&raw_map, e->base, e->length, e->type);
+		p += e->size + sizeof(e->size);
+	}
+	return NULL;
+}
+
 static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
 {
 	const struct mb1_info *mbi = phys_to_virt(info_pa);
 
+	if (!readable(info_pa, sizeof(*mbi))) {
+		format(why, sizeof(why), "the Multiboot information at %#llx runs past 4 GiB",
+		       (unsigned long long)info_pa);
+		return why;
+	}
 	bi->protocol = 1;
 	bi->info_base = info_pa;
 	bi->info_size = sizeof(*mbi);
@@ -53,31 +123,16 @@ static const char *parse_mb1(u64 info_pa, struct boot_info *bi)
 		bi->cmdline_cut = copy_str_at(bi->cmdline, sizeof(bi->cmdline), mbi->cmdline);
 	if (mbi->flags & MB1_INFO_LOADER_NAME)
 		copy_str_at(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
-	if (mbi->flags & MB1_INFO_MODS) {
-		const struct mb1_module *mods = phys_to_virt(mbi->mods_addr);
-		u32 n = MIN(mbi->mods_count, (u32)BOOT_MAX_MODULES);
-		bi->mods_dropped += mbi->mods_count - n;
-		for (u32 i = 0; i < n; i++) {
-			struct boot_module *m = add_module(bi, mods[i].mod_start, mods[i].mod_end);
-			if (m)
-				m->cmdline_cut = copy_str_at(m->cmdline, sizeof(m->cmdline),
-							     mods[i].string);
-		}
-	}
-	if (mbi->flags & MB1_INFO_MMAP) {
-		u64 p = mbi->mmap_addr, end = p + mbi->mmap_length;
-		while (p + sizeof(struct mb1_mmap_entry) <= end) {
-			const struct mb1_mmap_entry *e = phys_to_virt(p);
-			memmap_raw_add(&raw_map, e->base, e->length, e->type);
-			p += e->size + sizeof(e->size);
-		}
-	} else if (mbi->flags & MB1_INFO_MEMORY) {
+	if (mbi->flags & MB1_INFO_MODS)
+		parse_mb1_modules(mbi, bi);
+	if (mbi->flags & MB1_INFO_MMAP)
+		return parse_mb1_mmap(mbi);
+	if (mbi->flags & MB1_INFO_MEMORY) {
 		memmap_raw_add(&raw_map, 0, (u64)mbi->mem_lower << 10, MEM_USABLE);
 		memmap_raw_add(&raw_map, 1 * MiB, (u64)mbi->mem_upper << 10, MEM_USABLE);
-	} else {
-		return "the boot loader gave no memory map";
+		return NULL;
 	}
-	return NULL;
+	return "the boot loader gave no memory map";
 }
 
 static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
@@ -125,8 +180,13 @@ static void parse_mb2_tag(const struct mb2_tag *t, struct boot_info *bi)
 static const char *parse_mb2(u64 info_pa, struct boot_info *bi)
 {
 	const u32 *hdr = phys_to_virt(info_pa);
-	u32 total = hdr[0];
 
+	if (!readable(info_pa, 8) || !readable(info_pa, hdr[0])) {
+		format(why, sizeof(why), "the Multiboot2 information at %#llx runs past 4 GiB",
+		       (unsigned long long)info_pa);
+		return why;
+	}
+	u32 total = hdr[0];
 	bi->protocol = 2;
 	bi->info_base = info_pa;
 	bi->info_size = total;
