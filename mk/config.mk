@@ -20,7 +20,7 @@ HV_ASFLAGS := -Iinclude -MMD -MP -D__ASSEMBLY__ -g
 # Host unit tests build the same sources against libc, with sanitizers.
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -Iinclude -Itests/unit -DHOST_TEST -MMD -MP
+	-fno-omit-frame-pointer -Iinclude -Itests/unit -DHOST_TEST
 UNIT_LIBS := -lcmocka -pthread
 
 ALL_TARGETS :=
