@@ -92,13 +92,18 @@ struct walk {
 	bool writable, user_ok, exec_ok;
 };
 
-/* Read one paging-structure entry (4 or 8 bytes) from guest RAM. */
+/* Read one paging-structure entry (4 or 8 bytes) from guest RAM in one
+ * access, as the CPU does: the guest may be rewriting it on another CPU,
+ * and a copy made byte by byte could mix the old entry with the new one
+ * into a frame neither maps. Entries are naturally aligned. */
 static int read_entry(u64 pa, unsigned int size, u64 *e)
 {
 	if (!guest_ram_ok(pa, size))
 		return -1;
-	*e = 0;
-	memcpy(e, phys_to_virt(pa), size);
+	if (size == 8)
+		*e = __atomic_load_n((u64 *)phys_to_virt(pa), __ATOMIC_ACQUIRE);
+	else
+		*e = __atomic_load_n((u32 *)phys_to_virt(pa), __ATOMIC_ACQUIRE);
 	return 0;
 }
 
