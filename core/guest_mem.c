@@ -86,6 +86,7 @@ struct walk {
 	enum guest_access acc;
 	enum priv priv;
 	enum paging mode;
+	u64 cr3, cr4;
 	bool wp, nx, smep, smap, ac;
 	u64 la;
 	u32 err;          /* #PF error code bits gathered so far */
@@ -107,17 +108,24 @@ static int read_entry(u64 pa, unsigned int size, u64 *e)
 	return 0;
 }
 
-/* Set accessed (and dirty on a leaf written through) as the CPU would.
- * Usually they are set already (the CPU just used the entry): then no
- * locked write. */
-static void set_ad(u64 pa, unsigned int size, u64 e, u64 bits)
+/* Set accessed (and dirty on a leaf written through) as the CPU does: a
+ * locked update of the entry the walk used (SDM Vol. 3A 4.8), made only
+ * if the entry still holds what was read. false: the guest changed it
+ * meanwhile (cleared P, moved the frame, write-protected it), and the
+ * walk must start over on what it holds now. Usually the bits are set
+ * already (the CPU just used the entry): then no locked write. */
+static bool set_ad(u64 pa, unsigned int size, u64 e, u64 bits)
 {
 	if ((e & bits) == bits)
-		return;
-	if (size == 8)
-		__atomic_fetch_or((u64 *)phys_to_virt(pa), bits, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_or((u32 *)phys_to_virt(pa), (u32)bits, __ATOMIC_RELAXED);
+		return true;
+	if (size == 8) {
+		u64 seen = e;
+		return __atomic_compare_exchange_n((u64 *)phys_to_virt(pa), &seen, e | bits,
+						   false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+	u32 seen = (u32)e;
+	return __atomic_compare_exchange_n((u32 *)phys_to_virt(pa), &seen, (u32)(e | bits),
+					   false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* The reserved (must-be-zero) bits of a present entry at `level` (1 = the
@@ -189,11 +197,25 @@ static bool check_entry(struct walk *w, u64 e, unsigned int size, bool leaf)
 	return w->acc != ACCESS_WRITE || w->writable || !w->wp;
 }
 
+/* How a walk ends. */
+enum walk_result {
+	WALK_OK,
+	WALK_FAULT,   /* #PF, w->err says why */
+	WALK_NOT_RAM, /* a table outside the RAM lamina may read */
+	WALK_CHANGED, /* an entry changed before its A/D update: walk again */
+};
+
+/* Walks started over because the guest changed an entry under lamina,
+ * before the access is given up to be retried by the guest. Another
+ * CPU's walk setting the same A/D bits costs one restart; only a guest
+ * rewriting its entry over and over runs out. */
+#define WALK_TRIES 16
+
 /* Generic walk over `levels` tables of entries of `size` bytes, each
  * level indexing `bits` of the address. Large pages at levels where PS is
- * allowed (ps_ok mask of levels). -1: #PF (w->err), -2: tables outside
- * guest RAM. */
-static int walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok, u64 *gpa)
+ * allowed (ps_ok mask of levels). */
+static enum walk_result walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok,
+				    u64 *gpa)
 {
 	unsigned int size = w->mode == PAGING_32 ? 4 : 8;
 	unsigned int bits = w->mode == PAGING_32 ? 10 : 9;
@@ -204,30 +226,31 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok
 		u64 idx = (w->la >> shift) & ((1u << bits) - 1);
 		u64 epa = (table & addr_mask) + idx * size, e;
 		if (read_entry(epa, size, &e))
-			return -2;
+			return WALK_NOT_RAM;
 		if (!(e & 1))
-			return -1;
+			return WALK_FAULT;
 		bool ps = l > 1 && (e & PTE_PS);
 		bool large = ps && (ps_ok & BIT(l));
 		bool leaf = l == 1 || large;
 		if (e & reserved_bits(w, l, large, ps)) {
 			w->err |= PF_P | PF_RSVD;
-			return -1;
+			return WALK_FAULT;
 		}
 		if (!check_entry(w, e, size, leaf))
-			return -1;
-		set_ad(epa, size, e, leaf && w->acc == ACCESS_WRITE ? 0x60 : 0x20);
+			return WALK_FAULT;
+		if (!set_ad(epa, size, e, leaf && w->acc == ACCESS_WRITE ? 0x60 : 0x20))
+			return WALK_CHANGED;
 		if (leaf) {
 			u64 page_mask = (1ull << shift) - 1;
 			u64 base = e & addr_mask & ~page_mask;
 			if (size == 4 && large) /* PSE-36: bits 13-20 are address bits 32-39 */
 				base = (e & 0xffc00000u) | ((e >> 13) & 0xffull) << 32;
 			*gpa = base | (w->la & page_mask);
-			return 0;
+			return WALK_OK;
 		}
 		table = e;
 	}
-	return -1;
+	return WALK_FAULT;
 }
 
 /* PAE paging: the PDPTE for la. Where the CPU holds the PDPTEs in
@@ -235,78 +258,102 @@ static int walk_tables(struct walk *w, u64 table, int levels, unsigned int ps_ok
  * reloads them, and kept in the VMCS) those are used, not what memory
  * holds now; elsewhere (AMD-V with nested paging) it reads them from
  * memory at each walk, and one with a reserved bit set faults then. */
-static int pae_walk(struct vcpu *v, struct walk *w, u64 cr3, u64 *gpa)
+static enum walk_result pae_walk(struct vcpu *v, struct walk *w, u64 *gpa)
 {
 	unsigned int i = (w->la >> 30) & 3;
 	u64 pdpte;
 
 	if (!vendor->pae_pdpte || !vendor->pae_pdpte(v, i, &pdpte)) {
-		if (read_entry((cr3 & 0xffffffe0u) + i * 8, 8, &pdpte))
-			return -2;
+		if (read_entry((w->cr3 & 0xffffffe0u) + i * 8, 8, &pdpte))
+			return WALK_NOT_RAM;
 	}
 	if (!(pdpte & 1))
-		return -1;
+		return WALK_FAULT;
 	if (pdpte & guest_pae_pdpte_reserved()) {
 		w->err |= PF_P | PF_RSVD;
-		return -1;
+		return WALK_FAULT;
 	}
 	return walk_tables(w, pdpte, 2, BIT(2), gpa);
+}
+
+static enum walk_result walk(struct vcpu *v, struct walk *w, u64 *gpa)
+{
+	switch (w->mode) {
+	case PAGING_LONG:
+		return walk_tables(w, w->cr3, (w->cr4 & CR4_LA57) ? 5 : 4, BIT(2) | BIT(3), gpa);
+	case PAGING_PAE:
+		return pae_walk(v, w, gpa);
+	default:
+		return walk_tables(w, w->cr3, 2, (w->cr4 & CR4_PSE) ? BIT(2) : 0, gpa);
+	}
+}
+
+/* A walk's starting state, from the guest's registers (paging on);
+ * false for a non-canonical address in long mode. */
+static bool start_walk(struct vcpu *v, u64 la, enum guest_access acc, enum priv priv,
+		       struct walk *w)
+{
+	u64 cr0 = vendor->get_reg(v, GUEST_CR0);
+	u64 cr4 = vendor->get_reg(v, GUEST_CR4);
+	u64 efer = vendor->get_reg(v, GUEST_EFER);
+
+	*w = (struct walk){
+		.acc = acc, .priv = priv, .la = la,
+		.cr3 = vendor->get_reg(v, GUEST_CR3), .cr4 = cr4,
+		.wp = cr0 & CR0_WP, .nx = efer & EFER_NXE,
+		.smep = cr4 & CR4_SMEP, .smap = cr4 & CR4_SMAP, .ac = v->rflags & RFLAGS_AC,
+		.writable = true, .user_ok = true, .exec_ok = true,
+	};
+	if (efer & EFER_LMA) {
+		/* The walk reads bits 47:12 (56:12) only: a non-canonical
+		 * address would alias a canonical one instead of faulting. */
+		unsigned int unused = (cr4 & CR4_LA57) ? 64 - 57 : 64 - 48;
+		w->mode = PAGING_LONG;
+		return (u64)((s64)(la << unused) >> unused) == la;
+	}
+	w->la = la & 0xffffffffull;
+	w->mode = (cr4 & CR4_PAE) ? PAGING_PAE : PAGING_32;
+	if (w->mode == PAGING_32)
+		w->nx = false;
+	return true;
+}
+
+static u32 page_fault_code(const struct walk *w)
+{
+	return (w->err & (PF_P | PF_RSVD)) | (w->acc == ACCESS_WRITE ? PF_W : 0) |
+	       (w->priv == PRIV_USER ? PF_U : 0) |
+	       (w->acc == ACCESS_FETCH && (w->nx || w->smep) ? PF_I : 0);
 }
 
 static int translate(struct vcpu *v, u64 la, enum guest_access acc, enum priv priv,
 		     u64 *gpa, struct emu_fault *f)
 {
-	u64 cr0 = vendor->get_reg(v, GUEST_CR0);
-	u64 cr4 = vendor->get_reg(v, GUEST_CR4);
-	u64 cr3 = vendor->get_reg(v, GUEST_CR3);
-	u64 efer = vendor->get_reg(v, GUEST_EFER);
-	struct walk w = {
-		.acc = acc, .priv = priv, .la = la,
-		.wp = cr0 & CR0_WP, .nx = efer & EFER_NXE,
-		.smep = cr4 & CR4_SMEP, .smap = cr4 & CR4_SMAP, .ac = v->rflags & RFLAGS_AC,
-		.writable = true, .user_ok = true, .exec_ok = true,
-	};
-	int r;
+	struct walk start, w;
+	enum walk_result r;
+	unsigned int tries = 0;
 
-	if (!(cr0 & CR0_PG)) {
+	if (!(vendor->get_reg(v, GUEST_CR0) & CR0_PG)) {
 		*gpa = la & 0xffffffffull;
 		return 0;
 	}
 	read_paging_caps();
-	if (efer & EFER_LMA) {
-		/* The walk reads bits 47:12 (56:12) only: a non-canonical
-		 * address would alias a canonical one instead of faulting. */
-		unsigned int unused = (cr4 & CR4_LA57) ? 64 - 57 : 64 - 48;
-		if ((u64)((s64)(la << unused) >> unused) != la) {
-			gp_fault(f);
-			return -1;
-		}
-		w.mode = PAGING_LONG;
-		r = walk_tables(&w, cr3, (cr4 & CR4_LA57) ? 5 : 4, BIT(2) | BIT(3), gpa);
-	} else if (cr4 & CR4_PAE) {
-		la &= 0xffffffffull;
-		w.la = la;
-		w.mode = PAGING_PAE;
-		r = pae_walk(v, &w, cr3, gpa);
-	} else {
-		la &= 0xffffffffull;
-		w.la = la;
-		w.mode = PAGING_32;
-		w.nx = false;
-		r = walk_tables(&w, cr3, 2, (cr4 & CR4_PSE) ? BIT(2) : 0, gpa);
+	if (!start_walk(v, la, acc, priv, &start)) {
+		gp_fault(f);
+		return -1;
 	}
-	if (r == -2) {
+	do {
+		w = start;
+		r = walk(v, &w, gpa);
+	} while (r == WALK_CHANGED && ++tries < WALK_TRIES);
+	if (r == WALK_OK)
+		return 0;
+	if (r == WALK_CHANGED)
+		*f = (struct emu_fault){ .vector = EMU_VECTOR_RETRY };
+	else if (r == WALK_NOT_RAM)
 		gp_fault(f); /* page tables outside RAM lamina may read */
-		return -1;
-	}
-	if (r < 0) {
-		u32 err = (w.err & (PF_P | PF_RSVD)) | (acc == ACCESS_WRITE ? PF_W : 0) |
-			  (priv == PRIV_USER ? PF_U : 0) |
-			  (acc == ACCESS_FETCH && (w.nx || w.smep) ? PF_I : 0);
-		page_fault(f, la, err);
-		return -1;
-	}
-	return 0;
+	else
+		page_fault(f, w.la, page_fault_code(&w));
+	return -1;
 }
 
 static enum priv cpl_priv(struct vcpu *v)
@@ -389,10 +436,16 @@ int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 	if (guest_read_linear(v, la, buf, first, ACCESS_FETCH, f))
 		return -1;
 	if (first < X86_MAX_INSN_LEN) {
-		struct emu_fault ignored;
+		struct emu_fault next;
 		if (!guest_read_linear(v, la + first, buf + first,
-				       X86_MAX_INSN_LEN - first, ACCESS_FETCH, &ignored))
+				       X86_MAX_INSN_LEN - first, ACCESS_FETCH, &next))
 			return X86_MAX_INSN_LEN;
+		/* Not a fault of the next page: the bytes there are unknown
+		 * yet, and the instruction is to run again. */
+		if (next.vector == EMU_VECTOR_RETRY) {
+			*f = next;
+			return -1;
+		}
 	}
 	return (int)first;
 }

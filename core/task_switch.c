@@ -376,6 +376,17 @@ static void stop(struct vcpu *v, const char *what)
 	guest_stop(v, why);
 }
 
+/* A walk of the guest's page tables gave up before the commit point (the
+ * guest kept changing an entry): the switch runs again from the start,
+ * the instruction re-executed, or the event through the gate delivered
+ * again (vcpu_loop injects what the exit interrupted). What was written
+ * so far (the old task's state, its busy bit) the second run writes the
+ * same. */
+static void switch_again(struct task_switch *t)
+{
+	t->v->exit.event_pending = t->event;
+}
+
 void exit_task_switch(struct vcpu *v)
 {
 	struct task_switch t = { .v = v, .src = v->exit.task_switch.source,
@@ -409,8 +420,13 @@ void exit_task_switch(struct vcpu *v)
 	r = leave_old(&t, &tss, &tr);
 	if (r > 0)
 		return stop(v, "16-bit TSSs are not emulated");
+	if (r && t.f.vector == EMU_VECTOR_RETRY)
+		return switch_again(&t);
 	if (!r)
 		r = enter_new(&t, &tss, &tr);
+	if (r && t.f.vector == EMU_VECTOR_RETRY)
+		return stop(v, "the guest kept changing the page-table entries the new task's "
+			       "descriptors or stack are reached through");
 	if (!r && (tss.trap & TSS_TRAP_T))
 		vcpu_debug_trap(v, DR6_BT);
 	else if (r && t.event)

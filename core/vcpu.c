@@ -89,6 +89,9 @@ static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 {
 	bool has_error = f->has_error && (vendor->get_reg(v, GUEST_CR0) & CR0_PE);
 
+	/* RIP is still on the instruction: it runs again. */
+	if (f->vector == EMU_VECTOR_RETRY)
+		return;
 	if (f->vector != 1 && f->vector != 3 && f->vector != 4 && f->vector != 8 &&
 	    f->vector != 18)
 		v->rflags |= RFLAGS_RF;

@@ -24,14 +24,18 @@ u64 guest_pae_pdpte_reserved(void);
 
 /* Guest linear -> guest physical, with the checks and A/D updates of the
  * guest's paging mode: present, reserved bits, R/W, U/S, XD, SMEP and SMAP
- * (not protection keys). 0, or -1 with a #PF in *f. */
+ * (not protection keys). Each entry is read in one access, and A/D are
+ * set only in the entry as it was read; when the guest changes one under
+ * the walk, the walk starts over. 0, or -1 with *f: #PF; #GP (a
+ * non-canonical address, page tables outside guest RAM); or
+ * EMU_VECTOR_RETRY when the entries kept changing. */
 int guest_translate(struct vcpu *v, u64 la, enum guest_access acc, u64 *gpa,
 		    struct emu_fault *f);
 
 /* Copy to/from guest RAM at a linear address (may cross pages), all or
  * nothing: every page is checked before a byte moves. At most
- * GUEST_COPY_MAX bytes. 0, or -1 with *f filled (#PF; #GP when the memory
- * is not RAM lamina may touch). */
+ * GUEST_COPY_MAX bytes. 0, or -1 with *f filled as guest_translate does
+ * (and #GP when the memory is not RAM lamina may touch). */
 #define GUEST_COPY_MAX 4096
 int guest_read_linear(struct vcpu *v, u64 la, void *buf, size_t n,
 		      enum guest_access acc, struct emu_fault *f);
@@ -44,7 +48,8 @@ int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 		      struct emu_fault *f);
 
 /* Fetch the bytes of the instruction at CS:RIP (up to 15; fewer at the end
- * of readable memory). Returns the number fetched, or -1 with *f. */
+ * of readable memory). Returns the number fetched, or -1 with *f (also
+ * EMU_VECTOR_RETRY when the next page's walk kept changing). */
 int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f);
 
 #endif

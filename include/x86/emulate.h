@@ -100,11 +100,17 @@ unsigned int x86_insn_length(const u8 *bytes, unsigned int avail,
 
 /* A fault raised while emulating, to be injected into the guest. */
 struct emu_fault {
-	u8 vector;        /* 13 (#GP), 14 (#PF), 6 (#UD), ... */
+	u8 vector;        /* 13 (#GP), 14 (#PF), 6 (#UD), ..., EMU_VECTOR_RETRY */
 	bool has_error;
 	u32 error_code;
 	u64 cr2;          /* for #PF */
 };
+
+/* Not an exception: an access could not be made yet (the guest kept
+ * rewriting a page-table entry lamina was walking), and the instruction
+ * runs again with nothing delivered; any REP iterations done stay done,
+ * as when an interrupt comes between them. */
+#define EMU_VECTOR_RETRY 0xff
 
 struct emu_ctx;
 
