@@ -135,6 +135,22 @@ int buddy_free(struct buddy *b, void *p, unsigned int order)
 	return 0;
 }
 
+int buddy_block_order(struct buddy *b, const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	int order = -1;
+	u8 m;
+
+	if (a < b->base || (a & (PAGE_SIZE - 1)) || page_index(b, p) >= b->npages)
+		return -1;
+	spin_lock(&b->lock);
+	m = b->meta[page_index(b, p)];
+	spin_unlock(&b->lock);
+	if (m & BUDDY_USED_HEAD)
+		order = m & BUDDY_ORDER_MASK;
+	return order;
+}
+
 size_t buddy_free_pages(struct buddy *b)
 {
 	return __atomic_load_n(&b->free_pages, __ATOMIC_RELAXED);

@@ -51,7 +51,11 @@ void *kzalloc(size_t size)
 
 void kfree(void *p)
 {
-	heap_free(&heap, p);
+	int r = heap_free(&heap, p);
+
+	if (r)
+		panic("kfree: %p %s", p, r == HEAP_FREE_TWICE ? "freed twice"
+			: "is not a heap object (freed already, or never from kzalloc)");
 }
 
 size_t mm_free_pages(void)

@@ -28,6 +28,10 @@ void *buddy_alloc(struct buddy *b, unsigned int order);
 /* Returns -1 (and changes nothing) for a pointer that is not an allocated
  * block of that order: a double free or a bad pointer. */
 int buddy_free(struct buddy *b, void *p, unsigned int order);
+/* The order of the allocated block that starts at p; -1 when p is not
+ * the first page of an allocated block (free, inside a block, outside
+ * the region). */
+int buddy_block_order(struct buddy *b, const void *p);
 size_t buddy_free_pages(struct buddy *b);
 /* Walks every free list and checks the structure; returns 0 if sound. */
 int buddy_check(struct buddy *b);

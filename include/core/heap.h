@@ -21,7 +21,14 @@ struct heap {
 
 void heap_init(struct heap *h, struct buddy *pages);
 void *heap_alloc(struct heap *h, size_t size); /* zeroed; NULL if out of memory */
-void heap_free(struct heap *h, void *p);       /* NULL is ignored */
+/* 0 (NULL included); HEAP_FREE_FOREIGN for a pointer that is not where
+ * a heap object starts (outside the heap's pages, inside an object, a
+ * page the heap does not own, a large block freed already);
+ * HEAP_FREE_TWICE for a small object already free. A refused free
+ * changes nothing. */
+#define HEAP_FREE_FOREIGN (-1)
+#define HEAP_FREE_TWICE (-2)
+int heap_free(struct heap *h, void *p);
 size_t heap_live_objects(struct heap *h);
 
 #endif

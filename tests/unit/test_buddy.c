@@ -1,6 +1,7 @@
 /* core/mm/buddy.c over host memory: every order, coalescing back to the
  * initial free lists, exhaustion, rejected frees, a random sequence
- * against a per-page ownership model, and threads allocating at once. */
+ * against a per-page ownership model, the order of allocated blocks,
+ * and threads allocating at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -370,6 +371,29 @@ static void test_bad_free(void **state)
 	region_free(r);
 }
 
+/* buddy_block_order: the order of allocated block heads only. */
+static void test_block_order(void **state)
+{
+	struct region *r = region_new(0, BIG);
+	u8 *p0 = buddy_alloc(&r->b, 0), *p5 = buddy_alloc(&r->b, 5);
+	u8 *x = buddy_alloc(&r->b, 2);
+
+	assert_int_equal(buddy_block_order(&r->b, p0), 0);
+	assert_int_equal(buddy_block_order(&r->b, p5), 5);
+	assert_int_equal(buddy_block_order(&r->b, p5 + PAGE_SIZE), -1);  /* inside */
+	assert_int_equal(buddy_block_order(&r->b, p5 + 31 * PAGE_SIZE), -1);
+	assert_int_equal(buddy_block_order(&r->b, p0 + 64), -1);         /* unaligned */
+	assert_int_equal(buddy_free(&r->b, x, 2), 0);
+	assert_int_equal(buddy_block_order(&r->b, x), -1);               /* freed */
+	for (unsigned int o = 0; o <= BUDDY_MAX_ORDER; o++)
+		if (r->b.free[o].next != &r->b.free[o])
+			assert_int_equal(buddy_block_order(&r->b, r->b.free[o].next), -1);
+	assert_int_equal(buddy_block_order(&r->b, r->mem), -1);          /* metadata */
+	assert_int_equal(buddy_block_order(&r->b, (u8 *)r->b.base + r->b.npages * PAGE_SIZE), -1);
+	assert_int_equal(buddy_block_order(&r->b, NULL), -1);
+	region_free(r);
+}
+
 /* ---- random sequence against an ownership model ---- */
 
 static void test_random_sequence(void **state)
@@ -549,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_coalesce_all),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_bad_free),
+		cmocka_unit_test(test_block_order),
 		cmocka_unit_test(test_random_sequence),
 		cmocka_unit_test(test_threads),
 	};

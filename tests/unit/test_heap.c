@@ -1,6 +1,7 @@
 /* core/mm/heap.c on a buddy allocator over host memory: every size class
  * and large sizes, zeroing, 16-byte alignment, pages given back, live
- * counts, and threads allocating at once. */
+ * counts, double and foreign frees refused, and threads allocating at
+ * once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -288,6 +289,94 @@ static void test_free_null_and_counts(void **state)
 	assert_int_equal(heap_live_objects(&e->h), 0);
 }
 
+/* ---- refused frees ---- */
+
+/* A refused free changes nothing: the count, the pages, and the objects
+ * that stay allocated. */
+static void expect_refused(struct env *e, void *p, int why)
+{
+	size_t live = heap_live_objects(&e->h), pages = buddy_free_pages(&e->b);
+
+	assert_int_equal(heap_free(&e->h, p), why);
+	assert_int_equal(heap_live_objects(&e->h), live);
+	assert_int_equal(buddy_free_pages(&e->b), pages);
+	assert_int_equal(buddy_check(&e->b), 0);
+}
+
+static void test_double_free(void **state)
+{
+	struct env *e = *state;
+	u8 *keep = heap_alloc(&e->h, 100), *a = heap_alloc(&e->h, 100);
+	u8 *big = heap_alloc(&e->h, 3 * PAGE_SIZE);
+
+	memset(keep, 0x3c, 100);
+	assert_int_equal(heap_free(&e->h, a), 0);
+	expect_refused(e, a, HEAP_FREE_TWICE);
+	/* Put on the free list once: two allocations get two objects. */
+	u8 *x = heap_alloc(&e->h, 100), *y = heap_alloc(&e->h, 100);
+	assert_ptr_not_equal(x, y);
+	assert_int_equal(heap_free(&e->h, x), 0);
+	assert_int_equal(heap_free(&e->h, y), 0);
+
+	assert_int_equal(heap_free(&e->h, big), 0);
+	expect_refused(e, big, HEAP_FREE_FOREIGN);
+
+	/* An object whose page went back to the buddy allocator: the first
+	 * of a second slab of the class, emptied last (the heap keeps one
+	 * partly used page per class, here keep's). */
+	void *fill[PAGE_SIZE / 128];
+	unsigned int n = 0;
+	do
+		fill[n++] = heap_alloc(&e->h, 100);
+	while (n < ARRAY_SIZE(fill) &&
+	       (uintptr_t)fill[n - 1] / PAGE_SIZE == (uintptr_t)keep / PAGE_SIZE);
+	u8 *other_page = fill[n - 1];
+	assert_int_not_equal((uintptr_t)other_page / PAGE_SIZE, (uintptr_t)keep / PAGE_SIZE);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(heap_free(&e->h, fill[i]), 0);
+	expect_refused(e, other_page, HEAP_FREE_FOREIGN);
+
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(keep[i], 0x3c);
+	assert_int_equal(heap_free(&e->h, keep), 0);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+}
+
+static void test_foreign_free(void **state)
+{
+	struct env *e = *state;
+	u8 *small = heap_alloc(&e->h, 64), *big = heap_alloc(&e->h, 5 * PAGE_SIZE);
+	u8 *page = buddy_alloc(&e->b, 0), *header_copy = buddy_alloc(&e->b, 0);
+	u8 *slab = (u8 *)ALIGN_DOWN((uintptr_t)small, PAGE_SIZE);
+	int on_stack;
+
+	assert_int_equal(heap_free(&e->h, NULL), 0);
+	/* Not in the heap's pages. */
+	expect_refused(e, &on_stack, HEAP_FREE_FOREIGN);
+	expect_refused(e, e->mem, HEAP_FREE_FOREIGN); /* the buddy's metadata */
+	expect_refused(e, (void *)(e->b.base + e->b.npages * PAGE_SIZE + 64), HEAP_FREE_FOREIGN);
+	/* Not where an object starts. */
+	expect_refused(e, small + 16, HEAP_FREE_FOREIGN);
+	expect_refused(e, small + 1, HEAP_FREE_FOREIGN);
+	expect_refused(e, slab, HEAP_FREE_FOREIGN);      /* the header */
+	expect_refused(e, slab + PAGE_SIZE - 16, HEAP_FREE_FOREIGN); /* past the last object */
+	expect_refused(e, big + 16, HEAP_FREE_FOREIGN);
+	expect_refused(e, big + PAGE_SIZE, HEAP_FREE_FOREIGN); /* a later page of the block */
+	/* Pages the heap does not own: zeroed, and a copy of a slab's header
+	 * with its class byte (after the 32-bit magic) past the classes. */
+	memset(page, 0, PAGE_SIZE);
+	expect_refused(e, page + 64, HEAP_FREE_FOREIGN);
+	memcpy(header_copy, slab, 64);
+	header_copy[4] = HEAP_NCLASSES;
+	expect_refused(e, header_copy + 64, HEAP_FREE_FOREIGN);
+
+	assert_int_equal(heap_free(&e->h, small), 0);
+	assert_int_equal(heap_free(&e->h, big), 0);
+	assert_int_equal(buddy_free(&e->b, page, 0), 0);
+	assert_int_equal(buddy_free(&e->b, header_copy, 0), 0);
+	assert_int_equal(heap_live_objects(&e->h), 0);
+}
+
 static void test_out_of_memory(void **state)
 {
 	struct env *e = env_new(9 * PAGE_SIZE); /* 8 pages */
@@ -441,6 +530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_returns_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_null_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_double_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_free, setup, teardown),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_count_threads, setup, teardown),
