@@ -372,8 +372,6 @@ void exit_sipi(struct vcpu *v)
 	note_ap_started(v);
 }
 
-/* An AP's life under lamina, after the trampoline. */
-void smp_ap_main(struct cpu *c);
 void smp_ap_main(struct cpu *c)
 {
 	arch_cpu_init(c);

@@ -38,6 +38,11 @@ OPTION(maxcpus, "maxcpus", "<n>, 1 to 64 (default: every CPU, up to 64)", parse_
 static u8 *tramp;   /* lamina's address of the trampoline area */
 static u64 tramp_pa;
 
+/* The AP being started: set before its INIT, and taken (set to NULL) by
+ * whichever comes first, the AP arriving in ap_start or the boot CPU
+ * giving up on it. */
+static struct cpu *ap_expected;
+
 static void *field(const char *sym)
 {
 	return tramp + (sym - trampoline_start);
@@ -88,12 +93,58 @@ static void setup_trampoline(void)
 	pd[0] = 0x83; /* 2 MiB page at 0 */
 }
 
+/* An AP's first C code, from the trampoline (ap_entry64), on its own
+ * stack. An AP that comes after the boot CPU gave up on it halts here
+ * until the INIT the boot CPU sent it lands, having touched nothing
+ * shared (a lock, VMX, the cpus[] slot the next AP gets). */
+void ap_start(struct cpu *c);
+void ap_start(struct cpu *c)
+{
+	struct cpu *want = c;
+
+	if (!__atomic_compare_exchange_n(&ap_expected, &want, NULL, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		halt_forever();
+	smp_ap_main(c);
+}
+
+/* c did not come online in time. If it has not arrived in ap_start
+ * either, it never will: an INIT puts it back to waiting for a SIPI
+ * wherever it is (in the trampoline, or halted in ap_start), before the
+ * trampoline is patched for the next AP or given back to the guest, and
+ * only a SIPI ends that wait, which the guest cannot send to a CPU
+ * outside lamina (smp_note_cpu_outside). A trampoline that only halts
+ * would not do: the guest gets the low pages back and writes its own
+ * code there, and a halted CPU still runs the guest's NMI handler from
+ * the real-mode IVT. false: it arrived after all, and is on its way. */
+static bool abandon(struct cpu *c)
+{
+	struct cpu *want = c;
+
+	if (!__atomic_compare_exchange_n(&ap_expected, &want, NULL, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return false;
+	apic_send_ipi(c->apic_id, ICR_DM_INIT | ICR_LEVEL_ASSERT);
+	udelay(10000);
+	return true;
+}
+
+static bool wait_online(struct cpu *c, u64 ns)
+{
+	u64 deadline = time_ns() + ns;
+
+	while (!c->online && time_ns() < deadline)
+		cpu_relax();
+	return c->online;
+}
+
 static bool start_ap(struct cpu *c)
 {
 	u8 vector = (u8)(tramp_pa >> PAGE_SHIFT);
 
 	*(u64 *)field(tramp_stack) = c->stack_top;
 	*(u64 *)field(tramp_cpu) = (uintptr_t)c;
+	__atomic_store_n(&ap_expected, c, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	apic_send_ipi(c->apic_id, ICR_DM_INIT | ICR_LEVEL_ASSERT);
 	udelay(10000);
@@ -102,10 +153,14 @@ static bool start_ap(struct cpu *c)
 		udelay(200);
 	}
 	/* Emulated CPUs can be slow to get going: wait up to a second. */
-	u64 deadline = time_ns() + 1000000000ull;
-	while (!c->online && time_ns() < deadline)
-		cpu_relax();
-	return c->online;
+	if (wait_online(c, 1000000000ull) || abandon(c))
+		return c->online;
+	/* It arrived in ap_start just in time: what is left is lamina's
+	 * own per-CPU setup, which does not take seconds. */
+	if (!wait_online(c, 10000000000ull))
+		panic("the CPU with APIC ID %u began lamina's per-CPU setup but did not finish it",
+		      c->apic_id);
+	return true;
 }
 
 /* Each AP of the MADT into lamina. Any CPU that does not make it (or that
@@ -143,14 +198,16 @@ void smp_boot_aps(void)
 		struct cpu *c = arch_cpu_alloc(cpu_count, ids[i]);
 		cpus[cpu_count] = c;
 		if (!start_ap(c)) {
-			log_err("CPU with APIC ID %u did not start; going on without it", ids[i]);
+			log_err("CPU with APIC ID %u did not start; going on without it (sent INIT: "
+				"it waits for a SIPI, which the guest cannot send it)", ids[i]);
 			cpus[cpu_count] = NULL;
 			smp_note_cpu_outside();
 			continue;
 		}
 		cpu_count++;
 	}
-	/* The guest gets the low pages back. */
+	/* The guest gets the low pages back, without lamina's addresses (of
+	 * its page tables, stacks, code) in them; no AP can run them now. */
 	memset(tramp, 0, TRAMP_PAGES * PAGE_SIZE);
 	log_info("%u CPUs under lamina (APIC IDs from the MADT)", cpu_count);
 }

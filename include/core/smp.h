@@ -7,6 +7,8 @@
 
 /* Start every CPU of the MADT into lamina (boot CPU, before the guest). */
 void smp_boot_aps(void);
+/* An AP's life under lamina, once it has arrived from the trampoline. */
+void smp_ap_main(struct cpu *c);
 /* Arm whatever lamina needs to see the guest's INIT/SIPI. */
 void smp_prepare_guest(void);
 /* Every AP has been started by the guest. */

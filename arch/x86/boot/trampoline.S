@@ -82,7 +82,7 @@ trampoline_end:
 ap_entry64:
 	movq host_cr3(%rip), %rax
 	movq %rax, %cr3
-	call smp_ap_main
+	call ap_start
 1:	cli
 	hlt
 	jmp 1b
