@@ -119,7 +119,9 @@ __noreturn void lamina_main(void)
 	log_info("virtualization: %s", vendor->name);
 	if (guest_map_init())
 		idle("the memory map has too many ranges to mark lamina's memory reserved in it");
-	nested_init();
+	pci_discover();
+	if ((err = nested_init()))
+		idle(err);
 	protect_init();
 	mmio_test_init();
 	bool devices_ok = pci_init();

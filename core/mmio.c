@@ -67,12 +67,26 @@ const struct mmio_ops mmio_absent_ops = { absent_read, absent_write };
 static struct mmio_region unassigned = { .name = "unassigned", .ops = &mmio_absent_ops,
 					 .trap_reads = true };
 
+/* The first access there is reported: a device the guest moved above
+ * the nested map's end (nested_init) would read all-ones. */
+static void report_unassigned(u64 gpa)
+{
+	static bool reported;
+
+	if (!__atomic_exchange_n(&reported, true, __ATOMIC_RELAXED))
+		log_warn("the guest reached %#llx, above the end of the nested page tables "
+			 "(%#llx): nothing answers there (reported once)",
+			 (unsigned long long)gpa, (unsigned long long)nested_limit());
+}
+
 static struct mmio_region *region_for(u64 gpa)
 {
 	struct mmio_region *r = find_region(gpa);
 
-	if (!r && gpa >= nested_limit())
+	if (!r && gpa >= nested_limit()) {
+		report_unassigned(gpa);
 		r = &unassigned;
+	}
 	return r;
 }
 

@@ -94,6 +94,15 @@ void pci_access_init(void)
 	}
 }
 
+u64 pci_ecam_end(void)
+{
+	u64 end = 0;
+
+	for (unsigned int i = 0; i < necams; i++)
+		end = MAX(end, ecams[i].base + ((u64)ecams[i].bus_end + 1) * MiB);
+	return end;
+}
+
 static const struct ecam *ecam_for(u16 seg, u8 bus)
 {
 	for (unsigned int i = 0; i < necams; i++)

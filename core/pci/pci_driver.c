@@ -35,12 +35,16 @@ static void offer(struct pci_func *f)
 	}
 }
 
+void pci_discover(void)
+{
+	pci_access_init();
+	pci_enumerate();
+}
+
 bool pci_init(void)
 {
 	bool ok = true;
 
-	pci_access_init();
-	pci_enumerate();
 	pci_config_hook_ports(); /* without it, drivers fail to attach */
 	for (struct pci_func *f = pci_first(); f; f = f->next)
 		offer(f);

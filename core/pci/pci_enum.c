@@ -206,3 +206,41 @@ void pci_enumerate(void)
 		    (pci_cfg_read(0, (u8)bus, 0, 0, PCI_VENDOR_ID, 2) & 0xffff) != 0xffff)
 			scan_bus(0, (u8)bus);
 }
+
+/* A bridge's window as base and limit registers give it (both in 1 MiB
+ * units, the limit inclusive): the end, or 0 when it is off (base above
+ * limit). */
+static u64 window_end(u64 base, u64 limit)
+{
+	return base <= limit ? limit + MiB : 0;
+}
+
+/* Where a bridge forwards memory to its secondary side: the 32-bit
+ * memory window and the prefetchable one (64-bit where its type says). */
+static u64 bridge_windows_end(const struct pci_func *f)
+{
+	u32 mem = pci_func_read(f, PCI_MEMORY_WINDOW, 4);
+	u32 pref = pci_func_read(f, PCI_PREF_WINDOW, 4);
+	u64 pbase = (u64)(pref & 0xfff0) << 16, plimit = (u64)(pref >> 20) << 20;
+
+	if ((pref & 0xf) == 1) { /* 64-bit */
+		pbase |= (u64)pci_func_read(f, PCI_PREF_BASE_UPPER, 4) << 32;
+		plimit |= (u64)pci_func_read(f, PCI_PREF_LIMIT_UPPER, 4) << 32;
+	}
+	return MAX(window_end((u64)(mem & 0xfff0) << 16, (u64)(mem >> 20) << 20),
+		   window_end(pbase, plimit));
+}
+
+u64 pci_decoded_end(void)
+{
+	u64 end = pci_ecam_end();
+
+	for (const struct pci_func *f = funcs; f; f = f->next) {
+		for (unsigned int i = 0; i < f->nbars; i++)
+			if (f->bar[i].kind == PCI_BAR_MEM32 || f->bar[i].kind == PCI_BAR_MEM64)
+				end = MAX(end, f->bar[i].base + f->bar[i].size);
+		if ((f->header_type & 0x7f) == 1)
+			end = MAX(end, bridge_windows_end(f));
+	}
+	return end;
+}

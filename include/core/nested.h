@@ -6,8 +6,10 @@
 
 struct vcpu;
 
-/* Build them; returns the root for vendor->vcpu_init. */
-u64 nested_init(void);
+/* Build them (after pci_discover: they reach the BARs it found). NULL,
+ * or why the guest cannot run (the tables do not fit in lamina's
+ * memory; the message names the mem= that would do). */
+const char *nested_init(void);
 u64 nested_root(void);
 /* Change permissions of [pa, pa + size): PT_* attributes (0: absent).
  * Every vCPU flushes its nested TLB before its next entry. */

@@ -14,6 +14,10 @@
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_BAR0 0x10
 #define PCI_PRIMARY_BUS 0x18
+#define PCI_MEMORY_WINDOW 0x20      /* header type 1: base and limit, 16 bits each */
+#define PCI_PREF_WINDOW 0x24
+#define PCI_PREF_BASE_UPPER 0x28
+#define PCI_PREF_LIMIT_UPPER 0x2c
 #define PCI_CAP_PTR 0x34
 #define PCI_ROM_ADDRESS 0x30        /* header type 0 */
 #define PCI_ROM_ADDRESS_BRIDGE 0x38 /* header type 1 */
@@ -119,9 +123,18 @@ void pci_select_result(struct pci_select *sel, const struct pci_func *f, bool at
  * or failed. */
 int pci_select_check(const struct pci_select *sel);
 
-/* Enumerate, offer every function to the drivers, start intercepting
- * configuration accesses. False when a driver must stop the guest. */
+/* Find lamina's configuration access (ECAM, else CF8/CFC) and enumerate
+ * every function, BARs sized. */
+void pci_discover(void);
+/* After pci_discover: offer every function to the drivers, start
+ * intercepting configuration accesses. False when a driver must stop the
+ * guest. */
 bool pci_init(void);
+/* The end of the highest memory address a function found at boot decodes
+ * or forwards (BARs, bridges' windows) or lamina's ECAM windows cover. */
+u64 pci_decoded_end(void);
+/* The end of the highest ECAM window lamina uses (0 without ECAM). */
+u64 pci_ecam_end(void);
 struct pci_func *pci_first(void);
 struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn);
 

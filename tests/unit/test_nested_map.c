@@ -344,6 +344,9 @@ static struct pt *build(const struct nested_map_desc *d, unsigned int max_level,
 	model_init(m, d);
 	assert_int_equal(nested_map_build(&pt->c, d), 0);
 	check_all(pt, m, n);
+	/* The estimate is exact where no whole GiB (or 512 GiB) lies in a
+	 * hole, as in every scenario here; above, it counts those too. */
+	assert_int_equal(nested_map_tables(d, max_level), pt->c.tables);
 	return pt;
 }
 
@@ -576,6 +579,64 @@ static void test_random(void **state)
 	}
 }
 
+/* ---- how far the map reaches within a budget of tables ---- */
+
+/* Flat, 64 GiB at most: 1 root, 1 PDPT, and without 1 GiB pages a PD per
+ * GiB; with them, nothing more. */
+static void test_limit_flat(void **state)
+{
+	struct mtrr_state s = flat(MT_WB);
+	struct nested_map_desc d = { .limit = 64 * GiB, .mtrr = &s, .attr = NA };
+
+	assert_int_equal(nested_map_tables(&d, 2), 66);
+	assert_int_equal(nested_map_tables(&d, 3), 2);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 66, 2), 64 * GiB);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 65, 2), 63 * GiB);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 10, 2), 8 * GiB);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 7, 2), 5 * GiB);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB + 1, 7, 2), 0); /* needs 6 GiB */
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 6, 2), 0);
+	assert_int_equal(nested_map_limit(&d, 5 * GiB, 2, 3), 64 * GiB);
+	/* Known past the whole map: the whole map, or nothing. */
+	assert_int_equal(nested_map_limit(&d, 100 * GiB, 66, 2), 64 * GiB);
+	assert_int_equal(nested_map_limit(&d, 100 * GiB, 65, 2), 0);
+}
+
+/* A PC's types and lamina's home below 4 GiB, a 46-bit address space
+ * without 1 GiB pages (256 MiB of tables): each budget gives the most
+ * GiBs whose tables fit, never fewer than the known ones, and a map
+ * built to that limit fits the budget. */
+static void test_limit_budgets(void **state)
+{
+	struct mtrr_state s = pc();
+	const struct mem_range holes[] = { { 0x7e000000, 0x2000000, MEM_RESERVED } };
+	struct nested_map_desc d = { .limit = 1ull << 46, .holes = holes, .nholes = 1,
+				     .mtrr = &s, .attr = NA };
+	static const unsigned long budgets[] = { 15, 20, 100, 3000, 65000 };
+	const u64 known = 12 * GiB;
+
+	/* Root, PDPTs, PDs, and a PT for the first 2 MiB (the fixed-range
+	 * types); the home's edges are 2 MiB aligned. */
+	assert_int_equal(nested_map_tables(&d, 2), 1 + 128 + 65536 + 1);
+	assert_int_equal(nested_map_limit(&d, known, 14, 2), 0); /* 12 GiB need 15 */
+	for (unsigned int i = 0; i < ARRAY_SIZE(budgets); i++) {
+		u64 limit = nested_map_limit(&d, known, budgets[i], 2);
+		struct nested_map_desc at = d, beyond = d;
+
+		at.limit = limit;
+		beyond.limit = limit + GiB;
+		assert_true(limit >= known && limit % GiB == 0);
+		assert_true(nested_map_tables(&at, 2) <= budgets[i]);
+		assert_true(nested_map_tables(&beyond, 2) > budgets[i]);
+	}
+	d.limit = nested_map_limit(&d, known, 20, 2);
+	struct pt *pt = pt_new(2);
+	pt->t.budget = 20 - (long)pt->c.tables; /* the root is there already */
+	assert_int_equal(nested_map_build(&pt->c, &d), 0);
+	assert_true(pt->c.tables <= 20);
+	pt_free(pt);
+}
+
 /* ---- changing pages later ---- */
 
 static void protect(struct pt *pt, struct model *m, const struct nested_map_desc *d,
@@ -795,6 +856,8 @@ int main(void)
 		cmocka_unit_test(test_mtrr_disabled),
 		cmocka_unit_test(test_fixed_uniform),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_limit_flat),
+		cmocka_unit_test(test_limit_budgets),
 		cmocka_unit_test(test_protect_splits_around),
 		cmocka_unit_test(test_protect_keeps_types),
 		cmocka_unit_test(test_protect_random),
