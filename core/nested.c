@@ -48,12 +48,12 @@ static u64 known_end(void)
 
 /* Why the guest cannot run: the tables for what it can reach do not fit
  * in the half of lamina's free memory they may take. */
-static const char *too_little_memory(u64 known, unsigned int max_leaf_level)
+static const char *too_little_memory(u64 reach, unsigned int max_leaf_level)
 {
 	static char why[256];
 	struct nested_map_desc d = desc;
 
-	d.limit = ALIGN_UP(known, GiB);
+	d.limit = reach;
 	u64 need = nested_map_tables(&d, max_leaf_level) * PAGE_SIZE;
 	u64 mem = ALIGN_UP(home.size + 2 * need - mm_free_pages() * PAGE_SIZE, 8 * MiB);
 	format(why, sizeof(why), "the nested page tables for [0, %#llx), the RAM and devices "
@@ -76,7 +76,7 @@ static const char *choose_limit(unsigned int max_leaf_level)
 	desc.limit = full;
 	desc.limit = nested_map_limit(&desc, known, mm_free_pages() / 2, max_leaf_level);
 	if (!desc.limit)
-		return too_little_memory(known, max_leaf_level);
+		return too_little_memory(MIN(ALIGN_UP(known, GiB), full), max_leaf_level);
 	if (desc.limit < full)
 		log_warn("nested page tables: without 1 GiB nested pages, mapping all of "
 			 "[0, %#llx) would take too much of lamina's memory; they end at %#llx "
