@@ -539,6 +539,107 @@ static void test_fixed_uniform(void **state)
 	assert_true(n[3] == 1 && n[2] == 511 && n[1] == 512);
 }
 
+/* A mask need not be contiguous (SDM 11.11.3): base 0, UC, with bit 22
+ * clear in the mask (bit 21 set) covers [0,2M), [4M,6M) and nothing else
+ * below 2^36: [2M,4M) and [6M,8M) keep the default type. */
+static void test_noncontiguous_mask(void **state)
+{
+	struct mtrr_state s = flat(MT_WB);
+	u64 end;
+
+	s.var[s.nvar++] = (struct mtrr_var){ .base = 0, .mask = 0xfffa00000ull,
+					     .type = MT_UC, .valid = true };
+	assert_int_equal(mtrr_type_run(&s, 0, GiB, &end), MT_UC);
+	assert_int_equal(end, 2 * MiB);
+	assert_int_equal(mtrr_type_run(&s, 2 * MiB, GiB, &end), MT_WB);
+	assert_int_equal(end, 4 * MiB);
+	assert_int_equal(mtrr_type_run(&s, 4 * MiB, GiB, &end), MT_UC);
+	assert_int_equal(end, 6 * MiB);
+	assert_int_equal(mtrr_type_run(&s, 6 * MiB, GiB, &end), MT_WB);
+	assert_int_equal(end, GiB);
+	/* From inside a piece, and with the lowest mask bits clear too:
+	 * 0xfff9fe000 covers the 8 KiB at 0, 2M, 4M and 6M. */
+	assert_int_equal(mtrr_type_run(&s, 5 * MiB, GiB, &end), MT_UC);
+	assert_int_equal(end, 6 * MiB);
+	s.var[0].mask = 0xfff9fe000ull;
+	for (u64 at = 0; at < 8 * MiB; at += 2 * MiB) {
+		assert_int_equal(mtrr_type_run(&s, at, GiB, &end), MT_UC);
+		assert_int_equal(end, at + 8 * KiB);
+		assert_int_equal(mtrr_type_run(&s, end, GiB, &end), MT_WB);
+		assert_int_equal(end, at < 6 * MiB ? at + 2 * MiB : GiB);
+	}
+	struct nested_map_desc d = { .limit = 2 * GiB, .mtrr = &s, .attr = NA };
+	build_and_check(&d, 3, NULL);
+	/* A second range, above the first: [32M,40M) at every 1G step */
+	s.var[s.nvar++] = (struct mtrr_var){ .base = 32 * MiB, .mask = 0xc3f800000ull,
+					     .type = MT_WT, .valid = true };
+	d.limit = 5 * GiB;
+	build_and_check(&d, 3, NULL);
+}
+
+/* The snapshot from MSR values, as mtrr_read() fills it. */
+static void test_set_msr(void **state)
+{
+	struct mtrr_state s;
+
+	mtrr_state_init(&s, 0x508, PHYS_BITS); /* WC, FIX, 8 pairs */
+	assert_int_equal(s.nvar, 8);
+	assert_true(s.has_fixed && !s.enabled && !s.fixed_enabled);
+	assert_int_equal(s.phys_mask, PHYS_MASK);
+	assert_int_equal(mtrr_set_msr(&s, 0x2ff, 0xc06), 0);
+	assert_true(s.enabled && s.fixed_enabled);
+	assert_int_equal(s.def_type, MT_WB);
+	assert_int_equal(mtrr_set_msr(&s, 0x20e, 0x80000001), 0);
+	assert_int_equal(mtrr_set_msr(&s, 0x20f, 0xfc0000800), 0);
+	assert_true(s.var[7].valid && s.var[7].type == MT_WC);
+	assert_int_equal(s.var[7].base, 0x80000000);
+	assert_int_equal(s.var[7].mask, 0xfc0000000);
+	/* AMD's RdMem/WrMem bits (3, 4) are not part of the type. */
+	assert_int_equal(mtrr_set_msr(&s, 0x259, 0x1e1e1e1e05050000ull), 0);
+	assert_int_equal(s.fixed[16], MT_UC);
+	assert_int_equal(s.fixed[18], MT_WP);
+	assert_int_equal(s.fixed[23], MT_WB);
+	assert_int_equal(mtrr_set_msr(&s, 0x26f, 0x0606060606060606ull), 0);
+	assert_int_equal(s.fixed[87], MT_WB);
+	/* Not in this snapshot: pair 8, PAT, the gap between the fixed MSRs;
+	 * fixed ranges on a CPU without them. */
+	assert_int_equal(mtrr_set_msr(&s, 0x210, 0), -1);
+	assert_int_equal(mtrr_set_msr(&s, 0x277, 0), -1);
+	assert_int_equal(mtrr_set_msr(&s, 0x25a, 0), -1);
+	mtrr_state_init(&s, 0x0a, PHYS_BITS);
+	assert_int_equal(mtrr_set_msr(&s, 0x250, 0), -1);
+	assert_int_equal(mtrr_set_msr(&s, 0x2ff, 0xc00), 0);
+	assert_true(s.enabled && !s.fixed_enabled);
+	assert_int_equal(mtrr_set_msr(&s, 0x213, 0x800), 0);
+	assert_true(s.var[9].valid);
+}
+
+/* What the CPU refuses with #GP (SDM 11.11.2): reserved types (2, 3, 7
+ * and above), reserved bits, address bits at or above MAXPHYADDR. */
+static void test_value_reserved(void **state)
+{
+	struct mtrr_state s;
+
+	mtrr_state_init(&s, 0x508, PHYS_BITS);
+	for (u64 t = 0; t < 256; t++) {
+		bool ok = t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+		assert_int_equal(mtrr_value_reserved(&s, 0x2ff, 0xc00 | t), !ok);
+		assert_int_equal(mtrr_value_reserved(&s, 0x204, 0x100000 | t), !ok);
+	}
+	assert_false(mtrr_value_reserved(&s, 0x2ff, 0));
+	assert_true(mtrr_value_reserved(&s, 0x2ff, 0x106));
+	assert_true(mtrr_value_reserved(&s, 0x2ff, 0x1006));
+	assert_true(mtrr_value_reserved(&s, 0x2ff, BIT(63) | 6));
+	assert_false(mtrr_value_reserved(&s, 0x204, PHYS_MASK | 6));
+	assert_true(mtrr_value_reserved(&s, 0x204, BIT(PHYS_BITS) | 6));
+	assert_true(mtrr_value_reserved(&s, 0x204, 0x806));
+	assert_false(mtrr_value_reserved(&s, 0x205, PHYS_MASK | 0x800));
+	assert_false(mtrr_value_reserved(&s, 0x205, 0));
+	assert_true(mtrr_value_reserved(&s, 0x205, BIT(PHYS_BITS) | 0x800));
+	assert_true(mtrr_value_reserved(&s, 0x205, 0x801));
+	assert_true(mtrr_value_reserved(&s, 0x205, 0x400));
+}
+
 /* ---- random scenarios ---- */
 
 static const u8 types[] = { MT_UC, MT_WC, MT_WT, MT_WP, MT_WB, MT_WB, MT_WB };
@@ -565,6 +666,9 @@ static void test_random(void **state)
 		for (unsigned int i = rnd() % 7; i--;) {
 			u64 size = PAGE_SIZE << (rnd() % 21);  /* 4 KiB .. 4 GiB */
 			set_var(&s, (rnd() % (6 * GiB)) & ~(size - 1), size, rnd_type());
+			/* Now and then a hole in the mask: 2 or 4 blocks. */
+			for (unsigned int k = rnd() % 3; k--;)
+				s.var[s.nvar - 1].mask &= ~(size << (1 + rnd() % 12));
 		}
 		for (unsigned int i = 0; i < nholes; i++) {
 			u64 align = rnd() % 2 ? 2 * MiB : PAGE_SIZE;
@@ -855,6 +959,9 @@ int main(void)
 		cmocka_unit_test(test_overlapping_var),
 		cmocka_unit_test(test_mtrr_disabled),
 		cmocka_unit_test(test_fixed_uniform),
+		cmocka_unit_test(test_noncontiguous_mask),
+		cmocka_unit_test(test_set_msr),
+		cmocka_unit_test(test_value_reserved),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_limit_flat),
 		cmocka_unit_test(test_limit_budgets),
