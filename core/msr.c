@@ -4,9 +4,12 @@
  * a #GP there becomes a #GP in the guest, as on bare hardware. */
 #include <core/exit_handlers.h>
 #include <core/log.h>
+#include <core/mm.h>
+#include <core/msr_memcfg.h>
 #include <core/smp.h>
 #include <x86/apic.h>
 #include <x86/cpu.h>
+#include <x86/mtrr.h>
 
 #define VM_CR_LOCK BIT(3)
 #define VM_CR_SVMDIS BIT(4)
@@ -166,9 +169,61 @@ static int mmio_cfg_base_write(struct vcpu *v, u32 msr, u64 val)
 	return write_keeping(v, msr, val, ~0ull, &told, "change MMIO_CFG_BASE_ADDR (ECAM)");
 }
 
+/* The MTRRs decide how lamina's own memory is cached, on every CPU for
+ * itself: a write that would leave any of it WC (weakly ordered: lamina's
+ * locks rely on ordinary store order), of a reserved type or under an
+ * overlap the SDM leaves undefined gets #GP, reported once per MSR.
+ * Writes that leave it UC, WT, WP or WB pass, turning the MTRRs off (all
+ * UC) among them: Linux does that around every MTRR change. Decided on
+ * this CPU's MTRRs with the new value in place (core/msr_memcfg.c). */
+static int mtrr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told[MSR_MTRR_VAR_LAST - MSR_MTRR_VAR_FIRST + 2];
+	bool *t = &told[msr == MSR_MTRR_DEF_TYPE ? ARRAY_SIZE(told) - 1 : msr - MSR_MTRR_VAR_FIRST];
+	struct mtrr_state now;
+	u64 pa;
+	u8 type;
+
+	mtrr_read(&now, cpu_phys_bits());
+	switch (mtrr_write_verdict(&now, msr, val, home.base, home.size, &pa, &type)) {
+	case MEMCFG_PASS:
+		return wrmsr_safe(msr, val);
+	case MEMCFG_RESERVED:
+		return -1;
+	case MEMCFG_REFUSED:
+		break;
+	}
+	if (!__atomic_exchange_n(t, true, __ATOMIC_RELAXED))
+		log_warn("CPU %u: the guest tried to write %#llx to MTRR MSR %#x, which would make "
+			 "lamina's memory at %#llx %s (type %u): refused (#GP)",
+			 v->cpu->index, (unsigned long long)val, msr, (unsigned long long)pa,
+			 memcfg_type_name(type), type);
+	return -1;
+}
+
+/* AMD's memory map: SYSCFG, the IORRs, TOP_MEM and TOM2 decide whether
+ * lamina's loads and stores reach DRAM (core/msr_memcfg.c has what may
+ * change). On Intel they reach here only because they lie outside the MSR
+ * bitmap, and go to the CPU as before. */
+static int amd_memmap_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told[AMD_MEMMAP_NRULES];
+	unsigned int i;
+	const struct amd_memmap_rule *r = amd_memmap_rule(msr, &i);
+
+	if (!amd() || !r)
+		return wrmsr_safe(msr, val);
+	return write_keeping(v, msr, val, r->keep, &told[i], r->what);
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
+	{ MSR_MTRR_VAR_FIRST, MSR_MTRR_VAR_LAST, NULL, mtrr_write },
+	{ MSR_MTRR_DEF_TYPE, MSR_MTRR_DEF_TYPE, NULL, mtrr_write },
+	{ MSR_AMD_SYSCFG, MSR_AMD_SYSCFG, NULL, amd_memmap_write },
+	{ MSR_AMD_IORR_FIRST, MSR_AMD_TOP_MEM, NULL, amd_memmap_write },
+	{ MSR_AMD_TOM2, MSR_AMD_TOM2, NULL, amd_memmap_write },
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
@@ -186,11 +241,24 @@ static const struct msr_rule *rule_for(u32 msr)
 	return NULL;
 }
 
+/* Writes only: reads of these MSRs go to the CPU. Fixed-range MTRRs
+ * cover the first MiB only, where lamina never is: not intercepted. */
 void msr_prepare_guest(void)
 {
+	unsigned int unused;
+
 	vendor->intercept_msr(MSR_APIC_BASE, false, true);
-	if (amd())
-		vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
+	if (cpu_has(1, CPUID_EDX, 12)) { /* MTRRs */
+		for (u32 msr = MSR_MTRR_VAR_FIRST; msr <= MSR_MTRR_VAR_LAST; msr++)
+			vendor->intercept_msr(msr, false, true);
+		vendor->intercept_msr(MSR_MTRR_DEF_TYPE, false, true);
+	}
+	if (!amd())
+		return;
+	vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
+	for (u32 msr = MSR_AMD_SYSCFG; msr <= MSR_AMD_TOM2; msr++)
+		if (amd_memmap_rule(msr, &unused))
+			vendor->intercept_msr(msr, false, true);
 }
 
 void exit_rdmsr(struct vcpu *v)

@@ -21,3 +21,6 @@ $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/host_phys.c 
 	arch/x86/acpi.c core/lib/string.c))
 $(eval $(call unit_test,test_bootinfo,tests/unit/test_bootinfo.c tests/unit/host_phys.c \
 	arch/x86/boot/multiboot.c core/memmap.c core/lib/format.c core/lib/string.c))
+# The MTRR and AMD memory-map MSR writes a guest may make.
+$(eval $(call unit_test,test_msr_memcfg,tests/unit/test_msr_memcfg.c \
+	core/msr_memcfg.c arch/x86/mtrr.c))
