@@ -99,6 +99,197 @@ static void check_apic_base(void)
 	tap_eq(got, base, "msr: APIC_BASE unchanged");
 }
 
+/* ---- MSRs that decide how lamina's own memory is reached ---- */
+
+#define MTRR_CAP 0xfe
+#define MTRR_DEF_TYPE 0x2ff
+#define MTRR_BASE(n) (0x200 + 2 * (n))
+#define MTRR_MASK(n) (0x201 + 2 * (n))
+#define MTRR_DEF_E BIT(11)
+#define MTRR_VALID BIT(11)
+#define MT_UC 0
+#define MT_WC 1
+
+/* Linux's cache_disable()/cache_enable() at boot on every CPU:
+ * MTRRdefType with E, FE and the type cleared (everything UC), then its
+ * value again. Bare and under lamina alike. */
+static void check_mtrr_off_and_on(void)
+{
+	u64 def = 0, got = 1;
+
+	if (!cpu_has(1, CPUID_EDX, 12)) {
+		tap_skip("no MTRRs", "msr: MTRRdefType off and on again");
+		return;
+	}
+	rdmsr_probe(MTRR_DEF_TYPE, &def);
+	tap_vec(wrmsr_probe(MTRR_DEF_TYPE, def & ~0xcffull), TRAP_NONE,
+		"msr: MTRRdefType 0x%llx with E, FE and type cleared (MTRRs off) is written",
+		def);
+	rdmsr_probe(MTRR_DEF_TYPE, &got);
+	tap_eq(got, def & ~0xcffull, "msr: MTRRdefType reads back off");
+	tap_vec(wrmsr_probe(MTRR_DEF_TYPE, def), TRAP_NONE, "msr: MTRRdefType restored");
+	rdmsr_probe(MTRR_DEF_TYPE, &got);
+	tap_eq(got, def, "msr: MTRRdefType reads back 0x%llx", def);
+}
+
+static u64 phys_addr_mask(void)
+{
+	u32 bits = cpuid(0x80000000).eax >= 0x80000008 ? cpuid(0x80000008).eax & 0xff : 36;
+
+	return ((1ull << bits) - 1) & ~0xfffull;
+}
+
+/* A variable pair the firmware left unused, or -1. */
+static int free_mtrr_pair(void)
+{
+	u64 cap = 0, mask = 0;
+
+	rdmsr_probe(MTRR_CAP, &cap);
+	for (int i = (int)(cap & 0xff) - 1; i >= 0; i--)
+		if (rdmsr_probe(MTRR_MASK(i), &mask) == TRAP_NONE && !(mask & MTRR_VALID))
+			return i;
+	return -1;
+}
+
+/* Whether a valid variable range covers pa. */
+static bool mtrr_var_covers(u64 pa)
+{
+	u64 cap = 0, base = 0, mask = 0;
+
+	rdmsr_probe(MTRR_CAP, &cap);
+	for (u32 i = 0; i < (cap & 0xff); i++) {
+		rdmsr_probe(MTRR_BASE(i), &base);
+		rdmsr_probe(MTRR_MASK(i), &mask);
+		if ((mask & MTRR_VALID) && !((pa ^ base) & mask & phys_addr_mask()))
+			return true;
+	}
+	return false;
+}
+
+/* The first 2 MiB of lamina's memory made WC by an unused pair: #GP, and
+ * the pair stays unused; UC there passes. The base alone changes nothing
+ * while the pair is not valid. */
+static void check_mtrr_pair_over_home(u64 home)
+{
+	int n = free_mtrr_pair();
+	u64 base = 0, mask = 0, got = 0, mask_2m = (phys_addr_mask() & ~(2 * MiB - 1)) | MTRR_VALID;
+
+	if (n < 0) {
+		tap_skip("no unused variable MTRR", "msr: a WC variable MTRR over lamina's memory");
+		return;
+	}
+	rdmsr_probe(MTRR_BASE(n), &base);
+	rdmsr_probe(MTRR_MASK(n), &mask);
+	tap_vec(wrmsr_probe(MTRR_BASE(n), home | MT_WC), TRAP_NONE,
+		"msr: MTRR pair %d base WC at lamina's memory (0x%llx), not valid: written", n, home);
+	tap_vec(wrmsr_probe(MTRR_MASK(n), mask_2m), VEC_GP,
+		"msr: making it valid (WC over lamina's memory) raises #GP");
+	rdmsr_probe(MTRR_MASK(n), &got);
+	tap_eq(got, mask, "msr: MTRR pair %d mask unchanged", n);
+	tap_vec(wrmsr_probe(MTRR_BASE(n), home | 2), VEC_GP,
+		"msr: a reserved MTRR type (2) raises #GP");
+	tap_vec(wrmsr_probe(MTRR_BASE(n), home | MT_UC), TRAP_NONE, "msr: MTRR pair base UC written");
+	tap_vec(wrmsr_probe(MTRR_MASK(n), mask_2m), TRAP_NONE,
+		"msr: UC over lamina's memory is allowed");
+	wrmsr_probe(MTRR_MASK(n), mask);
+	wrmsr_probe(MTRR_BASE(n), base);
+	rdmsr_probe(MTRR_MASK(n), &got);
+	tap_eq(got, mask, "msr: MTRR pair %d restored", n);
+}
+
+/* WC as default type where no pair covers lamina's memory: #GP. */
+static void check_mtrr_default_wc(u64 home)
+{
+	u64 def = 0, got = 0;
+
+	if (mtrr_var_covers(home)) {
+		tap_skip("a variable MTRR covers lamina's memory",
+			 "msr: MTRRdefType WC raises #GP");
+		return;
+	}
+	rdmsr_probe(MTRR_DEF_TYPE, &def);
+	tap_vec(wrmsr_probe(MTRR_DEF_TYPE, (def & ~0xffull) | MTRR_DEF_E | MT_WC), VEC_GP,
+		"msr: MTRRdefType WC (lamina's memory not in a variable range) raises #GP");
+	rdmsr_probe(MTRR_DEF_TYPE, &got);
+	tap_eq(got, def, "msr: MTRRdefType unchanged");
+}
+
+/* lamina's memory, or false (with the checks skipped) bare. */
+static bool lamina_home(const char *what, u64 *base)
+{
+	u64 size;
+
+	if (!lamina_present()) {
+		tap_skip("bare", "%s", what);
+		return false;
+	}
+	return tap_check(hc_meminfo(base, &size), "hypercall: MEMINFO answers");
+}
+
+static void check_mtrrs(void)
+{
+	u64 home;
+
+	check_mtrr_off_and_on();
+	if (!cpu_has(1, CPUID_EDX, 12) || !lamina_home("msr: MTRRs over lamina's memory", &home))
+		return;
+	check_mtrr_pair_over_home(home);
+	check_mtrr_default_wc(home);
+}
+
+#define AMD_SYSCFG 0xc0010010
+#define SYSCFG_FIX_DRAM_MOD_EN BIT(19)
+#define SYSCFG_VAR_DRAM_EN BIT(20) /* TOP_MEM and the IORRs in use */
+#define AMD_IORR_BASE0 0xc0010016
+#define AMD_IORR_MASK0 0xc0010017
+#define AMD_TOP_MEM 0xc001001a
+#define AMD_TOM2 0xc001001d
+
+/* A write that must raise #GP and leave the MSR as it was. */
+static void check_refused_write(const char *name, u32 msr, u64 val, const char *why)
+{
+	u64 old = 0, got = 0;
+
+	rdmsr_probe(msr, &old);
+	tap_vec(wrmsr_probe(msr, val), VEC_GP, "msr: %s 0x%llx (%s) raises #GP", name, val, why);
+	rdmsr_probe(msr, &got);
+	tap_eq(got, old, "msr: %s unchanged (0x%llx)", name, old);
+}
+
+/* AMD: an IORR over lamina's memory or a top of memory below it would
+ * send lamina's accesses to MMIO; lamina refuses any change to them and
+ * to SYSCFG but MtrrFixDramModEn. Firmware sets SYSCFG.MtrrVarDramEn on
+ * every AMD CPU that has them; QEMU and Bochs have stubs (reads 0, writes
+ * ignored), where these checks show lamina's refusals only. */
+static void check_amd_memmap(void)
+{
+	u64 home, syscfg = 0, tom2 = 0;
+	int vec;
+
+	if (!lamina_home("msr: AMD's memory map over lamina's memory", &home))
+		return;
+	vec = rdmsr_probe(AMD_SYSCFG, &syscfg);
+	if (vec != TRAP_NONE) {
+		tap_skip("no SYSCFG", "msr: AMD's memory map over lamina's memory");
+		return;
+	}
+	if (!(syscfg & SYSCFG_VAR_DRAM_EN))
+		kprintf("# SYSCFG reads 0x%llx, without MtrrVarDramEn: a stub\n", syscfg);
+	tap_vec(wrmsr_probe(AMD_SYSCFG, syscfg), TRAP_NONE, "msr: SYSCFG written back as it is");
+	tap_vec(wrmsr_probe(AMD_SYSCFG, syscfg & ~SYSCFG_FIX_DRAM_MOD_EN), TRAP_NONE,
+		"msr: SYSCFG with MtrrFixDramModEn clear is written (Linux clears it)");
+	check_refused_write("SYSCFG", AMD_SYSCFG, syscfg ^ SYSCFG_VAR_DRAM_EN,
+			    "MtrrVarDramEn flipped");
+	if (home < 4 * GiB)
+		check_refused_write("TOP_MEM", AMD_TOP_MEM, home & ~(8 * MiB - 1),
+				    "below lamina's memory");
+	rdmsr_probe(AMD_TOM2, &tom2);
+	check_refused_write("TOM2", AMD_TOM2, tom2 == 4 * GiB ? 8 * GiB : 4 * GiB, "changed");
+	check_refused_write("IORR_BASE0", AMD_IORR_BASE0, home, "MMIO at lamina's memory");
+	check_refused_write("IORR_MASK0", AMD_IORR_MASK0,
+			    (phys_addr_mask() & ~(2 * MiB - 1)) | MTRR_VALID, "valid");
+}
+
 /* ---- EFER ---- */
 
 static void check_efer_nxe(u64 efer)
@@ -551,6 +742,9 @@ void test_main(void)
 	check_cpuid_passthrough();
 	check_msr_passthrough();
 	check_apic_base();
+	check_mtrrs();
+	if (amd)
+		check_amd_memmap();
 	check_efer(amd);
 	check_xsetbv();
 	check_cet_wp();

@@ -5,4 +5,6 @@ guest_bochs_lamina cpu_policy "$CPUID_HASWELL" $BOCHS_HASWELL 1
 guest_report cpu_policy
 expect_in "$HVLOG" "the guest tried to move its local APIC from 0xfee00000 to 0xfed00000: refused" \
 	"lamina logged the refused APIC move"
+expect_in "$HVLOG" "the guest tried to write 0x[0-9a-f]+ to MTRR MSR 0x2[0-4][0-9a-f], which would make lamina's memory at 0x[0-9a-f]+ WC" \
+	"lamina logged the refused MTRR write"
 finish

@@ -4,4 +4,6 @@
 guest_bochs_lamina cpu_policy "$CPUID_RYZEN" $BOCHS_RYZEN 1
 guest_report cpu_policy
 expect_in "$HVLOG" 'AMD-V: .*NRIPS on' "lamina takes the next RIP from NRIPS"
+expect_in "$HVLOG" "the guest tried to change TOP_MEM \\(C001_001A\\) from 0x[0-9a-f]+ to 0x[0-9a-f]+: refused" \
+	"lamina logged the refused TOP_MEM write"
 finish
