@@ -40,6 +40,8 @@ scenario_check() {
 	dmesg | grep -o 'BIOS-e820: .*' | while IFS= read -r line; do
 		say "e820: ${line#BIOS-e820: }"
 	done
+	# What the kernel said of the MTRRs (lamina refuses some writes).
+	dmesg | grep -i 'mtrr' | while IFS= read -r line; do say "mtrr: $line"; done
 	report version laminactl version
 	report meminfo laminactl meminfo
 	workload $work_parts

@@ -75,6 +75,15 @@ expect_ltest() {
 	fi
 }
 
+# check_mtrr_writes LOG LAMINA_LOG: Linux's MTRR set-up at boot on every
+# CPU (MTRRs off, ranges rewritten, on again) went through lamina's MTRR
+# policy without a refusal or a kernel complaint.
+check_mtrr_writes() {
+	expect_not_in "$1" '^LTEST: mtrr: .*([Ff]ail|[Ee]rror|[Ii]nvalid|WARNING)' \
+		"Linux's MTRR code reported no error ($(ltest "$1" mtrr | wc -l) MTRR lines in dmesg)"
+	expect_not_in "$2" 'to MTRR MSR .*refused' "lamina refused no MTRR write of Linux"
+}
+
 # check_hidden_range LOG: `laminactl meminfo` gave lamina's range, and the
 # e820 map the guest reported has it inside a reserved entry and overlapping
 # no usable one.
