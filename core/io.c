@@ -134,9 +134,9 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 	s64 step = (v->rflags & X86_FLAGS_DF) ? -(s64)e->io.size : e->io.size;
 	u64 count = e->io.rep ? v->gpr[X86_RCX] & amask : 1;
 
-	/* Single-stepped, a REP traps after each iteration. */
-	if (v->rflags & RFLAGS_TF)
+	if (vcpu_steps_each_iteration(v))
 		count = MIN(count, 1);
+	v->db_hits = 0;
 
 	for (u64 i = 0; i < count && i < 4096; i++) {
 		u64 la = base + (v->gpr[idx] & amask);
@@ -152,6 +152,7 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 		} else {
 			port_out(v, e->io.port, e->io.size, val);
 		}
+		vcpu_note_access(v, la, e->io.size, e->io.in);
 		v->gpr[idx] = x86_reg_write(v->gpr[idx], insn.adsize, v->gpr[idx] + step);
 		if (e->io.rep)
 			v->gpr[X86_RCX] = x86_reg_write(v->gpr[X86_RCX], insn.adsize,

@@ -150,6 +150,7 @@ static int emu_access(struct emu_ctx *ctx, u64 la, void *data, unsigned int size
 	access_page(ne, r0, gpa0, data, first, write);
 	if (first < size)
 		access_page(ne, r1, gpa1, (u8 *)data + first, size - first, write);
+	vcpu_note_access(ne->v, la, size, write);
 	return 0;
 }
 
@@ -193,9 +194,9 @@ static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 		log_unsupported(v, bytes, n, gpa);
 		return vcpu_inject_gp(v, 0);
 	}
-	/* Single-stepped, a REP traps after each iteration. */
-	if (ctx.rflags & X86_FLAGS_TF)
+	if (vcpu_steps_each_iteration(v))
 		ctx.max_rep = 1;
+	v->db_hits = 0;
 	switch ((result = x86_emulate(&ctx, &insn))) {
 	case EMU_OK:
 	case EMU_CONTINUE:

@@ -257,21 +257,51 @@ void vcpu_skip_insn(struct vcpu *v)
  * instruction breakpoints for one instruction, is cleared when an
  * instruction completes and set when a REP stops between iterations (in
  * the frame of what interrupts it); VT-x saves it as 1 at an EPT
- * violation, and a guest's IRET may have set it. RFLAGS.TF set when it
- * began (none of these instructions writes TF) makes a single-step trap,
- * unless DEBUGCTL.BTF limits stepping to branches (lamina completes none).
- * After a MOV SS or POP SS, whose own trap the CPU defers to the next
- * instruction's, it is still one #DB. */
+ * violation, and a guest's IRET may have set it. A data breakpoint one of
+ * its accesses hit (vcpu_note_access), and RFLAGS.TF set when it began
+ * (none of these instructions writes TF), make a #DB trap: B0-B3 and BS in
+ * one, as on the CPU; TF not with DEBUGCTL.BTF, which limits stepping to
+ * branches (lamina completes none). After a MOV SS or POP SS, whose own
+ * trap the CPU defers to the next instruction's, it is still one #DB. */
 void vcpu_insn_done(struct vcpu *v, bool completed)
 {
+	u64 dr6 = v->db_hits;
+
+	v->db_hits = 0;
 	if (completed)
 		v->rflags &= ~(u64)RFLAGS_RF;
 	else
 		v->rflags |= RFLAGS_RF;
-	if (!(v->rflags & RFLAGS_TF) || v->injected ||
-	    (vendor->get_reg(v, GUEST_DEBUGCTL) & DEBUGCTL_BTF))
+	if ((v->rflags & RFLAGS_TF) && !(vendor->get_reg(v, GUEST_DEBUGCTL) & DEBUGCTL_BTF))
+		dr6 |= DR6_BS;
+	if (dr6 && !v->injected)
+		vcpu_debug_trap(v, dr6);
+}
+
+/* Whether a REP string instruction lamina carries out must stop after
+ * each iteration, as its #DB trap comes after the iteration that raised
+ * it: single-stepped, or with a data breakpoint armed. */
+bool vcpu_steps_each_iteration(struct vcpu *v)
+{
+	return (v->rflags & RFLAGS_TF) ||
+	       x86_data_breakpoints_armed(vendor->get_reg(v, GUEST_DR7));
+}
+
+/* An access lamina made for the guest's instruction: the CPU's debug
+ * registers do not see it, so lamina checks the guest's data breakpoints
+ * itself (DR0-DR3 hold the guest's values: lamina uses none). */
+void vcpu_note_access(struct vcpu *v, u64 la, unsigned int size, bool write)
+{
+	u64 dr7 = vendor->get_reg(v, GUEST_DR7);
+	u64 dr[4];
+
+	if (!x86_data_breakpoints_armed(dr7))
 		return;
-	vcpu_debug_trap(v, DR6_BS);
+	dr[0] = read_dr0();
+	dr[1] = read_dr1();
+	dr[2] = read_dr2();
+	dr[3] = read_dr3();
+	v->db_hits |= x86_data_breakpoints_hit(dr7, dr, la, size, write);
 }
 
 void vcpu_debug_trap(struct vcpu *v, u64 dr6)

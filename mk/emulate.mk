@@ -2,7 +2,7 @@
 # hypervisor, unit-tested on the host against Zydis and the host CPU, and
 # fuzzed with libFuzzer.
 EMULATE_SRCS := $(addprefix arch/x86/emulate/,opcodes.c decode.c operand.c \
-	flags.c emulate.c string.c bittest.c)
+	flags.c emulate.c string.c bittest.c breakpoints.c)
 HV_SRCS += $(EMULATE_SRCS)
 
 
@@ -17,6 +17,8 @@ $(eval $(call unit_test,test_x86_emulate,tests/unit/test_x86_emulate.c \
 	$(EMULATE_SRCS),-lZydis))
 $(eval $(call unit_test,test_x86_string,tests/unit/test_x86_string.c \
 	$(X86_FAKE_SRCS) $(EMULATE_SRCS)))
+$(eval $(call unit_test,test_x86_breakpoints,tests/unit/test_x86_breakpoints.c \
+	arch/x86/emulate/breakpoints.c))
 
 # libFuzzer target: `make fuzz-x86` builds it; build/fuzz/fuzz_x86 runs it
 # (e.g. -max_total_time=600). `make test` runs it for FUZZ_X86_SECONDS

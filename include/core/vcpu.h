@@ -88,6 +88,7 @@ struct vcpu {
 	volatile bool parked;     /* halted in lamina until its SIPI (woken by IPI) */
 	volatile bool maybe_offline; /* WBINVD with interrupts off, no APIC write since */
 	bool injected;          /* an event is queued for the next entry */
+	u8 db_hits;             /* DR6 B0-B3 of data breakpoints lamina's accesses hit */
 	u64 nested_gen;         /* nested tables as of the last flush */
 	u64 exit_counts[LAMINA_EXIT_COUNT];
 	void *vendor;           /* the back end's per-vCPU data */
@@ -200,6 +201,8 @@ bool vcpu_insn_len_ready(struct vcpu *v);
 void vcpu_skip_insn(struct vcpu *v);
 void vcpu_insn_done(struct vcpu *v, bool completed);
 void vcpu_debug_trap(struct vcpu *v, u64 dr6);
+bool vcpu_steps_each_iteration(struct vcpu *v);
+void vcpu_note_access(struct vcpu *v, u64 la, unsigned int size, bool write);
 bool vcpu_next_rip(struct vcpu *v, u64 *next);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);

@@ -66,7 +66,16 @@
 #define DR6_BS BIT(14)       /* single step */
 #define DR6_BT BIT(15)       /* task switch to a TSS with its T bit set */
 #define DR6_INIT 0xffff0ff0u /* as after reset; a #DB sets bits, never clears */
-#define DR7_GD BIT(13)       /* MOV DR raises #DB; delivering it clears GD */
+#define DR7_GD BIT(13)
+
+/* DR6 after a #DB with these conditions: B0-B3 are replaced when it has
+ * any, the rest are added (the CPU never clears them). */
+static inline u64 dr6_after_trap(u64 old, u64 conditions)
+{
+	if (conditions & DR6_BREAKPOINTS)
+		old &= ~DR6_BREAKPOINTS;
+	return old | conditions;
+}       /* MOV DR raises #DB; delivering it clears GD */
 #define MSR_DEBUGCTL 0x1d9
 #define DEBUGCTL_BTF BIT(1)  /* TF steps from branch to branch */
 

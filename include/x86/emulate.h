@@ -160,6 +160,11 @@ enum emu_result {
  * Memory goes through ctx->ops. */
 enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn);
 
+/* Data breakpoints in DR7 (enabled, R/W 01 or 11) as DR6's B0-B3 bits,
+ * and those an access of `size` bytes at linear `la` hits (dr: DR0-DR3). */
+u8 x86_data_breakpoints_armed(u64 dr7);
+u8 x86_data_breakpoints_hit(u64 dr7, const u64 dr[4], u64 la, unsigned int size, bool write);
+
 /* The linear address of insn's ModRM/moffs memory operand in ctx. For a
  * string instruction: the source at seg:rSI, or for STOS/INS the
  * destination at ES:rDI. */

@@ -768,6 +768,45 @@ static void check_single_step(u32 p)
 	write_dr6(DR6_INIT);
 }
 
+/* Data breakpoints on the page: the CPU's debug registers do not see an
+ * access lamina emulates, so lamina checks DR0-DR3 itself and raises the
+ * #DB trap: after the store (B0 replacing a stale B1), none for a load
+ * with a write breakpoint, one with a read/write breakpoint, and in a REP
+ * STOSD after the iteration that wrote there, with EIP still on it. */
+#define DR7_L0_WRITE4 0x000d0401u /* L0, R/W 01, LEN 4 */
+#define DR7_L0_RW4 0x000f0401u    /* L0, R/W 11, LEN 4 */
+
+static void check_data_breakpoints(u32 p)
+{
+	u32 val = 0, after, at, ecx = 4, edi = p;
+
+	write_dr0(p + 8);
+	write_dr6(DR6_INIT | 2);
+	write_dr7(DR7_L0_WRITE4);
+	__asm__ volatile(PROBE("movl %2, 8(%3)\n776: nop") "movl $776b, %0"
+			 : "=r"(after) : "0"(0), "r"(0x1234), "r"(p) : "memory");
+	tap_vec(trap_vector, VEC_DB, "data breakpoint: a store to the page raises #DB");
+	tap_eq(trap_eip, after, "data breakpoint: the #DB comes after the store");
+	tap_eq(read_dr6() & 0x400f, 1, "data breakpoint: DR6.B0 alone (DR6 0x%x)", read_dr6());
+	write_dr6(DR6_INIT);
+	__asm__ volatile(PROBE("movl 8(%1), %0") : "+r"(val) : "r"(p) : "memory");
+	tap_vec(trap_vector, TRAP_NONE, "data breakpoint: a load passes a write breakpoint");
+	tap_eq(val, 0x1234, "data breakpoint: the store went to the page");
+	write_dr7(DR7_L0_RW4);
+	__asm__ volatile(PROBE("movl 8(%1), %0") : "+r"(val) : "r"(p) : "memory");
+	tap_vec(trap_vector, VEC_DB, "data breakpoint: a load hits a read/write breakpoint");
+	write_dr6(DR6_INIT);
+	write_dr7(DR7_L0_WRITE4);
+	__asm__ volatile(PROBE("777: rep stosl") "movl $777b, %2"
+			 : "+c"(ecx), "+D"(edi), "=r"(at) : "a"(0x5a5a5a5a) : "memory");
+	tap_vec(trap_vector, VEC_DB, "data breakpoint: REP STOSD over it raises #DB");
+	tap_eq(trap_eip, at, "data breakpoint: with EIP on the REP STOSD");
+	tap_check(ecx == 1 && edi == p + 12,
+		  "data breakpoint: after the third iteration (ECX %u, EDI %#x)", ecx, edi);
+	write_dr7(0x400);
+	write_dr6(DR6_INIT);
+}
+
 /* RF set by an IRET holds off instruction breakpoints for one
  * instruction, here a load from the page, which lamina emulates; once it
  * completes RF is clear, so a breakpoint on the next instruction fires
@@ -808,6 +847,7 @@ void test_main(void)
 	check_page(p);
 	check_single_step(p);
 	check_resume_flag(p);
+	check_data_breakpoints(p);
 	mmio_modes[1].sp = mmio_modes[2].sp = (u32)test_stack + sizeof(test_stack) - 64;
 	run_mode(&mmio_modes[0], &r);
 	run_mode(&mmio_modes[1], &r);

@@ -55,7 +55,7 @@ void svm_debug_trap(struct vcpu *v, u64 dr6)
 {
 	struct svm_vcpu *s = v->vendor;
 
-	s->vmcb->save.dr6 |= dr6;
+	s->vmcb->save.dr6 = dr6_after_trap(s->vmcb->save.dr6, dr6);
 	svm_inject(v, EVENT_EXCEPTION, 1, false, 0);
 }
 

@@ -52,7 +52,7 @@ void vmx_debug_trap(struct vcpu *v, u64 dr6)
 	struct vmx_vcpu *x = v->vendor;
 
 	if (dr6 != DR6_BS) {
-		write_dr6(read_dr6() | dr6);
+		write_dr6(dr6_after_trap(read_dr6(), dr6));
 		return vmx_inject(v, EVENT_EXCEPTION, 1, false, 0); /* #DB */
 	}
 	vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | VMX_PENDING_DBG_BS);
