@@ -115,6 +115,16 @@ const struct acpi_header *acpi_find(const char sig[4], unsigned int n)
 #define MADT_LAPIC 0
 #define MADT_X2APIC 9
 #define MADT_ENABLED BIT(0)
+#define MADT_ONLINE_CAPABLE BIT(1) /* MADT revision 5 on (ACPI 6.3) */
+
+/* A CPU the MADT lists as disabled that the OS may still bring online
+ * (CPU hot-plug): marked online-capable, or any disabled one in a MADT
+ * older than revision 5, which Linux takes as hot-pluggable. lamina has
+ * not started it, so the guest must not either. */
+static bool may_come_online(const struct acpi_header *madt, u32 flags)
+{
+	return !(flags & MADT_ENABLED) && ((flags & MADT_ONLINE_CAPABLE) || madt->revision < 5);
+}
 
 /* Adds one enabled CPU; false if lamina cannot take it. */
 static bool add_cpu(struct madt_cpus *c, u32 id, unsigned int max)
@@ -147,6 +157,8 @@ void acpi_madt_cpus(struct madt_cpus *c, unsigned int max)
 	}
 	const u8 *p = (const u8 *)madt + sizeof(*madt) + 8; /* local APIC address, flags */
 	const u8 *end = (const u8 *)madt + madt->length;
+	unsigned int hotplug = 0;
+
 	for (; p + 2 <= end; p += p[1]) {
 		if (p[1] < 2 || p + p[1] > end) {
 			log_err("ACPI: a MADT entry at offset %#llx has a bad length (%u): the "
@@ -164,7 +176,17 @@ void acpi_madt_cpus(struct madt_cpus *c, unsigned int max)
 		} else {
 			continue;
 		}
-		if ((flags & MADT_ENABLED) && id != ~0u && !add_cpu(c, id, max))
+		if (id == ~0u)
+			continue;
+		if ((flags & MADT_ENABLED) && !add_cpu(c, id, max))
 			c->complete = false;
+		if (may_come_online(madt, flags))
+			hotplug++;
+	}
+	if (hotplug) {
+		log_info("ACPI: the MADT lists %u CPU%s the guest may bring online later, which "
+			 "lamina cannot run: INIT and SIPI to them stay trapped (and dropped)",
+			 hotplug, hotplug == 1 ? "" : "s");
+		c->complete = false;
 	}
 }

@@ -106,6 +106,8 @@ struct madt_entry {
 #define LAPIC(id, fl) { 0, (id), (fl), 0 }
 #define X2APIC(id, fl) { 9, (id), (fl), 0 }
 
+static u8 madt_revision;
+
 static void madt(u64 at, const struct madt_entry *e, unsigned int n)
 {
 	u64 p = at + 44;
@@ -124,6 +126,7 @@ static void madt(u64 at, const struct madt_entry *e, unsigned int n)
 		p += e[i].len == 0 ? len : MAX(e[i].len, (u8)2);
 	}
 	header(at, "APIC", (u32)(p - at));
+	host_pa(at + 8)[0] = madt_revision;
 	put32(at + 36, 0xfee00000);
 	fix_checksum(at);
 }
@@ -160,6 +163,7 @@ static int case_setup(void **state)
 	x2apic = false;
 	mapped_top = PHYS_SIZE;
 	logged[0] = 0;
+	madt_revision = 5;
 	memset(&boot_info, 0, sizeof(boot_info));
 	return host_phys_reset(PHYS_SIZE);
 }
@@ -180,6 +184,35 @@ static void test_madt_cpus(void **state)
 	expect_ids(&c, want, 3);
 	assert_true(c.complete);
 	assert_null(strstr(logged, "bad checksum"));
+}
+
+/* A disabled CPU the OS may bring online later (online-capable from MADT
+ * revision 5, any disabled one before): lamina cannot run it, so the list
+ * is not complete (the guest's INIT/SIPI to it stay trapped). */
+static void test_madt_hotplug(void **state)
+{
+	const struct madt_entry capable[] = { LAPIC(0, 1), LAPIC(1, 1), LAPIC(2, 2) };
+	const struct madt_entry disabled[] = { LAPIC(0, 1), LAPIC(1, 1), X2APIC(7, 0) };
+	const u32 want[] = { 0, 1 };
+
+	one_madt(capable, ARRAY_SIZE(capable));
+	struct madt_cpus c = cpus_found(MAX_CPUS);
+	expect_ids(&c, want, 2);
+	assert_false(c.complete);
+	assert_non_null(strstr(logged, "1 CPU the guest may bring online later"));
+
+	host_phys_reset(PHYS_SIZE);
+	one_madt(disabled, ARRAY_SIZE(disabled));
+	c = cpus_found(MAX_CPUS);
+	expect_ids(&c, want, 2);
+	assert_true(c.complete); /* revision 5, not online-capable: never there */
+
+	madt_revision = 4;
+	host_phys_reset(PHYS_SIZE);
+	one_madt(disabled, ARRAY_SIZE(disabled));
+	c = cpus_found(MAX_CPUS);
+	expect_ids(&c, want, 2);
+	assert_false(c.complete);
 }
 
 /* An x2APIC ID above 254 cannot be reached in xAPIC mode; in x2APIC mode
@@ -288,6 +321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_madt_cpus, case_setup),
+		cmocka_unit_test_setup(test_madt_hotplug, case_setup),
 		cmocka_unit_test_setup(test_madt_unreachable_id, case_setup),
 		cmocka_unit_test_setup(test_madt_too_many, case_setup),
 		cmocka_unit_test_setup(test_madt_broken_entry, case_setup),
