@@ -31,11 +31,20 @@ static bool checksum_ok(const void *p, size_t len)
 	return sum == 0;
 }
 
+/* An RSDP of revision 2 or later also has its 36-byte extended checksum
+ * right, or ACPICA (and so the guest) passes it over for the next. */
+static bool rsdp_ok(const struct rsdp *r, u64 room)
+{
+	if (memcmp(r->signature, "RSD PTR ", 8) || !checksum_ok(r, 20))
+		return false;
+	return r->revision < 2 || (room >= sizeof(*r) && checksum_ok(r, sizeof(*r)));
+}
+
 static const struct rsdp *scan_rsdp(u64 start, u64 len)
 {
 	for (u64 a = start; a + 20 <= start + len; a += 16) {
 		const struct rsdp *r = phys_to_virt(a);
-		if (!memcmp(r->signature, "RSD PTR ", 8) && checksum_ok(r, 20))
+		if (rsdp_ok(r, start + len - a))
 			return r;
 	}
 	return NULL;
@@ -79,6 +88,8 @@ const char *acpi_init(void)
 {
 	const struct rsdp *r = find_rsdp();
 
+	root = NULL;
+	root_is_xsdt = false;
 	if (!r)
 		return "no ACPI RSDP found";
 	if (r->revision >= 2 && r->xsdt) {

@@ -215,6 +215,42 @@ static void test_madt_hotplug(void **state)
 	assert_false(c.complete);
 }
 
+/* An RSDP found by scanning the BIOS area (no loader's copy): a revision
+ * 2 one must also have its 36-byte extended checksum right, as ACPICA
+ * checks; the first candidate, whose extended checksum is wrong (and whose
+ * roots lead nowhere), is passed over for the next. */
+static void put_rsdp(u64 at, const u8 *copy, bool ext_ok)
+{
+	u8 *r = host_pa(at);
+	u8 sum = 0;
+
+	memcpy(r, copy, 36);
+	put32(at + 20, 36);
+	if (!ext_ok)
+		memset(r + 16, 0, 4), memset(r + 24, 0, 8);
+	r[8] = r[32] = 0;
+	for (int i = 0; i < 20; i++)
+		sum += r[i];
+	r[8] = (u8)-sum;
+	sum = 0;
+	for (int i = 0; i < 36; i++)
+		sum += r[i];
+	r[32] = (u8)(-sum + (ext_ok ? 0 : 1));
+}
+
+static void test_rsdp_scan(void **state)
+{
+	const struct madt_entry e[] = { LAPIC(0, 1), LAPIC(1, 1) };
+	const u32 want[] = { 0, 1 };
+
+	one_madt(e, ARRAY_SIZE(e));
+	boot_info.has_rsdp = false;
+	put_rsdp(0xe0000, boot_info.rsdp, false);
+	put_rsdp(0xe0030, boot_info.rsdp, true);
+	struct madt_cpus c = cpus_found(MAX_CPUS);
+	expect_ids(&c, want, 2);
+}
+
 /* An x2APIC ID above 254 cannot be reached in xAPIC mode; in x2APIC mode
  * it can. */
 static void test_madt_unreachable_id(void **state)
@@ -322,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_madt_cpus, case_setup),
 		cmocka_unit_test_setup(test_madt_hotplug, case_setup),
+		cmocka_unit_test_setup(test_rsdp_scan, case_setup),
 		cmocka_unit_test_setup(test_madt_unreachable_id, case_setup),
 		cmocka_unit_test_setup(test_madt_too_many, case_setup),
 		cmocka_unit_test_setup(test_madt_broken_entry, case_setup),
