@@ -54,25 +54,129 @@ struct parse_state {
 	bool ok;
 };
 
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Edit distance between a[0..la) and b, ignoring case, where swapping two
+ * neighbours counts as one edit (a typist's usual slip); anything above
+ * max is reported as max + 1. */
+static unsigned int edit_distance(const char *a, size_t la, const char *b,
+				  unsigned int max)
+{
+	enum { LONGEST = 32 };
+	unsigned int row[3][LONGEST + 1];
+	size_t lb = strlen(b);
+
+	/* Lengths apart by more than max are that many edits anyway. */
+	if (la > LONGEST || lb > LONGEST || la > lb + max || lb > la + max)
+		return max + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned int *cur = row[i % 3], *prev = row[(i - 1) % 3];
+		unsigned int *prev2 = row[(i + 1) % 3];
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int cost = lower(a[i - 1]) != lower(b[j - 1]);
+			unsigned int d = MIN(prev[j] + 1, cur[j - 1] + 1);
+			d = MIN(d, prev[j - 1] + cost);
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]))
+				d = MIN(d, prev2[j - 2] + 1);
+			cur[j] = d;
+		}
+	}
+	return MIN(row[la % 3][lb], max + 1);
+}
+
+/* The protecting (fail-closed) option whose name key[0..len) most likely
+ * misspells, or NULL. Two edits at most, and fewer than half the name's
+ * length, so that a short name does not claim unrelated words. */
+static const struct option_desc *near_protecting(const char *key, size_t len)
+{
+	const struct option_desc *best = NULL;
+	unsigned int best_d = 3;
+
+	for (const struct option_desc *o = options_begin(); o < options_end(); o++) {
+		if (!o->fail_closed)
+			continue;
+		unsigned int d = edit_distance(key, len, o->name, 2);
+		if (d < best_d && 2 * d < strlen(o->name)) {
+			best = o;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* A mistyped protecting option must not let the guest start unprotected:
+ * refuse when the word is a near miss of one. */
+static bool refuse_near_miss(struct parse_state *st, const char *w, size_t len,
+			     size_t keylen)
+{
+	const struct option_desc *o = near_protecting(w, keylen);
+	char msg[512];
+
+	if (!o)
+		return false;
+	format(msg, sizeof(msg),
+	       "option '%.*s': unknown option '%.*s' - did you mean %s=?; "
+	       "refusing to start the guest", (int)len, w, (int)keylen, w, o->name);
+	st->report(msg, st->arg);
+	st->ok = false;
+	return true;
+}
+
+static void word_without_value(struct parse_state *st, const char *w, size_t len)
+{
+	char msg[512];
+
+	if (refuse_near_miss(st, w, len, len))
+		return;
+	/* A device selector on its own (BB:DD.F, VVVV:DDDD) is most likely the
+	 * rest of a list written with a space: it would go unprotected. */
+	if (memchr(w, ':', len)) {
+		format(msg, sizeof(msg),
+		       "option '%.*s': looks like part of a device list: conceal=, nodma= "
+		       "and nomsi= lists are comma-separated, without spaces; refusing to "
+		       "start the guest", (int)len, w);
+		st->report(msg, st->arg);
+		st->ok = false;
+		return;
+	}
+	format(msg, sizeof(msg), "option '%.*s': expected key=value", (int)len, w);
+	st->report(msg, st->arg);
+}
+
+static void unknown_key(struct parse_state *st, const char *w, size_t len,
+			size_t keylen)
+{
+	char msg[512], known[256];
+
+	if (refuse_near_miss(st, w, len, keylen))
+		return;
+	list_known(known, sizeof(known));
+	format(msg, sizeof(msg),
+	       "option '%.*s': unknown option '%.*s'; known options: %s",
+	       (int)len, w, (int)keylen, w, known);
+	st->report(msg, st->arg);
+}
+
 static void one_word(struct parse_state *st, const char *w, size_t len)
 {
-	char msg[512], value[256], known[256];
+	char msg[512], value[256];
 	const char *eq = memchr(w, '=', len);
 	const struct option_desc *o;
 
 	if (!eq) {
-		format(msg, sizeof(msg), "option '%.*s': expected key=value",
-		       (int)len, w);
-		st->report(msg, st->arg);
+		word_without_value(st, w, len);
 		return;
 	}
 	o = find_option(w, eq - w);
 	if (!o) {
-		list_known(known, sizeof(known));
-		format(msg, sizeof(msg),
-		       "option '%.*s': unknown option '%.*s'; known options: %s",
-		       (int)len, w, (int)(eq - w), w, known);
-		st->report(msg, st->arg);
+		unknown_key(st, w, len, eq - w);
 		return;
 	}
 	size_t vlen = len - (eq + 1 - w);
@@ -94,7 +198,20 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-bool options_parse(const char *cmdline,
+/* Whether the first word is the image's own path rather than an option.
+ * Without the loader's word for it, only a word that looks like a file
+ * name is: one with '/' or '.', and no '=' or ':' (a device selector is
+ * never taken for a path, or a mistyped list would go unchecked). */
+static bool first_is_path(const char *w, size_t len, bool path_first)
+{
+	if (memchr(w, '=', len))
+		return false;
+	if (path_first)
+		return true;
+	return !memchr(w, ':', len) && (memchr(w, '/', len) || memchr(w, '.', len));
+}
+
+bool options_parse(const char *cmdline, bool path_first,
 		   void (*report)(const char *msg, void *arg), void *arg)
 {
 	struct parse_state st = { report, arg, true };
@@ -109,8 +226,7 @@ bool options_parse(const char *cmdline,
 		const char *w = p;
 		while (*p && !is_space(*p))
 			p++;
-		/* The loader may put the image's own path first. */
-		if (!(first && !memchr(w, '=', p - w)))
+		if (!(first && first_is_path(w, p - w, path_first)))
 			one_word(&st, w, p - w);
 		first = false;
 	}

@@ -28,10 +28,12 @@ struct option_desc {
 	OPTION_DEFINE(id, name, form, parse, target, help, true)
 
 /* Parse the whole command line. A first word without '=' is the image's
- * own path and is skipped. Problems are reported through report(), one
- * complete message per call. Returns false when an option marked
- * fail_closed was malformed. */
-bool options_parse(const char *cmdline,
+ * own path and is skipped when path_first (the loader is known to put it
+ * there) or when it looks like one ('/' or '.', no ':'). Problems are
+ * reported through report(), one complete message per call. Returns false
+ * when an option marked fail_closed was malformed, or a word looks like a
+ * mistyped protecting option or a stray device selector. */
+bool options_parse(const char *cmdline, bool path_first,
 		   void (*report)(const char *msg, void *arg), void *arg);
 
 /* A parser may say what is wrong before returning -1; the message then

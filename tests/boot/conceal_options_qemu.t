@@ -4,7 +4,9 @@
 # what is wrong; a function that answers outside its BARs (VGA, an ISA
 # bridge) is refused, and so is function 0 of a multi-function device
 # without the others; a good value lets the guest start; given twice, both
-# words count. nomsi= (the same parser and check) likewise.
+# words count. nomsi= (the same parser and check) likewise. A stray device
+# selector (a list written with a space) or a near miss of conceal= stops
+# it as well.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
 kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
@@ -37,6 +39,12 @@ refused isa_bridge "conceal=00:1f.0" "pci 00:1f.0 \\(8086:2918\\): conceal: clas
 refused multifunction "conceal=00:05.0" \
 	"pci 00:05.0 \\(8086:100e\\): conceal: function 0 of a multi-function device; the guest would not look for its other functions \\(00:05.1\\) either" \
 	-device e1000,addr=05.0,multifunction=on -device e1000,addr=05.1
+# A mistyped option word fails closed too: a list written with a space
+# would leave the second function visible, a misspelt key all of them.
+refused space_in_list "conceal=00:02.0 00:1f.2" \
+	"option '00:1f.2': looks like part of a device list: conceal=, nodma= and nomsi= lists are comma-separated.*; refusing to start the guest"
+refused misspelt_key "concael=00:02.0" \
+	"option 'concael=00:02.0': unknown option 'concael' - did you mean conceal=\\?; refusing to start the guest"
 refused nomsi_malformed "nomsi=zz" \
 	"option 'nomsi=zz': entry 'zz' is neither BB:DD.F nor VVVV:DDDD .*refusing to start the guest"
 refused nomsi_no_such_function "nomsi=00:05.0" \

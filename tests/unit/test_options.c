@@ -46,6 +46,14 @@ static int parse_level(const char *v, void *target)
 
 OPTION(level, "level", "<0..5>", parse_level, &opt_level, "how much to say");
 
+/* A protecting option with a realistic name, for near misses. */
+static u64 opt_conceal;
+OPTION_FAIL_CLOSED(conceal, "conceal", "<number>", parse_u64, &opt_conceal,
+		   "hides something from the guest");
+
+/* Whether the loader is said to put the image's path first. */
+static bool path_first;
+
 #define MAX_MSGS 8
 
 static struct {
@@ -68,13 +76,15 @@ static int reset(void **state)
 	opt_count = 7;
 	opt_key = 0x5eed;
 	opt_level = 3;
+	opt_conceal = 0;
+	path_first = false;
 	memset(&reports, 0, sizeof(reports));
 	return 0;
 }
 
 static bool parse(const char *cmdline)
 {
-	return options_parse(cmdline, report, &reports);
+	return options_parse(cmdline, path_first, report, &reports);
 }
 
 static void assert_defaults(void)
@@ -110,7 +120,7 @@ static const struct option_desc *find(const char *name)
 static void test_registered(void **state)
 {
 	/* Exactly the options of this file, with what they declared. */
-	assert_int_equal(options_end() - options_begin(), 5);
+	assert_int_equal(options_end() - options_begin(), 6);
 	const struct option_desc *mem = find("mem"), *key = find("key");
 	assert_non_null(mem);
 	assert_non_null(find("debug"));
@@ -159,7 +169,7 @@ static void test_whitespace(void **state)
 	assert_true(opt_debug);
 	assert_int_equal(opt_count, 12);
 	/* Space inside a value ends the word: "mem=4" then a bare "K". */
-	assert_true(parse("x mem=4 K"));
+	assert_true(parse("x.elf mem=4 K"));
 	assert_int_equal(opt_mem, 4);
 	assert_int_equal(reports.n, 1);
 	assert_report(0, "'K'", "key=value");
@@ -167,14 +177,15 @@ static void test_whitespace(void **state)
 
 static void test_image_path(void **state)
 {
-	/* The first word without '=' is the image's path: skipped. */
+	/* A first word without '=' that looks like a path is skipped. */
 	assert_true(parse("/boot/lamina.elf mem=1G"));
 	assert_int_equal(reports.n, 0);
 	assert_int_equal(opt_mem, GiB);
-	assert_true(parse("  lamina"));
+	assert_true(parse("  lamina.elf"));
+	assert_true(parse("build/lamina"));
 	assert_int_equal(reports.n, 0);
 	/* A later one is reported, and the rest still parsed. */
-	assert_true(parse("lamina mem=2M stray debug=1"));
+	assert_true(parse("lamina.elf mem=2M stray debug=1"));
 	assert_int_equal(reports.n, 1);
 	assert_report(0, "'stray'", "key=value");
 	assert_int_equal(opt_mem, 2 * MiB);
@@ -185,6 +196,88 @@ static void test_image_path(void **state)
 	assert_int_equal(reports.n, 1);
 	assert_report(0, "'/boot/lamina.elf'", NULL);
 	assert_int_equal(opt_mem, 8192);
+}
+
+static void test_first_word_not_path(void **state)
+{
+	/* A first word that does not look like a file name is an option
+	 * word like any other. */
+	assert_true(parse("lamina mem=2M"));
+	assert_int_equal(reports.n, 1);
+	assert_report(0, "'lamina'", "key=value");
+	assert_int_equal(opt_mem, 2 * MiB);
+	/* A device selector is never taken for a path ('.' or not). */
+	reset(NULL);
+	assert_false(parse("00:1f.2 mem=2M"));
+	assert_report(0, "'00:1f.2'", "part of a device list");
+	/* Unless the loader is known to put the path there. */
+	reset(NULL);
+	path_first = true;
+	assert_true(parse("lamina mem=2M"));
+	assert_true(parse("/tmp/a:b/lamina mem=2M"));
+	assert_int_equal(reports.n, 0);
+	/* Even then a first word with '=' is an option. */
+	assert_true(parse("mem=4M"));
+	assert_int_equal(opt_mem, 4 * MiB);
+}
+
+static void test_stray_device(void **state)
+{
+	/* A list written with a space: the rest would go unprotected. */
+	assert_false(parse("conceal=3 00:1f.2 mem=2M"));
+	assert_int_equal(reports.n, 1);
+	assert_report(0, "option '00:1f.2': looks like part of a device list",
+		      "comma-separated");
+	assert_report(0, "refusing to start the guest", NULL);
+	assert_int_equal(opt_conceal, 3);
+	assert_int_equal(opt_mem, 2 * MiB);
+	reset(NULL);
+	assert_false(parse("x.elf 8086:10d3"));
+	assert_report(0, "'8086:10d3'", "part of a device list");
+	/* Without ':' a bare word is only reported. */
+	reset(NULL);
+	assert_true(parse("x.elf 001f2 ,"));
+	assert_int_equal(reports.n, 2);
+	assert_report(0, "'001f2'", "expected key=value");
+}
+
+/* Each word alone: parsed to ok, one message containing a and b. */
+static void check_each(const char *const *words, unsigned int n, bool ok,
+		       const char *a, const char *b)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		reset(NULL);
+		assert_int_equal(parse(words[i]), ok);
+		assert_int_equal(reports.n, 1);
+		assert_report(0, a, b);
+		assert_int_equal(opt_conceal, 0);
+	}
+}
+
+static void test_near_miss(void **state)
+{
+	static const char *const refused[] = {
+		"concael=1", "conceel=1", "conseal=1", "Conceal=1", "CONCEAL=1",
+		"conceal:1", "concea=1", "concealx=1", "cnceal=1", "onceal=1",
+		"coneal=1", "cocneal=1", "conceal", "concael",
+	};
+	check_each(refused, ARRAY_SIZE(refused), false, "did you mean conceal=?",
+		   "refusing to start the guest");
+	reset(NULL);
+	assert_false(parse("x.elf concael=00:1f.2 mem=2M"));
+	assert_string_equal(reports.msg[0],
+			    "option 'concael=00:1f.2': unknown option 'concael' - did you "
+			    "mean conceal=?; refusing to start the guest");
+	assert_int_equal(opt_mem, 2 * MiB);
+	/* Three edits away, or two from a short name: only reported. */
+	static const char *const reported[] = {
+		"concur=1", "nokey=1", "hide=1", "ceal=1",
+	};
+	check_each(reported, ARRAY_SIZE(reported), true, "unknown option", "known options");
+	/* One edit from the three-letter "key" is refused. */
+	reset(NULL);
+	assert_false(parse("kex=1"));
+	assert_report(0, "did you mean key=?", NULL);
 }
 
 static void test_unknown(void **state)
@@ -416,6 +509,9 @@ int main(void)
 		cmocka_unit_test_setup(test_parse_empty, reset),
 		cmocka_unit_test_setup(test_whitespace, reset),
 		cmocka_unit_test_setup(test_image_path, reset),
+		cmocka_unit_test_setup(test_first_word_not_path, reset),
+		cmocka_unit_test_setup(test_stray_device, reset),
+		cmocka_unit_test_setup(test_near_miss, reset),
 		cmocka_unit_test_setup(test_unknown, reset),
 		cmocka_unit_test_setup(test_malformed, reset),
 		cmocka_unit_test_setup(test_value_too_long, reset),

@@ -263,7 +263,7 @@ static bool init_with(const char *cmdline)
 			sel = o->target;
 	assert_non_null(sel);
 	sel->n = 0; /* the list is static in conceal.c: start afresh */
-	assert_true(options_parse(cmdline, option_report, NULL));
+	assert_true(options_parse(cmdline, false, option_report, NULL));
 	return pci_init();
 }
 

@@ -49,7 +49,7 @@ static int reset(void **state)
 
 static bool parse(const char *cmdline)
 {
-	return options_parse(cmdline, report, NULL);
+	return options_parse(cmdline, false, report, NULL);
 }
 
 static void assert_bdf(unsigned int i, u8 bus, u8 dev, u8 fn)

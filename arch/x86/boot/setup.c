@@ -45,6 +45,13 @@ static void keep_option_msg(const char *msg, void *arg)
 		strlcpy_l(option_msgs[noption_msgs++], msg, sizeof(option_msgs[0]));
 }
 
+/* QEMU's Multiboot loader (-kernel) always puts the image's path before
+ * -append's text, whatever that path looks like. */
+static bool loader_puts_path_first(void)
+{
+	return boot_info.protocol == 1 && !strcmp(boot_info.loader, "qemu");
+}
+
 static void print_memmap(const struct memmap *m, const char *title)
 {
 	log_info("%s:", title);
@@ -131,7 +138,8 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 	err = bootinfo_parse(magic, info_pa, &boot_info);
 	boot_info.image_base = LOAD_PHYS;
 	boot_info.image_end = (uintptr_t)_bss_end_phys;
-	options_ok = options_parse(boot_info.cmdline, keep_option_msg, NULL);
+	options_ok = options_parse(boot_info.cmdline, loader_puts_path_first(),
+				   keep_option_msg, NULL);
 	console_init();
 	log_raw("\nlamina " LAMINA_VERSION_STRING " - thin hypervisor for x86-64\n");
 	if (err) {
