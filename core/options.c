@@ -48,11 +48,53 @@ static void list_known(char *buf, size_t size)
 			    n ? ", " : "", o->name);
 }
 
+/* Options whose last good word a parse remembers; one registered beyond
+ * that says "keeping the earlier value" without naming it. */
+#define OPTIONS_REMEMBERED 32
+
 struct parse_state {
 	void (*report)(const char *msg, void *arg);
 	void *arg;
 	bool ok;
+	/* The word that last set each option, by its index: a bad value
+	 * later leaves that one in force, and the message says so. */
+	struct {
+		const char *w;
+		size_t len;
+	} good[OPTIONS_REMEMBERED];
+	bool set[OPTIONS_REMEMBERED + 1]; /* the last: any option beyond */
 };
+
+static unsigned int option_index(const struct option_desc *o)
+{
+	return MIN((unsigned int)(o - options_begin()), (unsigned int)OPTIONS_REMEMBERED);
+}
+
+static void remember_good(struct parse_state *st, const struct option_desc *o,
+			  const char *w, size_t len)
+{
+	unsigned int i = option_index(o);
+
+	st->set[i] = true;
+	if (i < OPTIONS_REMEMBERED) {
+		st->good[i].w = w;
+		st->good[i].len = len;
+	}
+}
+
+/* What stays in force after a bad value of a non-protecting option. */
+static void what_is_kept(const struct parse_state *st, const struct option_desc *o,
+			 char *buf, size_t size)
+{
+	unsigned int i = option_index(o);
+
+	if (!st->set[i])
+		format(buf, size, "using the default");
+	else if (i < OPTIONS_REMEMBERED)
+		format(buf, size, "keeping %.*s", (int)st->good[i].len, st->good[i].w);
+	else
+		format(buf, size, "keeping the earlier value");
+}
 
 static char lower(char c)
 {
@@ -166,7 +208,7 @@ static void unknown_key(struct parse_state *st, const char *w, size_t len,
 
 static void one_word(struct parse_state *st, const char *w, size_t len)
 {
-	char msg[512], value[256];
+	char msg[512], value[256], kept[300];
 	const char *eq = memchr(w, '=', len);
 	const struct option_desc *o;
 
@@ -181,16 +223,20 @@ static void one_word(struct parse_state *st, const char *w, size_t len)
 	}
 	size_t vlen = len - (eq + 1 - w);
 	detail[0] = 0;
-	if (vlen >= sizeof(value) || vlen == 0 ||
-	    (memcpy(value, eq + 1, vlen), value[vlen] = 0, o->parse(value, o->target))) {
-		format(msg, sizeof(msg), "option '%.*s': %s%sexpected %s=%s; %s",
-		       (int)len, w, detail, detail[0] ? "; " : "", o->name, o->form,
-		       o->fail_closed ? "refusing to start the guest"
-				      : "using the default");
-		st->report(msg, st->arg);
-		if (o->fail_closed)
-			st->ok = false;
+	if (vlen < sizeof(value) && vlen != 0 &&
+	    (memcpy(value, eq + 1, vlen), value[vlen] = 0, !o->parse(value, o->target))) {
+		remember_good(st, o, w, len);
+		return;
 	}
+	if (o->fail_closed) {
+		format(kept, sizeof(kept), "refusing to start the guest");
+		st->ok = false;
+	} else {
+		what_is_kept(st, o, kept, sizeof(kept));
+	}
+	format(msg, sizeof(msg), "option '%.*s': %s%sexpected %s=%s; %s", (int)len, w,
+	       detail, detail[0] ? "; " : "", o->name, o->form, kept);
+	st->report(msg, st->arg);
 }
 
 static bool is_space(char c)
@@ -214,7 +260,7 @@ static bool first_is_path(const char *w, size_t len, bool path_first)
 bool options_parse(const char *cmdline, bool path_first,
 		   void (*report)(const char *msg, void *arg), void *arg)
 {
-	struct parse_state st = { report, arg, true };
+	struct parse_state st = { .report = report, .arg = arg, .ok = true };
 	const char *p = cmdline ? cmdline : "";
 	bool first = true;
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Strict option parsing: unknown keys and malformed values are reported,
 # naming the option and the accepted form, and lamina goes on with the
-# default; good values take effect.
+# default (or the good value given before); good values take effect. The
+# messages are console-only.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/hypercall.elf"
 kernel="$GUEST_DIR/hypercall.elf hypercall.elf"
 done_re=$(done_marker hypercall)
 
-qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=banana foo=bar console=com2 loose" "$kernel" \
+# Ten bad words (more than lamina once kept), each reported.
+bad10="b1=1 b2=1 b3=1 b4=1 b5=1 b6=1 b7=1 b8=1 b9=1 b10=1"
+qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=banana foo=bar console=com2 loose $bad10" "$kernel" \
 	-serial "file:$WORK/com2.log"
 hv=$WORK/com2.log
 expect_in "$hv" "option 'mem=banana': expected mem=<size>\\[K\\|M\\|G\\], 8M to 64G .*; using the default" \
@@ -15,14 +18,19 @@ expect_in "$hv" "option 'mem=banana': expected mem=<size>\\[K\\|M\\|G\\], 8M to 
 expect_in "$hv" "option 'foo=bar': unknown option 'foo'; known options: .*console.*mem" \
 	"foo=bar: reported as unknown, with the known options"
 expect_in "$hv" "option 'loose': expected key=value" "a word without '=' is reported"
+expect_in "$hv" "option 'b10=1': unknown option 'b10'" "the 13th bad word is reported too"
+expect_in "$LOG" "^ok .*log read: no option message is in the log" \
+	"option messages are console-only: the guest cannot read them"
 expect_in "$hv" "lamina's home: .* \\(32 MiB at the top of usable RAM\\)" \
 	"after mem=banana lamina uses its default of 32 MiB"
 expect_in "$LOG" "$done_re" "the guest still starts after bad options"
 
-qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=64M console=com2" "$kernel" \
+qemu_lamina "$LOG" "$done_re" 60 1 512 "mem=64M mem=banana console=com2" "$kernel" \
 	-serial "file:$WORK/com2b.log"
+expect_in "$WORK/com2b.log" "option 'mem=banana': expected mem=.*; keeping mem=64M" \
+	"mem=64M mem=banana: the message names the value kept"
 expect_in "$WORK/com2b.log" "lamina's home: .* \\(64 MiB at the top of usable RAM\\)" \
-	"mem=64M takes 64 MiB"
+	"mem=64M (then mem=banana) takes 64 MiB"
 expect_in "$LOG" "^# meminfo: lamina keeps .* \\(64 MiB\\)" \
 	"the guest sees the 64 MiB home through MEMINFO"
 

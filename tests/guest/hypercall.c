@@ -160,6 +160,9 @@ static void check_log_read(void)
 	kprintf("# log: read %u bytes, last status %d\n", log_len, status);
 	tap_check(status >= 0 && status <= 16 && mem_contains(log_text, log_len, "lamina"),
 		  "log read: the log from offset 0 mentions lamina");
+	/* They quote lamina's command line, which is console-only. */
+	tap_check(!mem_contains(log_text, log_len, "option '"),
+		  "log read: no option message is in the log");
 }
 
 /* From 64-bit mode: results fill whole registers (upper halves zero,

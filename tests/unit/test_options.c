@@ -325,6 +325,26 @@ static void test_malformed(void **state)
 	}
 }
 
+static void test_keeps_earlier_value(void **state)
+{
+	/* A bad value after a good one leaves the good one, and says so. */
+	assert_true(parse("mem=64M mem=banana debug=x"));
+	assert_int_equal(reports.n, 2);
+	assert_report(0, "option 'mem=banana'", "; keeping mem=64M");
+	assert_null(strstr(reports.msg[0], "default"));
+	assert_report(1, "option 'debug=x'", "; using the default");
+	assert_int_equal(opt_mem, 64 * MiB);
+	/* The last good one is named, and a good one after a bad one wins. */
+	reset(NULL);
+	assert_true(parse("mem=1M mem=2M mem= mem=3M"));
+	assert_report(0, "option 'mem='", "; keeping mem=2M");
+	assert_int_equal(opt_mem, 3 * MiB);
+	/* A new parse starts afresh. */
+	reset(NULL);
+	assert_true(parse("mem=zz"));
+	assert_report(0, "using the default", NULL);
+}
+
 static void test_value_too_long(void **state)
 {
 	char line[400] = "mem=";
@@ -514,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup(test_near_miss, reset),
 		cmocka_unit_test_setup(test_unknown, reset),
 		cmocka_unit_test_setup(test_malformed, reset),
+		cmocka_unit_test_setup(test_keeps_earlier_value, reset),
 		cmocka_unit_test_setup(test_value_too_long, reset),
 		cmocka_unit_test_setup(test_fail_closed, reset),
 		cmocka_unit_test_setup(test_parser_detail, reset),

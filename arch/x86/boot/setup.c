@@ -34,15 +34,35 @@ OPTION(mem, "mem", "<size>[K|M|G], 8M to 64G (rounded up to 2M; default 32M)",
 extern char _image_start[], _image_end[];
 extern char _bss_end_phys[];
 
-/* Option problems are found before the console exists: keep them. */
-static char option_msgs[8][512];
-static unsigned int noption_msgs;
+/* Option problems are found before the console exists: keep them, packed
+ * one after another with their NULs. 2047 bytes of command line hold far
+ * fewer bad words than this has room for; any beyond are counted. */
+static char option_msgs[16 * 1024];
+static size_t option_msgs_used;
+static unsigned int option_msgs_lost;
 bool options_ok = true;
 
 static void keep_option_msg(const char *msg, void *arg)
 {
-	if (noption_msgs < ARRAY_SIZE(option_msgs))
-		strlcpy_l(option_msgs[noption_msgs++], msg, sizeof(option_msgs[0]));
+	size_t n = strlen(msg) + 1;
+
+	if (n > sizeof(option_msgs) - option_msgs_used) {
+		option_msgs_lost++;
+		return;
+	}
+	memcpy(option_msgs + option_msgs_used, msg, n);
+	option_msgs_used += n;
+}
+
+/* Console-only: they quote lamina's command line, which the guest is not
+ * to read (the ring is readable through LOG_READ). */
+static void print_option_msgs(void)
+{
+	for (size_t off = 0; off < option_msgs_used; off += strlen(option_msgs + off) + 1)
+		log_console(LOG_ERROR, "%s", option_msgs + off);
+	if (option_msgs_lost)
+		log_console(LOG_ERROR, "%u more option messages did not fit and are not shown",
+			    option_msgs_lost);
 }
 
 /* QEMU's Multiboot loader (-kernel) always puts the image's path before
@@ -150,8 +170,7 @@ __noreturn void boot_main(u32 magic, u32 info_pa)
 	log_console(LOG_INFO, "loaded by %s (Multiboot%d), command line: '%s'",
 		 boot_info.loader[0] ? boot_info.loader : "an unnamed loader",
 		 boot_info.protocol, boot_info.cmdline);
-	for (unsigned int i = 0; i < noption_msgs; i++)
-		log_err("%s", option_msgs[i]);
+	print_option_msgs();
 	report_boot_info_limits();
 	print_memmap(&boot_info.fw_map, "firmware memory map");
 	limit_fw_map();
