@@ -9,8 +9,10 @@ LAMINACTL_SRCS := $(wildcard tools/laminactl/*.c)
 LAMINACTL_OBJS := $(LAMINACTL_SRCS:%.c=$(BUILD)/%.o)
 WORKLOAD_SRCS := $(wildcard tests/system/workload/*.c)
 WORKLOAD_OBJS := $(WORKLOAD_SRCS:%.c=$(BUILD)/%.o)
+# A system-test helper: runs a command with the synchronous signals blocked.
+BLOCKED_OBJS := $(BUILD)/tests/system/blocked/blocked.o
 
-$(LAMINACTL_OBJS) $(WORKLOAD_OBJS): $(BUILD)/%.o: %.c
+$(LAMINACTL_OBJS) $(WORKLOAD_OBJS) $(BLOCKED_OBJS): $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(TOOL_CFLAGS) -c -o $@ $<
 
@@ -20,9 +22,15 @@ $(BUILD)/laminactl: $(LAMINACTL_OBJS)
 $(BUILD)/workload: $(WORKLOAD_OBJS)
 	$(Q)$(HOSTCC) $(TOOL_LDFLAGS) -o $@ $^
 
-ALL_TARGETS += $(BUILD)/laminactl $(BUILD)/workload
--include $(LAMINACTL_OBJS:.o=.d) $(WORKLOAD_OBJS:.o=.d)
+$(BUILD)/blocked: $(BLOCKED_OBJS)
+	$(Q)$(HOSTCC) -o $@ $^
+
+ALL_TARGETS += $(BUILD)/laminactl $(BUILD)/workload $(BUILD)/blocked
+-include $(LAMINACTL_OBJS:.o=.d) $(WORKLOAD_OBJS:.o=.d) $(BLOCKED_OBJS:.o=.d)
 
 # laminactl's commands on the host, against a simulated lamina.
 $(eval $(call unit_test,laminactl,$(filter-out %/main.c %/hypercall.c,$(LAMINACTL_SRCS)) \
 	$(wildcard tools/laminactl/test/*.c),))
+# Its fault guard, with the real signal handling and a faulting stand-in.
+$(eval $(call unit_test,laminactl_guard,tools/laminactl/hypercall.c \
+	$(wildcard tools/laminactl/test_guard/*.c),))

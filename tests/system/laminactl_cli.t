@@ -2,7 +2,7 @@
 # laminactl's command line, run on the build host (never lamina's guest):
 # help, usage errors (status 2), and "not running under lamina" (status 1)
 # without a crash, whether the hypercall faults or another hypervisor
-# answers it.
+# answers it, and even when started with the fault signals blocked.
 . "$(dirname "$0")/lib.sh"
 ctl=$BUILD/laminactl
 need "$ctl" || finish
@@ -35,4 +35,15 @@ for cmd in version stats meminfo log; do
 	check "$cmd outside lamina says so, and only that" \
 		[ "$(cat "$WORK/err")" = "laminactl: not running under lamina" ]
 done
+
+# Started with SIGILL, SIGSEGV and SIGBUS blocked, the faulting probe would
+# kill it ("Illegal instruction") unless laminactl unblocks them itself.
+if need "$BUILD/blocked"; then
+	"$BUILD/blocked" "$ctl" version >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	check "with the fault signals blocked, version outside lamina exits 1 (status $RC)" \
+		[ $RC -eq 1 ]
+	check "with the fault signals blocked, it says not running under lamina" \
+		[ "$(cat "$WORK/err")" = "laminactl: not running under lamina" ]
+fi
 finish

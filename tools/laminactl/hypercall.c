@@ -48,32 +48,48 @@ static void raw_call(struct hc_regs *r, int amd)
 				     : : "memory");
 }
 
-/* Returns 1 if the instruction faulted (the signal handler jumped back). */
-static int guarded_call(struct hc_regs *out, int amd)
+/* Returns 1 if fn faulted (the signal handler jumped back). The mask
+ * saved here is the unblocked one hc_guard set, restored by the jump. */
+static int guarded_call(hc_fn fn, struct hc_regs *out, int amd)
 {
 	if (sigsetjmp(fault_jump, 1) != 0)
 		return 1;
-	raw_call(out, amd);
+	fn(out, amd);
 	return 0;
 }
 
-int hc_call(struct hc_regs *r)
+int hc_guard(hc_fn fn, struct hc_regs *r, int amd)
 {
 	static const int sigs[] = { SIGILL, SIGSEGV, SIGBUS };
 	enum { NSIGS = sizeof(sigs) / sizeof(sigs[0]) };
 	struct sigaction sa, old[NSIGS];
-	struct hc_regs out = *r;
+	sigset_t fault_sigs, old_mask;
 	int faulted;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fault;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < NSIGS; i++)
+	sigemptyset(&fault_sigs);
+	for (int i = 0; i < NSIGS; i++) {
 		sigaction(sigs[i], &sa, &old[i]);
-	faulted = guarded_call(&out, vendor_is_amd());
+		sigaddset(&fault_sigs, sigs[i]);
+	}
+	/* A fault with its signal blocked is not held back: the kernel
+	 * resets the handler to the default and kills the process. A parent
+	 * may have left them blocked, so unblock them for the call. */
+	sigprocmask(SIG_UNBLOCK, &fault_sigs, &old_mask);
+	faulted = guarded_call(fn, r, amd);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	for (int i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &old[i], NULL);
-	if (faulted)
+	return faulted;
+}
+
+int hc_call(struct hc_regs *r)
+{
+	struct hc_regs out = *r;
+
+	if (hc_guard(raw_call, &out, vendor_is_amd()))
 		return -1;
 	*r = out;
 	return 0;

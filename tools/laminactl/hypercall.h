@@ -16,6 +16,12 @@ struct hc_regs {
  * (#UD or #GP: no hypervisor answers it), leaving r untouched then. */
 int hc_call(struct hc_regs *r);
 
+/* Runs fn(r, amd) with SIGILL, SIGSEGV and SIGBUS caught (and unblocked,
+ * the caller's mask restored after): 1 if it faulted, else 0. hc_call's
+ * guard, apart for its test. */
+typedef void (*hc_fn)(struct hc_regs *r, int amd);
+int hc_guard(hc_fn fn, struct hc_regs *r, int amd);
+
 /* The status in EAX as a signed number (0, a byte count, or LAMINA_E_*). */
 static inline int32_t hc_status(const struct hc_regs *r)
 {
