@@ -84,14 +84,12 @@ long log_read(u64 off, char *buf, size_t len)
 
 static const char *const level_tag[] = { "ERROR: ", "warning: ", "", "debug: " };
 
-static void log_line(enum log_level level, bool to_ring, const char *fmt, va_list ap)
+static void emit_line(enum log_level level, bool to_ring, const char *fmt, va_list ap)
 {
 	char line[512];
 	u64 ns = time_ns();
 	int n;
 
-	if (level > log_level_max)
-		return;
 	n = format(line, sizeof(line), "[%5llu.%06llu] cpu%u: %s",
 		   (unsigned long long)(ns / 1000000000),
 		   (unsigned long long)(ns / 1000 % 1000000), this_cpu_index(),
@@ -103,6 +101,21 @@ static void log_line(enum log_level level, bool to_ring, const char *fmt, va_lis
 	out_lock();
 	emit(line, n, to_ring);
 	out_unlock();
+}
+
+static void log_line(enum log_level level, bool to_ring, const char *fmt, va_list ap)
+{
+	if (level <= log_level_max)
+		emit_line(level, to_ring, fmt, ap);
+}
+
+void log_always(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit_line(LOG_INFO, true, fmt, ap);
+	va_end(ap);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -90,8 +90,10 @@ bool protect_selfcheck(void)
 		data_ok &= data_canary[i] == CANARY;
 	for (unsigned int i = 0; i < PAGE_SIZE / sizeof(u64); i++)
 		heap_ok &= heap_canary[i] == (CANARY ^ i);
-	log_info("self-check: code and read-only data %s, data canary %s, heap canary %s",
-		 code_ok ? "unchanged" : "CHANGED", data_ok ? "intact" : "DAMAGED",
-		 heap_ok ? "intact" : "DAMAGED");
+	/* The hypercall's documentation promises the result on the console,
+	 * at any loglevel=. */
+	log_always("self-check: code and read-only data %s, data canary %s, heap canary %s",
+		   code_ok ? "unchanged" : "CHANGED", data_ok ? "intact" : "DAMAGED",
+		   heap_ok ? "intact" : "DAMAGED");
 	return code_ok && data_ok && heap_ok;
 }

@@ -155,7 +155,9 @@ static void add_function(u16 seg, u8 bus, u8 dev, u8 fn, u32 id)
 	struct pci_func *f = kzalloc(sizeof(*f));
 
 	if (!f) {
-		log_err("pci: out of memory; %02x:%02x.%x ignored", bus, dev, fn);
+		/* Console-only like every line naming a function: it may
+		 * be one concealed from the guest. */
+		log_console(LOG_ERROR, "pci: out of memory; %02x:%02x.%x ignored", bus, dev, fn);
 		return;
 	}
 	*f = (struct pci_func){ .seg = seg, .bus = bus, .dev = dev, .fn = fn,

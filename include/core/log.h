@@ -24,6 +24,9 @@ void log_console(enum log_level level, const char *fmt, ...) __printf(2, 3);
 void log_guest_rip(enum log_level level, u64 rip);
 
 /* Raw text to the console and ring, no prefix (banners, register dumps). */
+/* An info line printed whatever loglevel= says: for what the docs promise
+ * will be printed (a SELFCHECK result). */
+void log_always(const char *fmt, ...) __printf(1, 2);
 void log_raw(const char *fmt, ...) __printf(1, 2);
 
 /* Copy up to len bytes of the log from absolute offset off; returns the
