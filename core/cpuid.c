@@ -8,6 +8,7 @@
 #define CPUID1_ECX_SMX BIT(6)
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID7_ECX_OSPKE BIT(4)
+#define CPUID7_EBX_INTEL_PT BIT(25)
 #define CPUID_80000001_ECX_SVM BIT(2)
 #define CPUID_80000001_ECX_SKINIT BIT(12)
 #define CPUID_80000008_EBX_INVLPGB BIT(3)
@@ -28,6 +29,8 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 		break;
 	case 7:
 		if (sub == 0) {
+			/* Processor Trace: see core/msr.c. */
+			r->ebx &= ~CPUID7_EBX_INTEL_PT;
 			r->ecx &= ~CPUID7_ECX_OSPKE;
 			if (vendor->get_reg(v, GUEST_CR4) & CR4_PKE)
 				r->ecx |= CPUID7_ECX_OSPKE;
@@ -43,6 +46,7 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 		 * CPU it runs on here): not offered. */
 		r->ebx &= ~CPUID_80000008_EBX_INVLPGB;
 		break;
+	case 0x14: /* Processor Trace's leaf: reserved without it */
 	case 0x8000000a: /* SVM features: reserved without SVM */
 		*r = (struct cpuid_regs){ 0 };
 		break;

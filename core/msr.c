@@ -229,6 +229,13 @@ static const struct msr_rule rules[] = {
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
 	{ MSR_FEATURE_CONTROL, MSR_FEATURE_CONTROL, feature_control_read, gp_write },
 	{ MSR_VMX_FIRST, MSR_VMX_LAST, gp_read, gp_write },
+	/* Processor Trace writes to host-physical addresses that EPT does not
+	 * translate (lamina sets no "PT uses guest physical addresses"), so it
+	 * could write over lamina's memory; and it would trace lamina too.
+	 * Hidden in CPUID, its MSRs raise #GP as on a CPU without it. */
+	{ MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST, gp_read, gp_write },
+	{ MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, gp_read, gp_write },
+	{ MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, gp_read, gp_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
 	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
@@ -247,6 +254,13 @@ void msr_prepare_guest(void)
 {
 	unsigned int unused;
 
+	static const u32 trace[][2] = { { MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST },
+					{ MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST },
+					{ MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST } };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(trace); i++)
+		for (u32 msr = trace[i][0]; msr <= trace[i][1]; msr++)
+			vendor->intercept_msr(msr, true, true);
 	vendor->intercept_msr(MSR_APIC_BASE, false, true);
 	if (cpu_has(1, CPUID_EDX, 12)) { /* MTRRs */
 		for (u32 msr = MSR_MTRR_VAR_FIRST; msr <= MSR_MTRR_VAR_LAST; msr++)

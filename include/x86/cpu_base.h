@@ -22,6 +22,14 @@
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define MSR_VMX_FIRST 0x480 /* VMX capability MSRs: VMX_BASIC ... */
 #define MSR_VMX_LAST 0x493  /* ... VMX_EXIT_CTLS2 */
+/* Intel Processor Trace: output base and mask, control, status, CR3
+ * match, address ranges. */
+#define MSR_RTIT_OUTPUT_FIRST 0x560
+#define MSR_RTIT_OUTPUT_LAST 0x561
+#define MSR_RTIT_CTL_FIRST 0x570
+#define MSR_RTIT_CTL_LAST 0x572
+#define MSR_RTIT_ADDR_FIRST 0x580
+#define MSR_RTIT_ADDR_LAST 0x587
 #define MSR_MTRR_CAP 0xfe
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_MTRR_PHYS_BASE(n) (0x200 + 2 * (n))

@@ -511,6 +511,25 @@ static void check_feature_control(void)
 		tap_skip("unlocked", "msr: IA32_FEATURE_CONTROL write raises #GP");
 }
 
+/* Processor Trace writes to host-physical addresses, past EPT: hidden,
+ * and its MSRs raise #GP under lamina (leaf 7 EBX bit 25, leaf 0x14). */
+static void check_trace_hidden(void)
+{
+	u64 v = 0;
+
+	if (!lamina_present()) {
+		tap_skip("bare", "Processor Trace hidden");
+		return;
+	}
+	struct cpuid_regs r = cpuid_count(0x14, 0);
+
+	tap_eq(cpuid_count(7, 0).ebx & BIT(25), 0, "cpuid: 7 EBX.INTEL_PT reads 0");
+	tap_check(!r.eax && !r.ebx && !r.ecx && !r.edx, "cpuid: 0x14 reads zeros");
+	tap_vec(rdmsr_probe(0x570, &v), VEC_GP, "msr: RTIT_CTL read raises #GP");
+	tap_vec(wrmsr_probe(0x570, 1), VEC_GP, "msr: RTIT_CTL write raises #GP");
+	tap_vec(wrmsr_probe(0x560, 0x1000), VEC_GP, "msr: RTIT_OUTPUT_BASE write raises #GP");
+}
+
 static void check_vmx_hidden(void)
 {
 	u32 bad = 0;
@@ -751,6 +770,7 @@ void test_main(void)
 	check_pae_pdptes();
 	check_single_step();
 	check_sti_shadow();
+	check_trace_hidden();
 	if (amd) {
 		check_svm_hidden();
 		check_svm_insns();

@@ -152,6 +152,9 @@ static void svm_reset(struct vcpu *v, const struct vcpu_reset *r)
 	struct svm_vcpu *s = v->vendor;
 	struct vmcb_save *g = &s->vmcb->save;
 
+	/* INIT flushes the TLBs (SDM Vol. 3A 10.1): no entry of the guest's
+	 * run before the restart may outlive it (the ASID stays). */
+	s->vmcb->ctl.tlb_control = 1;
 	if (r->protected_flat) {
 		set_seg(&g->cs, r->cs_sel, 0, 0xffffffff, ATTR_CODE32);
 		set_seg(&g->ds, r->ds_sel, 0, 0xffffffff, ATTR_DATA32);
