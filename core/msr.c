@@ -248,23 +248,25 @@ static const struct msr_rule *rule_for(u32 msr)
 	return NULL;
 }
 
-/* Writes only: reads of these MSRs go to the CPU. Fixed-range MTRRs
- * cover the first MiB only, where lamina never is: not intercepted. */
+static void intercept_range(u32 first, u32 last, bool read, bool write)
+{
+	for (u32 msr = first; msr <= last; msr++)
+		vendor->intercept_msr(msr, read, write);
+}
+
+/* Processor Trace's MSRs, reads and writes (see rules[]); the others
+ * writes only: reads go to the CPU. Fixed-range MTRRs cover the first
+ * MiB only, where lamina never is: not intercepted. */
 void msr_prepare_guest(void)
 {
 	unsigned int unused;
 
-	static const u32 trace[][2] = { { MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST },
-					{ MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST },
-					{ MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST } };
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(trace); i++)
-		for (u32 msr = trace[i][0]; msr <= trace[i][1]; msr++)
-			vendor->intercept_msr(msr, true, true);
+	intercept_range(MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST, true, true);
+	intercept_range(MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, true, true);
+	intercept_range(MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, true, true);
 	vendor->intercept_msr(MSR_APIC_BASE, false, true);
 	if (cpu_has(1, CPUID_EDX, 12)) { /* MTRRs */
-		for (u32 msr = MSR_MTRR_VAR_FIRST; msr <= MSR_MTRR_VAR_LAST; msr++)
-			vendor->intercept_msr(msr, false, true);
+		intercept_range(MSR_MTRR_VAR_FIRST, MSR_MTRR_VAR_LAST, false, true);
 		vendor->intercept_msr(MSR_MTRR_DEF_TYPE, false, true);
 	}
 	if (!amd())
