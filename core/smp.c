@@ -46,16 +46,17 @@ static void kick(struct cpu *c)
 	apic_send_ipi(c->apic_id, ICR_DM_NMI);
 }
 
-/* A kick that found this CPU in lamina may have come after the checks
- * before its next entry (smp_before_entry, nested_sync), which then miss
- * what the kick was for: an INIT, a nested page-table change. The back
- * end makes that entry exit at once, so the checks run again. */
-void smp_kick_taken_in_lamina(void)
+/* An NMI that found this CPU in lamina may have come after the checks
+ * before its next entry, which then miss it: a kick's INIT or nested
+ * page-table change (smp_before_entry, nested_sync), or the guest's own
+ * NMI (the back end's NMI-window decision). The back end makes that entry
+ * exit at once, so the checks run again. */
+void smp_nmi_taken_in_lamina(void)
 {
 	struct vcpu *v = this_vcpu();
 
-	if (v && vendor && vendor->kick_missed)
-		vendor->kick_missed(v);
+	if (v && vendor && vendor->nmi_missed)
+		vendor->nmi_missed(v);
 }
 
 static void note_ap_started(struct vcpu *v)

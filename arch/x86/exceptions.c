@@ -76,9 +76,8 @@ static __noreturn void fatal_exception(struct irq_frame *f)
 }
 
 /* An NMI lamina took: from its IDT, or as a VM exit on VT-x (where the
- * exit consumes the NMI and the back end calls this itself). True if it
- * was lamina's own kick. */
-bool nmi_handle(void)
+ * exit consumes the NMI and the back end calls this itself). */
+void nmi_handle(void)
 {
 	struct cpu *c = this_cpu();
 
@@ -88,18 +87,17 @@ bool nmi_handle(void)
 	 * the guest. A guest NMI that coincides with it merges into it, as
 	 * two NMIs pending at once do on hardware. */
 	if (__atomic_exchange_n(&c->kicked, false, __ATOMIC_ACQ_REL))
-		return true;
+		return;
 	/* Not ours: the guest gets it at the next entry. */
 	c->nmi_pending = true;
-	return false;
 }
 
 void interrupt_dispatch(struct irq_frame *f);
 void interrupt_dispatch(struct irq_frame *f)
 {
 	if (f->vector == 2) {
-		if (nmi_handle())
-			smp_kick_taken_in_lamina();
+		nmi_handle();
+		smp_nmi_taken_in_lamina();
 		return;
 	}
 	if (f->vector < 32) {

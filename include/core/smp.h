@@ -26,6 +26,6 @@ void smp_guest_apic_write(struct vcpu *v);
 void smp_cpu_may_go_offline(struct vcpu *v);
 /* Before each entry into the guest. */
 void smp_before_entry(struct vcpu *v);
-void smp_kick_taken_in_lamina(void);
+void smp_nmi_taken_in_lamina(void);
 
 #endif

@@ -179,11 +179,12 @@ struct vendor_ops {
 	void (*intercept_io)(u16 port, bool on);
 	/* Back-end specific exits (e.g. VT-x CR accesses). */
 	void (*handle_private)(struct vcpu *v);
-	/* A kick (core/smp.c) reached this CPU in lamina, in its NMI handler,
-	 * perhaps after the checks before the next entry: make that entry
-	 * exit before the guest runs. NULL where the CPU holds NMIs in lamina
-	 * until the next entry, which the NMI then ends (AMD-V: GIF). */
-	void (*kick_missed)(struct vcpu *v);
+	/* An NMI (a kick from core/smp.c, or the guest's) reached this CPU
+	 * in lamina, in its NMI handler, perhaps after the checks before the
+	 * next entry: make that entry exit before the guest runs. NULL where
+	 * the CPU holds NMIs in lamina until the next entry, which the NMI
+	 * then ends (AMD-V: GIF). */
+	void (*nmi_missed)(struct vcpu *v);
 };
 
 extern const struct vendor_ops *vendor;

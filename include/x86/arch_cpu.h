@@ -50,6 +50,6 @@ __noreturn void halt_forever(void);
 void idt_init(void);
 /* An NMI reached lamina: halt if a fatal error is being reported, else
  * mark it pending for the guest (this_cpu()->nmi_pending). */
-bool nmi_handle(void);
+void nmi_handle(void);
 
 #endif

@@ -281,7 +281,7 @@ const struct vendor_ops svm_ops = {
 	.intercept_msr = svm_intercept_msr,
 	.intercept_io = svm_intercept_io,
 	.handle_private = NULL,
-	.kick_missed = NULL, /* GIF holds the NMI until VMRUN, which it exits */
+	.nmi_missed = NULL, /* GIF holds the NMI until VMRUN, which it exits */
 };
 
 bool svm_has_nrips(void)

@@ -181,7 +181,7 @@ const struct vendor_ops vmx_ops = {
 	.intercept_msr = vmx_intercept_msr,
 	.intercept_io = vmx_intercept_io,
 	.handle_private = vmx_handle_private,
-	.kick_missed = vmx_kick_missed,
+	.nmi_missed = vmx_nmi_missed,
 	/* APs wait for SIPI in guest mode, but the guest's INIT must not
 	 * reach them there: an INIT that arrives while waiting for SIPI is
 	 * held, and exits at the first entry after the SIPI (the SDM blocks

@@ -149,7 +149,7 @@ void vmx_set_blocking(struct vcpu *v, enum nmi_blocking nmi);
 void vmx_events_before_entry(struct vcpu *v);
 void vmx_events_after_exit(struct vcpu *v);
 void vmx_iret_reblock_nmi(struct vcpu *v, u64 info);
-void vmx_kick_missed(struct vcpu *v);
+void vmx_nmi_missed(struct vcpu *v);
 void vmx_kick_exit(void);
 
 /* vmx_exit.c */

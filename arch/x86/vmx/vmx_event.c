@@ -174,6 +174,13 @@ void vmx_events_after_exit(struct vcpu *v)
 		return;
 	e->event_pending = true;
 	e->event_type = VMX_INTR_TYPE(idt);
+	/* An NMI lamina injected did not get through: the entry that injected
+	 * it began virtual-NMI blocking, which the exit saved, and VM entry
+	 * refuses to inject an NMI with it set (SDM Vol. 3C 26.3.1.5, 31.7.1.2);
+	 * left set, the NMI would wait for the guest's next IRET. */
+	if (e->event_type == EVENT_NMI)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~VMX_BLOCK_NMI);
 	e->event_vector = VMX_INTR_VECTOR(idt);
 	e->event_has_error = idt & VMX_INTR_ERROR_VALID;
 	if (e->event_has_error)
@@ -193,13 +200,13 @@ void vmx_iret_reblock_nmi(struct vcpu *v, u64 info)
 		vmread(VMCS_GUEST_INTERRUPTIBILITY) | VMX_BLOCK_NMI);
 }
 
-/* A kick NMI taken in lamina (smp_kick_taken_in_lamina): the
+/* An NMI taken in lamina (smp_nmi_taken_in_lamina): the
  * VMX-preemption timer, activated at 0, makes the next VM entry exit
  * before the guest runs an instruction, and vmx_kick_exit turns it off
  * again. Written here in the NMI handler, between any two VMWRITEs of
  * lamina's: nothing else writes the pin-based controls or the timer after
  * setup. Without the timer the kick waits for the guest's next exit. */
-void vmx_kick_missed(struct vcpu *v)
+void vmx_nmi_missed(struct vcpu *v)
 {
 	struct vmx_vcpu *x = v->vendor;
 

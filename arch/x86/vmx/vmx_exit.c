@@ -35,7 +35,7 @@ static const struct exit_map exit_table[] = {
 	{ EXIT_SIPI, LAMINA_EXIT_SIPI, false },
 	{ EXIT_INTR_WINDOW, LAMINA_EXIT_NMI, false }, /* for an NMI: see vmx_event.c */
 	{ EXIT_NMI_WINDOW, LAMINA_EXIT_NMI, false },
-	{ EXIT_PREEMPTION_TIMER, LAMINA_EXIT_NMI, false }, /* a kick: vmx_kick_missed */
+	{ EXIT_PREEMPTION_TIMER, LAMINA_EXIT_NMI, false }, /* vmx_nmi_missed */
 	/* The instruction length is valid for CALL, JMP, IRET and for INT n
 	 * (and INT3, INTO, INT1) through an IDT task gate. */
 	{ EXIT_TASK_SWITCH, LAMINA_EXIT_TASK_SWITCH, true },
