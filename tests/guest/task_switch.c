@@ -49,7 +49,6 @@ const char *const test_options[] = { "t_bit", "stale_dr6", NULL };
 #define PG_PRESENT_RW_4M 0x83
 #define CR4_PSE_BIT BIT(4)
 #define CR0_PG_BIT BIT(31)
-#define ICR_NMI (4u << 8)
 #define DR7_FIXED 0x400
 #define DR7_LOCAL 0x55
 #define DR7_TEST (DR7_FIXED | 0x7) /* L0, G0, L1 */

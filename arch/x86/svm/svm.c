@@ -185,6 +185,7 @@ static void svm_reset(struct vcpu *v, const struct vcpu_reset *r)
 	s->vmcb->ctl.event_inj = 0;
 	s->vmcb->ctl.int_state = 0;
 	s->soft_moved = false;
+	svm_nmi_reset(s);
 }
 
 /* Without LBR virtualization (lamina does not turn it on) VMRUN and

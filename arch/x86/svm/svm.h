@@ -14,6 +14,14 @@ struct svm_vcpu {
 	u64 exit_rip;           /* guest RIP at the last #VMEXIT */
 	bool soft_moved;        /* RIP moved past a software event's instruction */
 	u64 soft_rip, soft_next_rip; /* from where, to where */
+	struct svm_nmi {        /* svm_nmi.c */
+		bool queued;    /* an NMI for the guest, not yet injected */
+		bool blocked;   /* in its NMI handler: injected, no IRET yet */
+		bool iret_next; /* an IRET exit came: that IRET runs next */
+		bool stepping;  /* lamina set TF to trap after it */
+		bool guest_tf;  /* the guest's own TF then */
+		u64 iret_rip, dr6; /* where the IRET is; DR6 before the step */
+	} nmi;
 };
 
 extern struct pt_format npt_format;
@@ -33,5 +41,10 @@ void svm_debug_trap(struct vcpu *v, u64 dr6);
 void svm_set_blocking(struct vcpu *v, enum nmi_blocking nmi);
 void svm_events_before_entry(struct vcpu *v);
 void svm_events_after_exit(struct vcpu *v);
+/* svm_nmi.c */
+void svm_nmi_queue(struct svm_vcpu *s);
+void svm_nmi_reset(struct svm_vcpu *s);
+void svm_nmi_before_entry(struct vcpu *v, struct svm_vcpu *s);
+void svm_nmi_after_exit(struct vcpu *v, struct svm_vcpu *s);
 
 #endif

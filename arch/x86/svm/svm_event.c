@@ -42,6 +42,8 @@ void svm_inject(struct vcpu *v, enum event_type type, u8 vector, bool has_error,
 {
 	struct svm_vcpu *s = v->vendor;
 
+	if (type == EVENT_NMI)
+		return svm_nmi_queue(s); /* svm_nmi_before_entry injects it */
 	if (soft_event(type, vector) && !set_soft_return(v, s))
 		return;
 	s->vmcb->ctl.event_inj = vector | ((u64)type << SVM_EVT_TYPE_SHIFT) |
@@ -59,9 +61,9 @@ void svm_debug_trap(struct vcpu *v, u64 dr6)
 	svm_inject(v, EVENT_EXCEPTION, 1, false, 0);
 }
 
-/* The interrupt shadow ends; NMI blocking is the CPU's own on AMD-V
- * (lamina intercepts no IRET), which begins and ends it itself. AMD-V
- * runs task switches without lamina, so nothing calls this yet. */
+/* The interrupt shadow ends. The guest's NMI blocking is svm_nmi.c's,
+ * and AMD-V runs task switches without lamina (so nothing calls this
+ * yet, and an IRET that switches tasks ends the blocking there). */
 void svm_set_blocking(struct vcpu *v, enum nmi_blocking nmi)
 {
 	struct svm_vcpu *s = v->vendor;
@@ -78,6 +80,7 @@ void svm_events_before_entry(struct vcpu *v)
 
 	if (v->rip != s->exit_rip)
 		s->vmcb->ctl.int_state &= ~(u64)SVM_INT_SHADOW;
+	svm_nmi_before_entry(v, s);
 }
 
 void svm_events_after_exit(struct vcpu *v)
@@ -87,5 +90,6 @@ void svm_events_after_exit(struct vcpu *v)
 	if (s->soft_moved && v->exit.event_pending && v->rip == s->soft_next_rip)
 		v->rip = s->soft_rip;
 	s->soft_moved = false;
+	svm_nmi_after_exit(v, s);
 	s->exit_rip = v->rip;
 }

@@ -15,6 +15,7 @@ static const struct exit_map exit_table[] = {
 	{ SVM_EXIT_NPF, LAMINA_EXIT_NESTED_FAULT },
 	{ SVM_EXIT_IOIO, LAMINA_EXIT_IO },
 	{ SVM_EXIT_NMI, LAMINA_EXIT_NMI },
+	{ SVM_EXIT_IRET, LAMINA_EXIT_NMI }, /* the guest's NMI blocking: svm_nmi.c */
 	{ SVM_EXIT_INIT, LAMINA_EXIT_INIT },
 	{ SVM_EXIT_SHUTDOWN, LAMINA_EXIT_SHUTDOWN },
 	{ SVM_EXIT_VMRUN, LAMINA_EXIT_VIRT_INSN },
@@ -130,8 +131,8 @@ void svm_run(struct vcpu *v)
 		 * SIPI, this is the only place lamina takes an NMI, and an
 		 * NMI exit comes at an instruction boundary, not in the
 		 * middle of an event's delivery, so nothing is injected again
-		 * after it and the guest gets the NMI at the next VMRUN
-		 * (vcpu_loop). An NMI that comes while lamina handles another
+		 * after it, and the guest gets the NMI as soon as it can take
+		 * one (svm_nmi.c). An NMI that comes while lamina handles another
 		 * exit stays pending in the CPU (GIF = 0) and exits right
 		 * after the next VMRUN has delivered what it injects. */
 		__asm__ volatile("stgi; clgi" ::: "memory");

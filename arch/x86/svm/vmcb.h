@@ -78,6 +78,7 @@ STATIC_ASSERT(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT"
 #define SVM_INTERCEPT_NMI BIT(1)
 #define SVM_INTERCEPT_INIT BIT(3)
 #define SVM_INTERCEPT_CPUID BIT(18)
+#define SVM_INTERCEPT_IRET BIT(20)
 #define SVM_INTERCEPT_INVD BIT(22)
 #define SVM_INTERCEPT_INVLPGA BIT(26)
 #define SVM_INTERCEPT_IOIO BIT(27)
@@ -100,6 +101,7 @@ STATIC_ASSERT(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT"
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_INIT 0x63
 #define SVM_EXIT_CPUID 0x72
+#define SVM_EXIT_IRET 0x74
 #define SVM_EXIT_INVD 0x76
 #define SVM_EXIT_INVLPGA 0x7a
 #define SVM_EXIT_IOIO 0x7b

@@ -13,6 +13,7 @@
 #define APIC_ICR_HI 0x310
 
 #define ICR_INIT (5u << 8)
+#define ICR_NMI (4u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_PENDING BIT(12) /* xAPIC only */
 #define ICR_ASSERT BIT(14)
