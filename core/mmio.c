@@ -116,17 +116,38 @@ static int page_target(struct emu_ctx *ctx, u64 gpa, unsigned int size, struct m
 	return -1;
 }
 
+/* The width of the next piece of an access: all of it when that is 1,
+ * 2, 4 or 8 bytes, as the CPU would make it; else (a part of an access
+ * that crosses a page boundary) the widest naturally aligned one. */
+static unsigned int piece_width(u64 gpa, unsigned int left)
+{
+	if (left == 1 || left == 2 || left == 4 || left == 8)
+		return left;
+	for (unsigned int n = 4;; n /= 2)
+		if (n <= left && !(gpa & (n - 1)))
+			return n;
+}
+
 static void access_page(const struct npf_emulation *ne, struct mmio_region *r, u64 gpa,
 			void *data, unsigned int size, bool write)
 {
-	if (r && write)
-		r->ops->write(ne->v, r, gpa, data, size);
-	else if (r)
-		r->ops->read(ne->v, r, gpa, data, size);
-	else if (write)
-		memcpy(phys_to_virt(gpa), data, size);
-	else
-		memcpy(data, phys_to_virt(gpa), size);
+	for (unsigned int done = 0, n; done < size; done += n) {
+		u8 *piece = (u8 *)data + done;
+		u64 at = gpa + done, val = 0;
+
+		n = piece_width(at, size - done);
+		if (r && write)
+			r->ops->write(ne->v, r, at, piece, n);
+		else if (r)
+			r->ops->read(ne->v, r, at, piece, n);
+		else if (write) {
+			memcpy(&val, piece, n);
+			mem_write_sized(phys_to_virt(at), n, val);
+		} else {
+			val = mem_read_sized(phys_to_virt(at), n);
+			memcpy(piece, &val, n);
+		}
+	}
 }
 
 /* Both pages of an access that crosses a page boundary are translated

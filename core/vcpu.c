@@ -89,6 +89,9 @@ static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 {
 	bool has_error = f->has_error && (vendor->get_reg(v, GUEST_CR0) & CR0_PE);
 
+	/* A fault ends the instruction: data breakpoints its accesses hit so
+	 * far are not reported (they trap only after it completes). */
+	v->db_hits = 0;
 	/* RIP is still on the instruction: it runs again. */
 	if (f->vector == EMU_VECTOR_RETRY)
 		return;

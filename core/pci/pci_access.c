@@ -172,7 +172,7 @@ u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 	const struct ecam *e = ecam_for(seg, bus);
 
 	if (e)
-		return (u32)pci_mmio_read(ecam_reg(e, bus, dev, fn, off), size);
+		return (u32)mem_read_sized(ecam_reg(e, bus, dev, fn, off), size);
 	if (!cf8_reaches(seg, off))
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 	return pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, false, 0);
@@ -183,7 +183,7 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 	const struct ecam *e = ecam_for(seg, bus);
 
 	if (e)
-		return pci_mmio_write(ecam_reg(e, bus, dev, fn, off), size, val);
+		return mem_write_sized(ecam_reg(e, bus, dev, fn, off), size, val);
 	if (!cf8_reaches(seg, off))
 		return;
 	pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, true, val);

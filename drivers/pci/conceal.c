@@ -91,7 +91,7 @@ static void shared_read(struct vcpu *v, struct mmio_region *r, u64 gpa, void *da
 	u64 val = ~0ull;
 
 	if (!touches_hidden(p, gpa, size))
-		val = pci_mmio_read(p->hw + (gpa & (PAGE_SIZE - 1)), size);
+		val = mem_read_sized(p->hw + (gpa & (PAGE_SIZE - 1)), size);
 	memcpy(data, &val, size);
 }
 
@@ -104,7 +104,7 @@ static void shared_write(struct vcpu *v, struct mmio_region *r, u64 gpa, const v
 	if (touches_hidden(p, gpa, size))
 		return;
 	memcpy(&val, data, size);
-	pci_mmio_write(p->hw + (gpa & (PAGE_SIZE - 1)), size, val);
+	mem_write_sized(p->hw + (gpa & (PAGE_SIZE - 1)), size, val);
 }
 
 static const struct mmio_ops shared_ops = { shared_read, shared_write };

@@ -153,26 +153,6 @@ bool pci_has_ecam(u16 seg, u8 bus);
 bool pci_cf8_ext_enabled(void);
 u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
 
-/* One access of size 1, 2, 4 or 8 bytes, at that width, to device memory
- * lamina mapped uncached (ECAM, a BAR's page). */
-static inline u64 pci_mmio_read(const volatile void *p, unsigned int size)
-{
-	return size == 1 ? *(const volatile u8 *)p : size == 2 ? *(const volatile u16 *)p
-		: size == 4 ? *(const volatile u32 *)p : *(const volatile u64 *)p;
-}
-
-static inline void pci_mmio_write(volatile void *p, unsigned int size, u64 val)
-{
-	if (size == 1)
-		*(volatile u8 *)p = (u8)val;
-	else if (size == 2)
-		*(volatile u16 *)p = (u16)val;
-	else if (size == 4)
-		*(volatile u32 *)p = (u32)val;
-	else
-		*(volatile u64 *)p = val;
-}
-
 /* Route the function's config space through its rules: trap its ECAM
  * page (CF8/CFC accesses always go through them). */
 int pci_trap_config(struct pci_func *f);
