@@ -46,6 +46,14 @@ static void kick(struct cpu *c)
 	apic_send_ipi(c->apic_id, ICR_DM_NMI);
 }
 
+/* Make this CPU exit as soon as the guest runs again: on AMD-V, where
+ * GIF holds the NMI in lamina, right after VMRUN has delivered the event
+ * it injects. */
+void smp_kick_self(void)
+{
+	kick(this_cpu());
+}
+
 /* An NMI that found this CPU in lamina may have come after the checks
  * before its next entry, which then miss it: a kick's INIT or nested
  * page-table change (smp_before_entry, nested_sync), or the guest's own

@@ -194,8 +194,9 @@ static bool hidden_insn_faulted(struct vcpu *v)
 
 /* #AC and #DB are intercepted so that a guest cannot hold its CPU in an
  * endless chain of them, which the CPU delivers without ever opening an
- * interrupt window (CVE-2015-5307, CVE-2015-8104), and #GP on AMD-V for
- * hidden_insn_faulted. Each goes back to the guest as it came, with what the CPU did before the exit
+ * interrupt window (CVE-2015-5307, CVE-2015-8104), #GP on AMD-V for
+ * hidden_insn_faulted, and on AMD-V #TS, #NP, #SS and #PF for the one
+ * entry that single-steps an IRET (arch/x86/svm/svm_nmi.c). Each goes back to the guest as it came, with what the CPU did before the exit
  * (DR6, DR7.GD) already done by the back end. An INT1 the exit came
  * before is stepped over first, its #DB being a trap; like any
  * instruction it ends an STI or MOV SS shadow. */
@@ -204,7 +205,7 @@ void vcpu_reflect_exception(struct vcpu *v)
 	const struct vm_exit *e = &v->exit;
 	struct emu_fault f = { .vector = e->exception.vector,
 			       .has_error = e->exception.has_error,
-			       .error_code = e->exception.error };
+			       .error_code = e->exception.error, .cr2 = e->exception.cr2 };
 
 	if (hidden_insn_faulted(v))
 		return vcpu_inject_ud(v);

@@ -27,5 +27,6 @@ void smp_cpu_may_go_offline(struct vcpu *v);
 /* Before each entry into the guest. */
 void smp_before_entry(struct vcpu *v);
 void smp_nmi_taken_in_lamina(void);
+void smp_kick_self(void);
 
 #endif

@@ -61,6 +61,7 @@ struct vm_exit {
 			u8 vector;
 			bool has_error;
 			u32 error;
+			u64 cr2;      /* #PF: its address (CR2 not yet written) */
 			/* VT-x exits at an INT1 (ICEBP), before the #DB it
 			 * raises as a trap: its length, to step over. */
 			u8 int1_len;

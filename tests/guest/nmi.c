@@ -5,7 +5,9 @@
  *  - one that comes while the handler runs waits for the handler's IRET
  *    (no NMI nests in the handler, whatever exits the handler takes), and
  *    then comes at once, before the interrupted code goes on;
- *  - two that come while the handler runs make one more NMI, not two.
+ *  - two that come while the handler runs make one more NMI, not two;
+ *  - with the handler's IRET single-stepped by the guest itself, the
+ *    waiting NMI still comes at once (after the #DB is delivered).
  * AMD-V's event injection does not block later NMIs as the CPU's own
  * delivery does: lamina must hold them until the guest's IRET itself.
  *
@@ -33,10 +35,19 @@ const char *const test_options[] = { "cross", NULL };
 #define SETTLE_ROUNDS 200u  /* exits (and spins) a nested NMI would use */
 #define CROSS_ROUNDS 400u
 
+/* With step_iret set, the handler's IRET runs with RFLAGS.TF (set by
+ * POPF right before it): a single-step #DB follows the IRET, which the
+ * #DB handler counts. */
 void nmi_entry(void);
 void nmi_handler(void);
-__asm__(".globl nmi_entry\nnmi_entry:\n\tpushal\n\tcld\n\tcall nmi_handler\n\tpopal\n\tiretl\n");
+void db_entry(void);
+__asm__(".globl nmi_entry\nnmi_entry:\n\tpushal\n\tcld\n\tcall nmi_handler\n\tpopal\n"
+	"\tcmpl $0, step_iret\n\tje 1f\n\tmovl $0, step_iret\n"
+	"\tpushfl\n\torl $0x100, (%esp)\n\tpopfl\n"
+	"1:\tiretl\n"
+	".globl db_entry\ndb_entry:\n\tincl db_count\n\tiretl\n");
 
+volatile u32 step_iret, db_count;
 static volatile u32 nmi_count, nmi_depth, nmi_max_depth;
 static volatile u32 send_in_handler; /* NMIs the next handler run sends itself */
 
@@ -120,6 +131,25 @@ static void check_merged(void)
 	tap_eq(nmi_max_depth, 1, "no NMI nested in the handler");
 }
 
+/* The guest single-steps its handler's IRET while an NMI waits: after
+ * the IRET both the #DB and the NMI are due, the #DB first; the NMI comes
+ * at the #DB handler's first instruction, all before the interrupted
+ * code goes on. Under lamina on AMD-V the #DB is the guest's to get,
+ * and the NMI must still follow at once. */
+static void check_guest_steps_iret(void)
+{
+	u32 c0 = nmi_count, db0 = db_count;
+
+	nmi_max_depth = 0;
+	send_in_handler = 1;
+	step_iret = 1;
+	send_self_nmi();
+	tap_eq(wait_count(c0 + 1), c0 + 2,
+	       "stepped IRET: the NMI sent in the handler came right after it");
+	tap_eq(db_count - db0, 1, "stepped IRET: one #DB, the guest's");
+	tap_eq(nmi_max_depth, 1, "stepped IRET: no NMI nested in the handler");
+}
+
 /* The cross check: the second CPU sends NMI k only once the handler has
  * counted k - 1, after a varying delay, and says it sent it (`sent`) only
  * after its ICR write, so by the time this CPU reads `sent` == k the NMI
@@ -180,9 +210,11 @@ void test_main(void)
 		return;
 	}
 	trap_set_handler(VEC_NMI, nmi_entry);
+	trap_set_handler(VEC_DB, db_entry);
 	check_self();
 	check_held();
 	check_merged();
+	check_guest_steps_iret();
 	if (boot_opt_num("cross", 0))
 		check_cross();
 	else

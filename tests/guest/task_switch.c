@@ -91,6 +91,7 @@ u64 gdt2[GDT_ENTRIES] __aligned(8);
 struct seen seen_b, seen_c, seen_d, seen_e, seen_f, seen_n;
 /* What the #DB handler saw: DR6, the EIP it interrupted, TR, how often. */
 u32 db_dr6, db_eip, db_tr, db_count, t_ran;
+u32 n_self_nmi; /* N sends itself an NMI before its next IRET */
 u32 a_regs[8];           /* A's registers after it got back (pushal order) */
 struct tss32 *a_tss;
 u32 gp_resume = (u32)a_gp_resume, df_resume = (u32)a_df_resume;
@@ -169,7 +170,9 @@ __asm__(".text\n"
 	"movl a_tss, %eax\n movl 32(%eax), %ecx\n movl %ecx, seen_f+84\n movl df_resume, %ecx\n movl %ecx, 32(%eax)\n"
 	"iret\n jmp task_f\n"
 	/* N: the NMI handler task. */
-	"task_n:\n" TASK_RECORD("seen_n", "112") "iret\n jmp task_n\n"
+	"task_n:\n" TASK_RECORD("seen_n", "112")
+	"cmpl $0, n_self_nmi\n je 1f\n movl $0, n_self_nmi\n call n_send_nmi\n"
+	"1: iret\n jmp task_n\n"
 	/* T: counts its runs and JMPs back to A. */
 	"task_t:\n incl t_ran\n ljmp $0x28, $0\n jmp task_t\n"
 	/* #DB (interrupt gate): records, resets DR6 and returns. */
@@ -447,6 +450,38 @@ static u32 wait_ran(const struct seen *s, u32 n)
  * IRETs back: that IRET ends NMI blocking, so the second one comes.
  * (Bochs 2.7 ends virtual-NMI blocking when the IRET starts, before its
  * task-switch exit: there this passes whether lamina ends it or not.) */
+void n_send_nmi(void);
+void n_send_nmi(void)
+{
+	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
+}
+
+static u64 db_gate(void)
+{
+	u32 h = (u32)db_handler;
+
+	return (h & 0xffff) | ((u64)SEL_KCODE << 16) | (0x8eull << 40) | ((u64)(h >> 16) << 48);
+}
+
+/* An NMI that N sends itself waits for N's IRET back to A, then runs N
+ * again. Under lamina on AMD-V the IRET is single-stepped to catch that
+ * moment, and the switch saves EFLAGS into N's TSS: no TF of lamina's may
+ * stay there, nor reach N or a #DB handler. */
+static void check_nmi_in_nmi_task(void)
+{
+	u64 *idt = idt_base(), saved = idt[VEC_DB];
+	u32 db0 = db_count;
+
+	idt[VEC_DB] = db_gate();
+	n_self_nmi = 1;
+	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
+	tap_eq(wait_ran(&seen_n, 4), 4, "nmi: an NMI task N sent itself ran N again after its IRET");
+	idt[VEC_DB] = saved;
+	tap_eq(tss_n.eflags & RFLAGS_TF, 0, "nmi: no TF in N's TSS after (EFLAGS %#x)", tss_n.eflags);
+	tap_eq(seen_n.eflags & RFLAGS_TF, 0, "nmi: N ran without TF");
+	tap_eq(db_count, db0, "nmi: no #DB");
+}
+
 static void check_nmi(void)
 {
 	u64 *idt = idt_base(), saved = idt[VEC_NMI];
@@ -461,6 +496,7 @@ static void check_nmi(void)
 	tap_eq(wait_ran(&seen_n, 1), 1, "nmi: task N ran for the first NMI");
 	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
 	tap_eq(wait_ran(&seen_n, 2), 2, "nmi: task N ran for the second NMI (IRET ended NMI blocking)");
+	check_nmi_in_nmi_task();
 	idt[VEC_NMI] = saved;
 	tap_eq(tss_n.link, SEL_TSS, "nmi: N's back link is A's TSS");
 	tap_eq(desc_access(gdt2[SEL_TSS_N / 8]), TYPE_AVAIL, "nmi: N's TSS available after");
@@ -472,14 +508,12 @@ static void check_nmi(void)
 static void check_t_bit(void)
 {
 	u64 *idt = idt_base(), saved = idt[VEC_DB];
-	u32 h = (u32)db_handler;
 
 	if (!boot_opt_num("t_bit", 0)) {
 		tap_skip("QEMU ignores it", "T bit: #DB after the switch to a TSS with T set");
 		return;
 	}
-	idt[VEC_DB] = (h & 0xffff) | ((u64)SEL_KCODE << 16) | (0x8eull << 40) |
-		      ((u64)(h >> 16) << 48);
+	idt[VEC_DB] = db_gate();
 	write_dr6(DR6_INIT);
 	clts();
 	run_t();

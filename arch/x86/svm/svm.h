@@ -20,7 +20,11 @@ struct svm_vcpu {
 		bool iret_next; /* an IRET exit came: that IRET runs next */
 		bool stepping;  /* lamina set TF to trap after it */
 		bool guest_tf;  /* the guest's own TF then */
-		u64 iret_rip, dr6; /* where the IRET is; DR6 before the step */
+		u64 iret_rip;   /* where the IRET is */
+		/* As before the step: */
+		u64 dr6, dr7, tr_base;
+		u16 tr_attr;
+		u32 saved_exc, saved_misc1; /* intercepts */
 	} nmi;
 };
 

@@ -74,6 +74,7 @@ static void fill_exit(struct vcpu *v, const struct vmcb *vmcb)
 		e->exception.vector = (u8)(c->exit_code - SVM_EXIT_EXCP_BASE);
 		e->exception.has_error = x86_exception_has_error(e->exception.vector);
 		e->exception.error = (u32)c->exit_info1;
+		e->exception.cr2 = c->exit_info2; /* #PF only */
 		break;
 	default:
 		break;

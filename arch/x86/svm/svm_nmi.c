@@ -3,14 +3,30 @@
  * Vol. 2 15.20; a CPU with NMI virtualization would, QEMU's and Bochs's
  * have none). lamina intercepts NMIs to stay in control, so it holds the
  * guest's next one itself: from the injection, IRET is intercepted; its
- * exit comes before the IRET runs, so the NMI blocking ends once the
- * guest has gone on from there. An NMI waiting meanwhile must come right
- * after that IRET, as it would on the CPU: lamina sets RFLAGS.TF for the
- * IRET alone and takes the single-step #DB (intercepted anyway, see
- * vcpu_reflect_exception) as its NMI window. */
+ * exit comes before the IRET runs, and the blocking ends once the guest
+ * has gone on from there (any IRET ends it on the CPU, also one of a
+ * handler that interrupted the NMI handler).
+ *
+ * An NMI waiting meanwhile must come right after that IRET, as on the
+ * CPU: lamina sets RFLAGS.TF for the IRET alone and takes the single-step
+ * #DB (intercepted anyway, see vcpu_reflect_exception) as its NMI window.
+ * That TF must not reach the guest: for that one entry the exceptions an
+ * IRET can raise and external interrupts exit too, and any exit before
+ * the IRET has run takes the TF back (the IRET exits again later); an
+ * IRET that switches tasks saves it into the old TSS, where lamina clears
+ * it; and the #DB's DR6 and DR7.GD are put back.
+ *
+ * An NMI that waits only because another event is injected at this entry
+ * needs an exit right after that event: a kick to this CPU, which GIF
+ * holds until VMRUN has delivered the event. */
+#include <core/guest_mem.h>
+#include <core/smp.h>
 #include <x86/cpu.h>
 #include <x86/emulate.h>
 #include "svm.h"
+
+#define TSS_TYPE_32BIT 0x8 /* in the descriptor type; busy or not (QEMU keeps TR's clear) */
+#define STEP_EXCEPTIONS (BIT(10) | BIT(11) | BIT(12) | BIT(14)) /* #TS #NP #SS #PF */
 
 static void intercept_iret(struct svm_vcpu *s, bool on)
 {
@@ -20,9 +36,39 @@ static void intercept_iret(struct svm_vcpu *s, bool on)
 		s->vmcb->ctl.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
 }
 
+static void start_step(struct vcpu *v, struct svm_vcpu *s)
+{
+	struct svm_nmi *n = &s->nmi;
+	struct vmcb_control *c = &s->vmcb->ctl;
+
+	n->stepping = true;
+	n->guest_tf = v->rflags & RFLAGS_TF;
+	n->dr6 = s->vmcb->save.dr6;
+	n->dr7 = s->vmcb->save.dr7;
+	n->tr_base = s->vmcb->save.tr.base;
+	n->tr_attr = s->vmcb->save.tr.attr;
+	n->saved_exc = c->intercept_exc;
+	n->saved_misc1 = c->intercept_misc1;
+	c->intercept_exc |= STEP_EXCEPTIONS;
+	c->intercept_misc1 |= SVM_INTERCEPT_INTR;
+	v->rflags |= RFLAGS_TF;
+}
+
+static void end_step(struct svm_vcpu *s)
+{
+	struct vmcb_control *c = &s->vmcb->ctl;
+
+	if (!s->nmi.stepping)
+		return;
+	s->nmi.stepping = false;
+	c->intercept_exc = s->nmi.saved_exc;
+	c->intercept_misc1 = s->nmi.saved_misc1;
+}
+
 static void unblock(struct svm_vcpu *s)
 {
-	s->nmi.blocked = s->nmi.iret_next = s->nmi.stepping = false;
+	end_step(s);
+	s->nmi.blocked = s->nmi.iret_next = false;
 	intercept_iret(s, false);
 }
 
@@ -37,11 +83,10 @@ void svm_nmi_queue(struct svm_vcpu *s)
 	s->nmi.queued = true;
 }
 
-/* Inject a queued NMI the guest can take now, or make the IRET that
- * ends its blocking trap. An event injected first (an exception the
- * exit interrupted) is delivered before the IRET runs: the IRET will
- * exit again, as may one in that event's handler (any IRET ends NMI
- * blocking on the CPU). */
+/* Inject a queued NMI the guest can take now, or make sure an exit comes
+ * when it can. An event injected first (an exception the exit
+ * interrupted) is delivered before the IRET runs: the IRET will exit
+ * again, as may one in that event's handler. */
 void svm_nmi_before_entry(struct vcpu *v, struct svm_vcpu *s)
 {
 	struct svm_nmi *n = &s->nmi;
@@ -54,35 +99,52 @@ void svm_nmi_before_entry(struct vcpu *v, struct svm_vcpu *s)
 		intercept_iret(s, true);
 		return;
 	}
-	if (!n->iret_next)
-		return;
-	if (injecting) {
-		n->iret_next = n->stepping = false;
+	if (n->iret_next && injecting) {
+		n->iret_next = false;
 		intercept_iret(s, true);
+	}
+	/* lamina's own NMI not yet queued: one that came while an event was
+	 * being delivered again (vcpu_loop queues it only after). */
+	if (!n->queued && !v->cpu->nmi_pending)
 		return;
-	}
-	if (n->queued && !n->stepping) {
-		n->stepping = true;
-		n->guest_tf = v->rflags & RFLAGS_TF;
-		n->dr6 = s->vmcb->save.dr6;
-		v->rflags |= RFLAGS_TF;
-	}
+	if (!n->blocked)
+		smp_kick_self();
+	else if (n->iret_next && !n->stepping)
+		start_step(v, s);
 }
 
-/* The single-step #DB after the IRET: the guest's own if it was
- * single-stepping, or if a data breakpoint struck in the IRET's pops
- * (without lamina's BS), else lamina's alone, and DR6 is as before. */
+/* An IRET that switched tasks saved EFLAGS, lamina's TF with it, into the
+ * old task's TSS (32-bit: at 0x24; 16-bit: FLAGS at 0x10). */
+static void clear_tf_in_old_tss(struct vcpu *v, const struct svm_nmi *n)
+{
+	u64 at = n->tr_base + (n->tr_attr & TSS_TYPE_32BIT ? 0x24 : 0x10);
+	struct emu_fault f;
+	u16 flags;
+
+	if (guest_copy_system(v, at, &flags, sizeof(flags), false, &f))
+		return;
+	flags &= ~(u16)RFLAGS_TF;
+	guest_copy_system(v, at, &flags, sizeof(flags), true, &f);
+}
+
+/* The single-step #DB after the IRET: also the guest's if it was
+ * single-stepping, or if a data breakpoint struck in the IRET's pops or
+ * the new task's T bit was set (then without lamina's BS); else lamina's
+ * alone, and DR6 and DR7.GD are as they were. */
 static void step_trap(struct vcpu *v, struct svm_vcpu *s)
 {
 	struct vmcb_save *g = &s->vmcb->save;
+	const struct svm_nmi *n = &s->nmi;
+	u64 fresh = g->dr6 & ~n->dr6;
 
-	if (s->nmi.guest_tf)
+	if (n->guest_tf)
 		return;
-	if (g->dr6 & x86_data_breakpoints_armed(g->dr7)) {
-		g->dr6 = (g->dr6 & ~DR6_BS) | (s->nmi.dr6 & DR6_BS);
+	if ((fresh & x86_data_breakpoints_armed(n->dr7)) || (fresh & DR6_BT)) {
+		g->dr6 = (g->dr6 & ~DR6_BS) | (n->dr6 & DR6_BS);
 		return;
 	}
-	g->dr6 = s->nmi.dr6;
+	g->dr6 = n->dr6;
+	g->dr7 |= n->dr7 & DR7_GD;
 	v->exit.reason = LAMINA_EXIT_NMI; /* nothing left to do */
 }
 
@@ -91,6 +153,7 @@ void svm_nmi_after_exit(struct vcpu *v, struct svm_vcpu *s)
 {
 	struct svm_nmi *n = &s->nmi;
 	const struct vm_exit *e = &v->exit;
+	bool stepped = n->stepping;
 
 	/* An NMI whose delivery the exit cut short goes in again. */
 	if (e->event_pending && e->event_type == EVENT_NMI)
@@ -103,15 +166,19 @@ void svm_nmi_after_exit(struct vcpu *v, struct svm_vcpu *s)
 	}
 	if (!n->iret_next)
 		return;
+	end_step(s);
 	if (v->rip == n->iret_rip) {
 		/* The IRET has not run (an exit before it, or it faulted):
-		 * no TF of lamina's may reach the guest. */
-		if (n->stepping && !n->guest_tf)
+		 * it exits again when it does. */
+		if (stepped && !n->guest_tf)
 			v->rflags &= ~RFLAGS_TF;
-		n->stepping = false;
+		n->iret_next = false;
+		intercept_iret(s, true);
 		return;
 	}
-	if (n->stepping && e->vendor_code == SVM_EXIT_EXCP_BASE + X86_EXC_DB)
+	if (stepped && !n->guest_tf && s->vmcb->save.tr.base != n->tr_base)
+		clear_tf_in_old_tss(v, n);
+	if (stepped && e->vendor_code == SVM_EXIT_EXCP_BASE + X86_EXC_DB)
 		step_trap(v, s);
 	unblock(s);
 }

@@ -37,8 +37,9 @@ struct trap_frame {
 void trap_init(void);
 /* Loads the IDT on the calling CPU (APs, after the BSP ran trap_init). */
 void trap_load_idt(void);
-/* Points vector 32-255 at entry, an assembly stub of the caller's that
- * ends in IRET (an interrupt gate: IF is clear in it). */
+/* Points a vector (an exception's, NMI's or 32-255) at entry, an
+ * assembly stub of the caller's that ends in IRET (an interrupt gate: IF
+ * is clear in it). */
 void trap_set_handler(int vector, void (*entry)(void));
 const char *vector_name(int vector);
 
