@@ -214,10 +214,17 @@ static u64 svm_get_reg(struct vcpu *v, enum guest_reg r)
 	return 0;
 }
 
+/* A write of the guest's EFER lamina carried out. A change of NXE or LME
+ * changes how the guest's addresses translate, which the VMM must flush
+ * itself (APM Vol. 2 15.16): the CPU would have. */
 static void svm_set_efer(struct vcpu *v, u64 efer)
 {
+	struct vmcb *vmcb = ((struct svm_vcpu *)v->vendor)->vmcb;
+
+	if ((vmcb->save.efer ^ efer) & (EFER_NXE | EFER_LME))
+		vmcb->ctl.tlb_control = 1;
 	/* VMRUN requires EFER.SVME in the guest state. */
-	((struct svm_vcpu *)v->vendor)->vmcb->save.efer = efer | EFER_SVME;
+	vmcb->save.efer = efer | EFER_SVME;
 }
 
 static void svm_set_cr2(struct vcpu *v, u64 cr2)
