@@ -211,11 +211,16 @@ int pci_trap_config(struct pci_func *f)
 	f->trapped = true;
 	if (!page)
 		return 0; /* CF8/CFC only: always hooked */
-	f->ecam_region = (struct mmio_region){
+	return pci_trap_config_page(f, page, &f->ecam_region);
+}
+
+int pci_trap_config_page(struct pci_func *f, u64 page, struct mmio_region *r)
+{
+	*r = (struct mmio_region){
 		.base = page, .size = PAGE_SIZE, .name = "PCI configuration",
 		.ops = &ecam_ops, .arg = f, .trap_reads = true,
 	};
-	return mmio_register(&f->ecam_region);
+	return mmio_register(r);
 }
 
 int pci_config_hook_ports(void);

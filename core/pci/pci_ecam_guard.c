@@ -5,8 +5,9 @@
  * window, or a window the MCFG does not describe (or lamina skipped),
  * would reach the function's registers through untrapped pages. So, when
  * any function is mediated: PCIEXBAR becomes read-only (core/msr.c
- * refuses moves of the AMD MSR), and a window that already disagrees with
- * lamina's stops the guest from starting. */
+ * refuses moves of the AMD MSR), its own page in the window is trapped,
+ * and a window that already disagrees with lamina's stops the guest from
+ * starting. */
 #include <core/format.h>
 #include <core/log.h>
 #include <core/pci.h>
@@ -61,26 +62,75 @@ static int lock_pciexbar(struct pci_func *hb)
 	return -1;
 }
 
+/* Whether lamina has ECAM for f's bus (*has), and the address of bus 0 there. */
+static u64 ecam_base(const struct pci_func *f, bool *has)
+{
+	*has = pci_has_ecam(f->seg, f->bus);
+	return *has ? pci_ecam_address(f->seg, f->bus, 0, 0) - ((u64)f->bus << 20) : 0;
+}
+
+/* Why f is reachable through the window where lamina does not trap it. */
+static void refuse(const struct pci_func *f, const char *why, const char *source,
+		   const struct pci_ecam_window *w, bool has, u64 base)
+{
+	char name[40], mcfg[24];
+
+	format(mcfg, sizeof(mcfg), has ? "%#llx" : "none", (unsigned long long)base);
+	log_console(LOG_ERROR, "pci %s: %s (%s: ECAM at %#llx for buses 00-%02x; MCFG: %s): "
+		    "the guest could reach its configuration space there; refusing to start "
+		    "the guest", pci_name(f, name, sizeof(name)), why, source,
+		    (unsigned long long)w->base, w->buses - 1, mcfg);
+}
+
 /* Every mediated function the window reaches must be trapped there. */
 static int check_window(const char *source, const struct pci_ecam_window *w)
 {
-	char name[40], mcfg[24];
 	int r = 0;
+	bool has;
 
 	for (const struct pci_func *f = pci_first(); f; f = f->next) {
-		bool has = f->driver && pci_has_ecam(f->seg, f->bus);
-		u64 base = has ? pci_ecam_address(f->seg, f->bus, 0, 0) - ((u64)f->bus << 20) : 0;
-		const char *why = f->driver ? pci_ecam_window_refusal(w, f->bus, has, base) : NULL;
-		if (!why)
+		if (!f->driver)
 			continue;
-		format(mcfg, sizeof(mcfg), has ? "%#llx" : "none", (unsigned long long)base);
-		log_console(LOG_ERROR, "pci %s: %s (%s: ECAM at %#llx for buses 00-%02x; MCFG: %s): "
-			    "the guest could reach its configuration space there; refusing to start "
-			    "the guest", pci_name(f, name, sizeof(name)), why, source,
-			    (unsigned long long)w->base, w->buses - 1, mcfg);
-		r = -1;
+		u64 base = ecam_base(f, &has);
+		const char *why = pci_ecam_window_refusal(w, f->bus, has, base);
+		if (why) {
+			refuse(f, why, source, w, has, base);
+			r = -1;
+		}
 	}
 	return r;
+}
+
+/* PCIEXBAR lies in the window it decodes, which always starts at bus 0:
+ * on the host bridge's own page at the window's base, where the guest
+ * could write it past its read-only rule. lamina traps that page when
+ * its MCFG has bus 0 there (pci_trap_config). An MCFG without bus 0 (an
+ * entry may start at a later bus, its base still bus 0's; or bus 0's
+ * entry was skipped) leaves the page to be trapped here, routed through
+ * the same rules as CF8/CFC. lamina itself reaches the bridge through
+ * CF8/CFC then, so its registers past 0xff read all-ones on that page;
+ * the guest has no reason to use it (its MCFG has no bus 0 either). Bus
+ * 0 at another base than the window's fails closed. */
+static int guard_bridge_page(struct pci_func *hb, const struct pci_ecam_window *w)
+{
+	static struct mmio_region page;
+	bool has;
+	u64 base = ecam_base(hb, &has);
+	const char *why = pci_ecam_window_refusal(w, hb->bus, has, base);
+	char name[40];
+
+	if (!why)
+		return 0;
+	if (has) {
+		refuse(hb, why, "PCIEXBAR", w, has, base);
+		return -1;
+	}
+	if (!pci_trap_config_page(hb, w->base, &page))
+		return 0;
+	log_console(LOG_ERROR, "pci %s: cannot trap its ECAM page at %#llx, where PCIEXBAR "
+		    "decodes it; refusing to start the guest", pci_name(hb, name, sizeof(name)),
+		    (unsigned long long)w->base);
+	return -1;
 }
 
 /* A register that says something lamina cannot read stops the guest. */
@@ -103,9 +153,10 @@ int pci_guard_ecam(void)
 		return 0;
 	if (hb) {
 		v = pci_func_read(hb, PCIEXBAR, 4) | (u64)pci_func_read(hb, PCIEXBAR + 4, 4) << 32;
-		if (pci_pciexbar_decode(v, &w) ? unknown("the host bridge's PCIEXBAR", v)
-					       : check_window("PCIEXBAR", &w))
-			r = -1;
+		if (pci_pciexbar_decode(v, &w))
+			r = unknown("the host bridge's PCIEXBAR", v);
+		else /* both, each saying what is wrong */
+			r = check_window("PCIEXBAR", &w) | guard_bridge_page(hb, &w);
 		if (lock_pciexbar(hb))
 			r = -1;
 	}

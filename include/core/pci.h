@@ -156,6 +156,10 @@ u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn); /* 0 without ECAM */
 /* Route the function's config space through its rules: trap its ECAM
  * page (CF8/CFC accesses always go through them). */
 int pci_trap_config(struct pci_func *f);
+/* Trap page too, as f's configuration space through its rules (r: the
+ * region to use, kept for as long as the trap): a page where the hardware
+ * decodes f's ECAM though lamina has no ECAM there (pci_ecam_guard.c). */
+int pci_trap_config_page(struct pci_func *f, u64 page, struct mmio_region *r);
 /* "00:02.0 (8086:10d3)" for messages. */
 const char *pci_name(const struct pci_func *f, char *buf, size_t size);
 

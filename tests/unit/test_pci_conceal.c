@@ -128,6 +128,12 @@ int pci_trap_config(struct pci_func *f)
 	return 0;
 }
 
+int pci_trap_config_page(struct pci_func *f, u64 page, struct mmio_region *r)
+{
+	*r = (struct mmio_region){ .base = page, .size = PAGE_SIZE, .arg = f };
+	return mmio_register(r);
+}
+
 void pci_access_init(void)
 {
 }
@@ -151,9 +157,11 @@ struct pci_func *pci_find(u16 seg, u8 bus, u8 dev, u8 fn)
 	return NULL;
 }
 
-/* ECAM as lamina has it from the MCFG (mcfg_base 0: none), and the CPU:
- * Intel, or AMD with MMIO_CFG_BASE_ADDR (a #GP when msr_faults). */
+/* ECAM as lamina has it from the MCFG (mcfg_base 0: none; the address
+ * of bus 0, for buses from mcfg_first_bus on), and the CPU: Intel, or AMD
+ * with MMIO_CFG_BASE_ADDR (a #GP when msr_faults). */
 static u64 mcfg_base;
+static u8 mcfg_first_bus;
 static struct vendor_ops cpu = { .id = LAMINA_VENDOR_INTEL_VMX };
 const struct vendor_ops *vendor = &cpu;
 static u64 mmio_cfg_msr;
@@ -161,7 +169,7 @@ static bool msr_faults;
 
 bool pci_has_ecam(u16 seg, u8 bus)
 {
-	return mcfg_base && !seg;
+	return mcfg_base && !seg && bus >= mcfg_first_bus;
 }
 
 u64 pci_ecam_address(u16 seg, u8 bus, u8 dev, u8 fn)
@@ -221,6 +229,7 @@ static int reset(void **state)
 	memset(funcs, 0, sizeof(funcs));
 	nfuncs = nmmio = nports = nmsgs = 0;
 	mcfg_base = 0;
+	mcfg_first_bus = 0;
 	cpu.id = LAMINA_VENDOR_INTEL_VMX;
 	mmio_cfg_msr = 0;
 	msr_faults = false;
@@ -549,6 +558,38 @@ static void test_pciexbar_disagrees(void **state)
 	}
 }
 
+/* The MCFG starts at bus 1 (ACPI allows it; the base is still bus 0's),
+ * so lamina has no ECAM for bus 0, but PCIEXBAR always decodes from bus 0:
+ * the host bridge's own page at its base would let the guest rewrite
+ * PCIEXBAR past its read-only rule. That page is trapped too, routed to
+ * the host bridge's rules. Bus 0 in the MCFG at another base than
+ * PCIEXBAR's (the mediated function outside the window) fails closed. */
+static void test_pciexbar_page_without_mcfg_bus_0(void **state)
+{
+	struct pci_func *mch = q35(0xb0000001);
+
+	add_func(1, 0, 0, 0x8086, 0x10d3);
+	mcfg_base = 0xb0000000;
+	mcfg_first_bus = 1;
+	assert_true(init_with("conceal=01:00.0"));
+	assert_true(mch->trapped);
+	unsigned int i = 0;
+	while (i < nmmio && mmio[i]->base != 0xb0000000)
+		i++;
+	assert_true(i < nmmio);
+	assert_int_equal(mmio[i]->size, PAGE_SIZE);
+	assert_ptr_equal(mmio[i]->arg, mch);
+
+	/* 64 MiB: buses 00-3f at 0xb0000000; the MCFG has bus 0 at 0xc0000000. */
+	reset(NULL);
+	mch = q35(0xb0000005);
+	add_func(0x80, 0, 0, 0x8086, 0x10d3);
+	mcfg_base = 0xc0000000;
+	assert_false(init_with("conceal=80:00.0"));
+	assert_true(has_msg("pci 00:00.0 (8086:29c0): the hardware decodes ECAM at another base"));
+	assert_true(has_msg("(PCIEXBAR: ECAM at 0xb0000000 for buses 00-3f; MCFG: 0xc0000000)"));
+}
+
 /* A 440FX (QEMU's and Bochs's "pc") keeps DRAM row boundaries at 0x60:
  * no PCIEXBAR to read or lock. */
 static void test_i440fx_has_no_pciexbar(void **state)
@@ -597,6 +638,7 @@ int main(void)
 		cmocka_unit_test_setup(test_small_bars_share_a_page, reset),
 		cmocka_unit_test_setup(test_pciexbar_locked, reset),
 		cmocka_unit_test_setup(test_pciexbar_disagrees, reset),
+		cmocka_unit_test_setup(test_pciexbar_page_without_mcfg_bus_0, reset),
 		cmocka_unit_test_setup(test_i440fx_has_no_pciexbar, reset),
 		cmocka_unit_test_setup(test_amd_mmio_cfg_base, reset),
 	};
