@@ -128,6 +128,39 @@ static volatile void *ecam_reg(const struct ecam *e, u8 bus, u8 dev, u8 fn, u16 
 	return e->va + ((u64)(bus - e->bus_start) << 20 | (u64)dev << 15 | (u64)fn << 12 | off);
 }
 
+/* One ECAM access of 1, 2 or 4 bytes. AMD's northbridges (BKDG for
+ * family 10h and later, "MMIO configuration coding requirements") take
+ * only a MOV with EAX, AX or AL as the data register, so the compiler
+ * does not choose the instruction (for RAM it would be a MOVZX, or a
+ * store from any register): Linux's mmio_config_* do the same. Kept out
+ * of line so that tests/boot/ecam_registers.t can find their instructions
+ * in lamina.elf and check every one. */
+static __attribute__((noinline, noipa)) u32 ecam_load(const volatile void *p,
+						      unsigned int size)
+{
+	u32 v;
+
+	if (size == 1)
+		__asm__ __volatile__("movb (%1), %%al" : "=a"(v) : "r"(p) : "memory");
+	else if (size == 2)
+		__asm__ __volatile__("movw (%1), %%ax" : "=a"(v) : "r"(p) : "memory");
+	else
+		__asm__ __volatile__("movl (%1), %%eax" : "=a"(v) : "r"(p) : "memory");
+	/* A narrower MOV leaves the rest of EAX as it was. */
+	return size == 4 ? v : v & ((1u << (size * 8)) - 1);
+}
+
+static __attribute__((noinline, noipa)) void ecam_store(volatile void *p, unsigned int size,
+							u32 v)
+{
+	if (size == 1)
+		__asm__ __volatile__("movb %%al, (%0)" : : "r"(p), "a"(v) : "memory");
+	else if (size == 2)
+		__asm__ __volatile__("movw %%ax, (%0)" : : "r"(p), "a"(v) : "memory");
+	else
+		__asm__ __volatile__("movl %%eax, (%0)" : : "r"(p), "a"(v) : "memory");
+}
+
 u32 pci_cf8_access(u32 address, unsigned int lane, unsigned int size, bool write, u32 val)
 {
 	u32 v = 0;
@@ -172,7 +205,7 @@ u32 pci_cfg_read(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size)
 	const struct ecam *e = ecam_for(seg, bus);
 
 	if (e)
-		return (u32)mem_read_sized(ecam_reg(e, bus, dev, fn, off), size);
+		return ecam_load(ecam_reg(e, bus, dev, fn, off), size);
 	if (!cf8_reaches(seg, off))
 		return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 	return pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, false, 0);
@@ -183,7 +216,7 @@ void pci_cfg_write(u16 seg, u8 bus, u8 dev, u8 fn, u16 off, unsigned int size, u
 	const struct ecam *e = ecam_for(seg, bus);
 
 	if (e)
-		return mem_write_sized(ecam_reg(e, bus, dev, fn, off), size, val);
+		return ecam_store(ecam_reg(e, bus, dev, fn, off), size, val);
 	if (!cf8_reaches(seg, off))
 		return;
 	pci_cf8_access(cf8_address(bus, dev, fn, off), off & 3, size, true, val);

@@ -19,6 +19,8 @@ check() {
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
+# not CMD...: succeeds when the command fails (for check).
+not() { ! "$@"; }
 # expect_in FILE REGEX NAME: the file has a line matching REGEX (grep -E).
 expect_in() {
 	if grep -qE -- "$2" "$1"; then ok "$3"; else

@@ -11,9 +11,6 @@ need() {
 	return 1
 }
 
-# not CMD...: succeeds when the command fails (for check).
-not() { ! "$@"; }
-
 # make_initramfs OUT [MODULE...]
 make_initramfs() {
 	BUILD=$BUILD "$TOP/tests/system/mkinitramfs.sh" "$@"
