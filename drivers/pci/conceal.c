@@ -55,6 +55,25 @@ static bool can_conceal(const struct pci_func *f)
 	return !why;
 }
 
+/* lamina knows the BARs of header types 0 (device) and 1 (PCI bridge)
+ * only (pci_enum.c). A CardBus bridge (type 2) keeps its socket and ExCa
+ * registers behind a BAR at 0x10 and can answer at legacy ExCa ports as
+ * well (its 16-bit legacy-mode base at 0x44, often 0x3e0): concealed, it
+ * would still be found there. Refused rather than half hidden. */
+static bool known_layout(const struct pci_func *f)
+{
+	u8 type = f->header_type & 0x7f;
+	char name[40];
+
+	if (type <= 1)
+		return true;
+	log_console(LOG_ERROR, "pci %s: conceal: header type %u%s: lamina does not size its BARs, "
+		    "so cannot hide it whole; refusing to conceal it", pci_name(f, name, sizeof(name)),
+		    type, type == 2 ? " (a CardBus bridge: socket registers behind a BAR at 0x10, "
+		    "legacy ExCa ports)" : ", which lamina does not know");
+	return false;
+}
+
 /* A page that a concealed BAR smaller than a page shares with whatever
  * else the firmware packed there (another device's small BAR, say). The
  * page is trapped whole: an access that touches a concealed BAR reads
@@ -213,7 +232,7 @@ static int rom_off(const struct pci_func *f)
  * half concealed, and says so in pci_select_check. */
 static int conceal_attach(struct pci_func *f)
 {
-	if (!can_conceal(f))
+	if (!known_layout(f) || !can_conceal(f))
 		return -1;
 	for (unsigned int i = 0; i < f->nbars; i++)
 		if (f->bar[i].kind != PCI_BAR_NONE && f->bar[i].base && hide_bar(f, i))

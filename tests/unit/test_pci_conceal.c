@@ -365,6 +365,30 @@ static void test_legacy_decoders_refused(void **state)
 	assert_true(f->rules.all_ones);
 }
 
+/* A CardBus bridge (header type 2) keeps its socket registers behind a
+ * BAR at 0x10 that lamina does not size: refused, named, nothing trapped
+ * and nothing written; so is a header type lamina does not know. */
+static void test_cardbus_refused(void **state)
+{
+	static const u8 types[] = { 2, 0x82, 3 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(types); i++) {
+		reset(NULL);
+		struct pci_func *f = add_func(0, 0x0c, 0, 0x104c, 0xac56);
+		f->class_rev = 0x060700 << 8;
+		f->header_type = types[i];
+		f->nbars = 0; /* as pci_enum.c leaves it */
+		pci_func_write(f, PCI_BAR0, 4, 0xfebf0000);
+		assert_false(init_with("conceal=00:0c.0"));
+		assert_false(f->rules.all_ones);
+		assert_int_equal(nmmio + nports, 0);
+		assert_true(has_msg("pci 00:0c.0 (104c:ac56): conceal: header type"));
+		assert_true(has_msg(types[i] == 3 ? "header type 3, which lamina does not know"
+						  : "header type 2 (a CardBus bridge"));
+		assert_true(has_msg("could not be concealed"));
+	}
+}
+
 /* An expansion ROM the firmware left enabled is turned off (0x30 in a
  * device, 0x38 in a bridge), one left off is not written, and one whose
  * enable bit sticks stops the guest. */
@@ -633,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup(test_conceals_function, reset),
 		cmocka_unit_test_setup(test_one_of_two_matches_fails, reset),
 		cmocka_unit_test_setup(test_legacy_decoders_refused, reset),
+		cmocka_unit_test_setup(test_cardbus_refused, reset),
 		cmocka_unit_test_setup(test_rom_turned_off, reset),
 		cmocka_unit_test_setup(test_function_0_with_siblings, reset),
 		cmocka_unit_test_setup(test_small_bars_share_a_page, reset),
