@@ -243,17 +243,63 @@ static int conceal_attach(struct pci_func *f)
 	return 0;
 }
 
-/* The functions of f's device (f: function 0) that are not concealed,
- * as "00:02.1 00:02.3" in buf; how many. */
-static unsigned int visible_siblings(const struct pci_func *f, char *buf, size_t size)
+/* ARI (Alternative Routing-ID Interpretation): one device has its bus to
+ * itself, its functions numbered 0-255 across lamina's device numbers
+ * (ARI function 8 is 01:01.0). Each function's ARI capability names the
+ * next function, and the guest finds them by following that chain from
+ * function 0 (Linux: next_ari_fn), stopping at one that does not answer. */
+#define PCI_EXT_CAP_ARI 0x000e
+
+static bool has_ari(const struct pci_func *f)
+{
+	for (unsigned int i = 0; f && i < f->ncaps; i++)
+		if (f->cap[i].extended && f->cap[i].id == PCI_EXT_CAP_ARI)
+			return true;
+	return false;
+}
+
+/* The function whose ARI capability shows that f is part of an ARI
+ * device: f itself, function 0 of its device, or the bus's 00.0 (the ARI
+ * device's function 0); NULL when none has one. */
+static const struct pci_func *ari_holder(const struct pci_func *f)
+{
+	const struct pci_func *c[] = { f, pci_find(f->seg, f->bus, f->dev, 0),
+				       pci_find(f->seg, f->bus, 0, 0) };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(c); i++)
+		if (has_ari(c[i]))
+			return c[i];
+	return NULL;
+}
+
+static unsigned int devfn(const struct pci_func *f)
+{
+	return (unsigned int)f->dev << 3 | f->fn;
+}
+
+/* Whether concealing f hides s, a visible function, from the guest as
+ * well. With ARI, each function after f in the chain may: the chain's
+ * function numbers only rise (Linux stops at one that does not), so those
+ * are the functions numbered above f on its bus. Without, function 0's
+ * siblings: the guest looks for functions 1-7 only when function 0
+ * answers (Linux: pci_scan_slot), as most systems do. */
+static bool hides(const struct pci_func *f, const struct pci_func *s, bool ari)
+{
+	if (s == f || s->seg != f->seg || s->bus != f->bus || s->rules.all_ones)
+		return false;
+	return ari ? devfn(s) > devfn(f) : !f->fn && s->dev == f->dev;
+}
+
+/* The functions concealing f hides as well, as "00:02.1 00:02.3" in buf;
+ * how many. */
+static unsigned int hidden_too(const struct pci_func *f, bool ari, char *buf, size_t size)
 {
 	unsigned int n = 0;
 	size_t len = 0;
 
 	buf[0] = 0;
 	for (const struct pci_func *s = pci_first(); s; s = s->next) {
-		if (s == f || s->seg != f->seg || s->bus != f->bus || s->dev != f->dev ||
-		    s->rules.all_ones)
+		if (!hides(f, s, ari))
 			continue;
 		len += format(buf + MIN(len, size), size - MIN(len, size), "%s%02x:%02x.%x",
 			      n++ ? " " : "", s->bus, s->dev, s->fn);
@@ -261,21 +307,30 @@ static unsigned int visible_siblings(const struct pci_func *f, char *buf, size_t
 	return n;
 }
 
-/* Linux looks for functions 1-7 of a device only when function 0 answers
- * (pci_scan_slot), as most systems do: concealing function 0 alone would
- * hide its siblings as well, which is not what was asked. */
+/* Concealing a function must not hide others that were not asked for. */
 static int conceal_check(void)
 {
-	char name[40], siblings[64];
+	char name[40], holder[40], others[96];
 	int r = 0;
 
 	for (const struct pci_func *f = pci_first(); f; f = f->next) {
-		if (f->fn || !f->rules.all_ones || !visible_siblings(f, siblings, sizeof(siblings)))
+		if (!f->rules.all_ones)
 			continue;
-		log_console(LOG_ERROR, "pci %s: conceal: function 0 of a multi-function device; the "
-			    "guest would not look for its other functions (%s) either: conceal them "
-			    "too or none; refusing to start the guest",
-			    pci_name(f, name, sizeof(name)), siblings);
+		const struct pci_func *ari = ari_holder(f);
+		if (!hidden_too(f, ari != NULL, others, sizeof(others)))
+			continue;
+		pci_name(f, name, sizeof(name));
+		if (ari)
+			log_console(LOG_ERROR, "pci %s: conceal: part of a device with ARI (the "
+				    "capability on %s): the guest follows its chain of functions and "
+				    "stops at a concealed one, so it would not find the functions after "
+				    "it (%s) either: conceal them too, or not this one; refusing to "
+				    "start the guest", name, pci_name(ari, holder, sizeof(holder)), others);
+		else
+			log_console(LOG_ERROR, "pci %s: conceal: function 0 of a multi-function "
+				    "device; the guest would not look for its other functions (%s) "
+				    "either: conceal them too or none; refusing to start the guest",
+				    name, others);
 		r = -1;
 	}
 	return r;

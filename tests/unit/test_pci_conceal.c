@@ -453,6 +453,55 @@ static void test_function_0_with_siblings(void **state)
 	}
 }
 
+/* With ARI the guest finds a device's functions by following the chain
+ * of Next Function Numbers from function 0, stopping at one that does
+ * not answer: concealing one hides those after it. Refused, naming them,
+ * unless they are concealed too, whether the ARI capability shows on the
+ * function, on function 0 of its device, or on the bus's 00.0 (an ARI
+ * device's function 8 is 01:01.0). Without ARI, as before. */
+static void test_ari_chain(void **state)
+{
+	static const struct {
+		const char *cmdline;
+		int ari; /* bit n: 01:00.n has the capability (bit 3: also 01:01.0-1) */
+		bool ok;
+		const char *holder, *named;
+	} cases[] = {
+		{ "conceal=01:00.1", 0xf, false, "01:00.1", "01:00.2 01:00.3 01:01.0 01:01.1" },
+		{ "conceal=01:00.1", 0x1, false, "01:00.0", "01:00.2 01:00.3 01:01.0 01:01.1" },
+		{ "conceal=01:00.1", 0x2, false, "01:00.1", "01:00.2 01:00.3 01:01.0 01:01.1" },
+		{ "conceal=01:01.0", 0x1, false, "01:00.0", "01:01.1" },
+		{ "conceal=01:01.1", 0x1, true, NULL, NULL },
+		{ "conceal=01:00.2,01:01.0,01:01.1", 0xf, false, "01:00.2", "01:00.3" },
+		{ "conceal=01:00.2,01:00.3,8086:1572", 0xf, true, NULL, NULL },
+		{ "conceal=01:00.0", 0xf, false, "01:00.0",
+		  "01:00.1 01:00.2 01:00.3 01:01.0 01:01.1" },
+		{ "conceal=01:00.1", 0, true, NULL, NULL },
+		{ "conceal=00:00.1", 0xf, true, NULL, NULL }, /* another bus */
+	};
+	char want[120];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		reset(NULL);
+		add_func(0, 0, 0, 0x8086, 0x29c0);
+		add_func(0, 0, 1, 0x8086, 0x10d3);
+		/* 01:00.0-3 and 01:01.0-1: ARI functions 0-3, 8 and 9 */
+		for (u8 n = 0; n < 6; n++) {
+			struct pci_func *f = add_func(1, n >> 2, n & 3, 0x8086, 0x1572);
+			if (cases[i].ari & 1 << MIN(n, 3))
+				f->cap[f->ncaps++] = (struct pci_cap){ 0x150, 0x000e, true };
+		}
+		assert_int_equal(init_with(cases[i].cmdline), cases[i].ok);
+		if (cases[i].named) {
+			snprintf(want, sizeof(want), "conceal: part of a device with ARI (the "
+				 "capability on %s (8086:1572))", cases[i].holder);
+			assert_true(has_msg(want));
+			snprintf(want, sizeof(want), "after it (%s) either", cases[i].named);
+			assert_true(has_msg(want));
+		}
+	}
+}
+
 static u64 guest_read(struct mmio_region *r, u64 gpa, unsigned int size)
 {
 	u64 v = 0;
@@ -660,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cardbus_refused, reset),
 		cmocka_unit_test_setup(test_rom_turned_off, reset),
 		cmocka_unit_test_setup(test_function_0_with_siblings, reset),
+		cmocka_unit_test_setup(test_ari_chain, reset),
 		cmocka_unit_test_setup(test_small_bars_share_a_page, reset),
 		cmocka_unit_test_setup(test_pciexbar_locked, reset),
 		cmocka_unit_test_setup(test_pciexbar_disagrees, reset),
