@@ -153,7 +153,9 @@ enum emu_result {
 	EMU_OK,          /* done; rip advanced past the instruction */
 	EMU_CONTINUE,    /* REP op did max_rep iterations; rip unchanged, RCX updated: re-run */
 	EMU_UNSUPPORTED, /* not an instruction the emulator executes */
-	EMU_FAULT,       /* ctx->fault holds an exception to inject; state as at the faulting iteration */
+	EMU_FAULT,       /* ctx->fault holds an exception to inject (a callback's, or
+			  * #UD for LOCK where the CPU raises it); state as at
+			  * the faulting iteration */
 };
 
 /* Execute a decoded instruction against ctx (registers, flags, rip).

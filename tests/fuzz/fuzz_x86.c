@@ -8,8 +8,9 @@
  *    agree;
  *  - the emulator never crashes, accesses 1, 2, 4 or 8 bytes at a time, at
  *    most max_rep iterations, changes nothing when it does not execute the
- *    instruction, no flag but the arithmetic ones, and moves RIP by the
- *    length exactly when it reports EMU_OK. */
+ *    instruction or raises #UD for LOCK (only then, and with no access),
+ *    no flag but the arithmetic ones, and moves RIP by the length exactly
+ *    when it reports EMU_OK. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +103,13 @@ static void check_emulate(const u8 *settings, const u8 *seed,
 		CHECK(ctx.rip == ((before.rip + insn->len) & ip_mask[mode]));
 	else
 		CHECK(ctx.rip == before.rip);
-	if (r == EMU_UNSUPPORTED)
+	/* Not executed (or LOCK's #UD, before any access): nothing done. */
+	if (r == EMU_UNSUPPORTED || (r == EMU_FAULT && ctx.fault.vector == 6))
 		CHECK(m.accesses == 0 && !memcmp(ctx.gpr, before.gpr, sizeof(ctx.gpr)) &&
 		      ctx.rflags == before.rflags);
-	if (r == EMU_FAULT)
+	if (r == EMU_FAULT && ctx.fault.vector == 6)
+		CHECK(insn->prefixes & X86_PFX_LOCK);
+	else if (r == EMU_FAULT)
 		CHECK(m.accesses == m.fault_at + 1 && ctx.fault.vector == 14);
 	if (r == EMU_CONTINUE)
 		CHECK(insn->prefixes & (X86_PFX_REP | X86_PFX_REPNE));

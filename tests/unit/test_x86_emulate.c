@@ -309,12 +309,9 @@ static void test_unsupported(void **state)
 		{ "\xae", 1, X86_MODE_64 },             /* SCASB */
 		{ "\x6c", 1, X86_MODE_64 },             /* INSB */
 		{ "\xc5\xf8\x10\x03", 4, X86_MODE_64 }, /* VMOVUPS */
-		{ "\xf0\x89\x03", 3, X86_MODE_64 },     /* LOCK MOV: #UD */
-		{ "\xf0\x39\x03", 3, X86_MODE_64 },     /* LOCK CMP */
-		{ "\xf0\x85\x03", 3, X86_MODE_64 },     /* LOCK TEST */
-		{ "\xf0\x0f\xa3\x03", 4, X86_MODE_64 }, /* LOCK BT */
-		{ "\xf0\x03\x03", 3, X86_MODE_64 },     /* LOCK ADD reg, mem */
-		{ "\xf0\xa4", 2, X86_MODE_64 },         /* LOCK MOVSB */
+		{ "\xf0\xff\x03", 3, X86_MODE_64 },     /* LOCK INC [rbx] */
+		{ "\xf0\x0f\xb1\x0b", 4, X86_MODE_64 }, /* LOCK CMPXCHG */
+		{ "\xf0\x0f\xc7\x0b", 4, X86_MODE_32 }, /* LOCK CMPXCHG8B */
 	};
 	unsigned int i;
 
@@ -333,6 +330,86 @@ static void test_unsupported(void **state)
 		assert_true(ctx_equal(&ctx, &before));
 		assert_int_equal(m.n, 0);
 	}
+}
+
+/* LOCK where the CPU raises #UD (SDM Vol. 2A, LOCK): an instruction
+ * that cannot take it, or one that can with a register destination. It
+ * is #UD before any memory access, and the state stays as it was. */
+static void lock_ud_case(const u8 *bytes, unsigned int n, enum x86_mode mode)
+{
+	struct fake_mem m = { .fault_at = -1 };
+	struct emu_ctx ctx, before;
+	struct x86_insn insn;
+	enum emu_result r;
+	u8 b[X86_MAX_INSN_LEN] = { 0 }; /* as report() prints them */
+
+	memcpy(b, bytes, n);
+	fake_ctx(&ctx, &m, mode, true);
+	before = ctx;
+	assert_int_equal(x86_decode(b, n, mode, &insn), 0);
+	r = x86_emulate(&ctx, &insn);
+	if (r != EMU_FAULT || ctx.fault.vector != 6)
+		report(b, mode, "LOCK not #UD");
+	assert_int_equal(r, EMU_FAULT);
+	assert_int_equal(ctx.fault.vector, 6);
+	assert_false(ctx.fault.has_error);
+	assert_true(ctx_equal(&ctx, &before));
+	assert_int_equal(m.n, 0);
+}
+
+static void test_lock_ud(void **state)
+{
+	static const struct { const char *b; unsigned int n; enum x86_mode m; } cases[] = {
+		{ "\xf0\x89\x03", 3, X86_MODE_64 },     /* LOCK MOV [rbx], eax */
+		{ "\xf0\x39\x03", 3, X86_MODE_64 },     /* LOCK CMP [rbx], eax */
+		{ "\xf0\x0f\xa3\x03", 4, X86_MODE_64 }, /* LOCK BT [rbx], eax */
+		{ "\xf0\x85\x03", 3, X86_MODE_32 },     /* LOCK TEST */
+		{ "\xf0\x03\x03", 3, X86_MODE_16 },     /* LOCK ADD reg, mem */
+		{ "\xf0\x83\x3b\x01", 4, X86_MODE_64 }, /* LOCK CMP [rbx], 1 */
+		{ "\xf0\x0f\xba\x23\x01", 5, X86_MODE_64 }, /* LOCK BT [rbx], 1 */
+		{ "\xf0\xa4", 2, X86_MODE_64 },         /* LOCK MOVSB */
+		{ "\xf0\x8b\x03", 3, X86_MODE_64 },     /* LOCK MOV eax, [rbx] */
+		{ "\xf0\x01\xc3", 3, X86_MODE_64 },     /* LOCK ADD ebx, eax */
+		{ "\xf0\x87\xc3", 3, X86_MODE_64 },     /* LOCK XCHG ebx, eax */
+		{ "\xf0\x0f\xab\xc3", 4, X86_MODE_64 }, /* LOCK BTS ebx, eax */
+		{ "\xf0\xff\xc3", 3, X86_MODE_64 },     /* LOCK INC ebx */
+		{ "\xf0\x0f\x10\x03", 4, X86_MODE_64 }, /* LOCK MOVUPS (not emulated) */
+	};
+	u8 b[X86_MAX_INSN_LEN];
+	unsigned int i, mode, reg;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		lock_ud_case((const u8 *)cases[i].b, cases[i].n, cases[i].m);
+	/* Every emulated form that cannot take LOCK, with it. */
+	for (mode = 0; mode < 3; mode++)
+		for (i = 0; i < ARRAY_SIZE(forms); i++) {
+			if (forms[i].lockable || !(forms[i].modes & (1u << mode)))
+				continue;
+			for (reg = 0; reg < 8; reg++) {
+				if (forms[i].regs && !(forms[i].regs & (1u << reg)))
+					continue;
+				encode(b, (enum x86_mode)mode, &forms[i], reg,
+				       forms[i].byte ? 1 : 4, true);
+				lock_ud_case(b, sizeof(b), (enum x86_mode)mode);
+			}
+		}
+}
+
+/* LOCK on a form that takes it is emulated: a read checked as a write,
+ * then the write. */
+static void test_lock_allowed(void **state)
+{
+	struct fake_mem m = { .fault_at = -1 };
+	struct emu_ctx ctx;
+	struct x86_insn insn;
+
+	fake_ctx(&ctx, &m, X86_MODE_64, false);
+	assert_int_equal(x86_decode((const u8 *)"\xf0\x01\x03", 3, X86_MODE_64, &insn), 0);
+	assert_int_equal(x86_emulate(&ctx, &insn), EMU_OK); /* lock add [rbx], eax */
+	assert_int_equal(m.n, 2);
+	assert_true(m.log[0].for_write && !m.log[0].write);
+	assert_true(m.log[1].write);
+	assert_int_equal(ctx.rip, 3);
 }
 
 /* Operand addresses worked out by hand: default segments, overrides,
@@ -465,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_bit_string),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_lock_ud),
+		cmocka_unit_test(test_lock_allowed),
 		cmocka_unit_test(test_operand_address),
 		cmocka_unit_test(test_rip_wrap),
 		cmocka_unit_test(test_byte_registers),

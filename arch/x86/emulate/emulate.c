@@ -100,16 +100,36 @@ static const emu_handler handlers[] = {
 	[X86_OP_BTR] = emu_bittest, [X86_OP_BTC] = emu_bittest,
 };
 
-/* LOCK is allowed on read-modify-write instructions whose destination is
- * memory; anywhere else it is #UD. XCHG is locked with or without it. */
-static bool lock_allowed(const struct x86_insn *insn, const struct op_def *def)
+/* Whether LOCK may prefix insn: only the read-modify-write instructions
+ * of SDM Vol. 2A "LOCK" (ADD ... XOR but CMP, BTS/BTR/BTC, XCHG, INC,
+ * DEC, NOT, NEG, CMPXCHG, CMPXCHG8B/16B, XADD), and only with a memory
+ * destination. Anything else is #UD, whether lamina emulates it or not.
+ * XCHG is locked with or without it. */
+static bool lock_allowed(const struct x86_insn *insn)
 {
-	switch (insn->op) {
-	case X86_OP_ADD: case X86_OP_OR: case X86_OP_ADC: case X86_OP_SBB:
-	case X86_OP_AND: case X86_OP_SUB: case X86_OP_XOR:
-		return def->form == FORM_MEM_REG || def->form == FORM_MEM_IMM;
-	case X86_OP_XCHG: case X86_OP_BTS: case X86_OP_BTR: case X86_OP_BTC:
+	unsigned int reg = modrm_reg(insn->modrm);
+
+	if (insn->vex || !insn->has_modrm || modrm_mod(insn->modrm) == 3)
+		return false;
+	switch (insn->opcode_map << 8 | insn->opcode) {
+	case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11:
+	case 0x18: case 0x19: case 0x20: case 0x21: case 0x28: case 0x29:
+	case 0x30: case 0x31:   /* ALU r/m, reg */
+	case 0x86: case 0x87:   /* XCHG */
+	case 0x1ab: case 0x1b3: case 0x1bb: /* BTS BTR BTC r/m, reg */
+	case 0x1b0: case 0x1b1: /* CMPXCHG */
+	case 0x1c0: case 0x1c1: /* XADD */
 		return true;
+	case 0x80: case 0x81: case 0x82: case 0x83:
+		return reg != 7; /* not CMP */
+	case 0xf6: case 0xf7:
+		return reg == 2 || reg == 3; /* NOT NEG */
+	case 0xfe: case 0xff:
+		return reg <= 1; /* INC DEC */
+	case 0x1ba:
+		return reg >= 5; /* BTS BTR BTC r/m, imm8 */
+	case 0x1c7:
+		return reg == 1; /* CMPXCHG8B/16B */
 	default:
 		return false;
 	}
@@ -120,10 +140,15 @@ enum emu_result x86_emulate(struct emu_ctx *ctx, const struct x86_insn *insn)
 	const struct op_def *def = x86_op_def(insn->opcode_map, insn->opcode);
 	enum emu_result r;
 
+	/* The CPU checks LOCK before any access. It raised this #UD itself
+	 * before the exit: lamina sees the instruction only when the guest
+	 * rewrote it since, and answers as the CPU would. */
+	if ((insn->prefixes & X86_PFX_LOCK) && !lock_allowed(insn)) {
+		ctx->fault = (struct emu_fault){ .vector = 6 }; /* #UD */
+		return EMU_FAULT;
+	}
 	if (insn->vex || !def || insn->op == X86_OP_NONE || !insn->mem_operand)
 		return EMU_UNSUPPORTED; /* also every register-only form */
-	if ((insn->prefixes & X86_PFX_LOCK) && !lock_allowed(insn, def))
-		return EMU_UNSUPPORTED;
 	if (def->form == FORM_STRING)
 		return emu_string(ctx, insn); /* advances RIP itself */
 	if (insn->op >= ARRAY_SIZE(handlers) || !handlers[insn->op])
