@@ -89,8 +89,16 @@ struct x86_insn {
 	bool mem_operand;  /* has a memory operand (ModRM mod != 3, moffs, string) */
 };
 
-/* Decode one instruction. Returns 0, or -1 when the bytes are not a valid
- * instruction in this mode or longer than avail / 15 bytes. */
+/* Why x86_decode() did not decode: what the CPU does with such bytes. */
+enum x86_decode_error {
+	X86_DECODE_INVALID = -1,  /* not an instruction in this mode: #UD */
+	X86_DECODE_SHORT = -2,    /* the bytes (fewer than 15) end before the
+				   * instruction does: the CPU would fetch more */
+	X86_DECODE_TOO_LONG = -3, /* longer than 15 bytes: #GP(0) */
+};
+
+/* Decode one instruction from at most avail bytes. Returns 0, or an
+ * enum x86_decode_error. */
 int x86_decode(const u8 *bytes, unsigned int avail, enum x86_mode mode,
 	       struct x86_insn *insn);
 

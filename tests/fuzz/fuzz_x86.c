@@ -3,7 +3,8 @@
  * registers, then the instruction bytes. Checked on every input:
  *  - the decoder reads nothing past avail (the bytes sit at the end of an
  *    exact-size heap block: ASan), its length is 1-15 and fits avail, it
- *    decodes the same with avail cut to that length and not one byte less;
+ *    decodes the same with avail cut to that length and is short one byte
+ *    less; bytes it finds invalid or too long stay so with more after them;
  *  - where Zydis decodes the bytes, the length, immediate and displacement
  *    agree;
  *  - the emulator never crashes, accesses 1, 2, 4 or 8 bytes at a time, at
@@ -59,20 +60,41 @@ static int fuzz_write(struct emu_ctx *ctx, u64 la, const void *data,
 
 static const struct emu_ops fuzz_ops = { fuzz_read, fuzz_write };
 
+/* Why the bytes did not decode does not change with more bytes after
+ * them, unless they were short: decoded again from a 15-byte copy padded
+ * with pad. */
+static void check_error(const u8 *b, unsigned int n, enum x86_mode mode, int r, u8 pad)
+{
+	u8 more[X86_MAX_INSN_LEN];
+	struct x86_insn again;
+
+	memset(more, pad, sizeof(more));
+	memcpy(more, b, MIN(n, sizeof(more)));
+	CHECK(r != X86_DECODE_SHORT || n < X86_MAX_INSN_LEN);
+	if (r == X86_DECODE_INVALID || r == X86_DECODE_TOO_LONG)
+		CHECK(x86_decode(more, sizeof(more), mode, &again) == r);
+}
+
 static void check_decode(const u8 *b, unsigned int n, enum x86_mode mode,
-			 const struct x86_insn *insn, bool ok)
+			 const struct x86_insn *insn, int r)
 {
 	struct ref_insn ref;
 	struct x86_insn again;
 	char why[200];
+	bool ok = r == 0;
 
 	CHECK((x86_insn_length(b, n, mode) == 0) == !ok);
+	CHECK(r == 0 || r == X86_DECODE_INVALID || r == X86_DECODE_SHORT ||
+	      r == X86_DECODE_TOO_LONG);
 	if (ok) {
 		CHECK(insn->len >= 1 && insn->len <= X86_MAX_INSN_LEN && insn->len <= n);
 		CHECK(x86_decode(b, insn->len, mode, &again) == 0);
 		CHECK(again.len == insn->len && again.op == insn->op &&
 		      again.imm == insn->imm && again.disp == insn->disp);
-		CHECK(x86_insn_length(b, insn->len - 1u, mode) == 0);
+		CHECK(x86_decode(b, insn->len - 1u, mode, &again) == X86_DECODE_SHORT);
+	} else {
+		check_error(b, n, mode, r, 0x00);
+		check_error(b, n, mode, r, 0xc4);
 	}
 	if (ref_decode(mode, b, n, false, &ref))
 		CHECK(ok && ref_agrees(&ref, insn, REF_ENCODING, why));
@@ -123,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct x86_insn insn;
 	unsigned int n;
 	u8 *b;
-	bool ok;
+	int r;
 
 	if (size < 9)
 		return 0;
@@ -131,9 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = (unsigned int)MIN(size - 9, 32u);
 	b = malloc(n ? n : 1);
 	memcpy(b, data + 9, n);
-	ok = x86_decode(b, n, mode, &insn) == 0;
-	check_decode(b, n, mode, &insn, ok);
-	if (ok)
+	r = x86_decode(b, n, mode, &insn);
+	check_decode(b, n, mode, &insn, r);
+	if (r == 0)
 		check_emulate(data, data + 1, &insn, mode);
 	free(b);
 	return 0;

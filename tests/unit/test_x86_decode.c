@@ -317,6 +317,8 @@ static void test_known_lengths(void **state)
 static void test_fifteen_bytes(void **state)
 {
 	static const u8 mov[11] = { 0xc7, 0x84, 0x24, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	struct x86_insn insn;
 	u8 b[20];
 
 	memset(b, 0x66, sizeof(b));
@@ -325,31 +327,49 @@ static void test_fifteen_bytes(void **state)
 	b[14] = 0x66;
 	b[15] = 0x90;
 	assert_int_equal(x86_insn_length(b, sizeof(b), X86_MODE_64), 0);
+	/* Too long (the CPU's #GP), whether more bytes were there or not. */
+	assert_int_equal(x86_decode(b, sizeof(b), X86_MODE_64, &insn), X86_DECODE_TOO_LONG);
+	assert_int_equal(x86_decode(b, 15, X86_MODE_64, &insn), X86_DECODE_TOO_LONG);
+	/* Fewer than 15 bytes that could begin a longer one: short. */
+	assert_int_equal(x86_decode(b, 14, X86_MODE_64, &insn), X86_DECODE_SHORT);
 	/* MOV [esp+d32], imm32 is 11 bytes: 4 prefixes fit, 5 do not. */
 	memset(b, 0x3e, sizeof(b));
 	memcpy(b + 5, mov, sizeof(mov));
 	assert_int_equal(x86_insn_length(b + 1, 19, X86_MODE_32), 15);
 	assert_int_equal(x86_insn_length(b, 20, X86_MODE_32), 0);
+	assert_int_equal(x86_decode(b, 20, X86_MODE_32, &insn), X86_DECODE_TOO_LONG);
 }
 
-/* A truncated instruction does not decode, and the decoder reads no byte
- * past avail: each case sits at the end of its own heap block, so that
- * ASan catches a read beyond it. */
+/* A truncated instruction does not decode, and says so (X86_DECODE_SHORT:
+ * the bytes end before it does), and the decoder reads no byte past
+ * avail: each case sits at the end of its own heap block, so that ASan
+ * catches a read beyond it. The invalid ones are invalid (not short) with
+ * all their bytes, and with more after them. */
 static void test_truncated(void **state)
 {
+	struct x86_insn insn;
 	unsigned int i, n;
 
 	for (i = 0; i < ARRAY_SIZE(known); i++) {
-		if (!known[i].len)
-			continue;
-		for (n = 0; n <= known[i].len; n++) {
+		for (n = 0; n <= known[i].n && known[i].len; n++) {
 			u8 *b = malloc(n ? n : 1);
-			unsigned int len;
+			int r;
 
 			memcpy(b, known[i].b, n);
-			len = x86_insn_length(b, n, known[i].mode);
+			r = x86_decode(b, n, known[i].mode, &insn);
 			free(b);
-			assert_int_equal(len, n == known[i].len ? n : 0);
+			if (n < known[i].len && r != X86_DECODE_SHORT)
+				print_message("known[%u] cut to %u: %d\n", i, n, r);
+			assert_int_equal(r, n < known[i].len ? X86_DECODE_SHORT : 0);
+		}
+		if (!known[i].len) {
+			u8 b[X86_MAX_INSN_LEN] = { 0 };
+
+			memcpy(b, known[i].b, known[i].n);
+			assert_int_equal(x86_decode(b, known[i].n, known[i].mode, &insn),
+					 X86_DECODE_INVALID);
+			assert_int_equal(x86_decode(b, sizeof(b), known[i].mode, &insn),
+					 X86_DECODE_INVALID);
 		}
 	}
 }

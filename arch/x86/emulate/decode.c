@@ -3,24 +3,26 @@
  * the length of any instruction; the emulated ones also get an operation. */
 #include "opcodes.h"
 
-/* The bytes being decoded: never read at or past limit = min(avail, 15). */
+/* The bytes being decoded: never read at or past limit = min(avail, 15).
+ * ran_out: a byte at or past limit was wanted. */
 struct cursor {
 	const u8 *bytes;
 	unsigned int pos, limit;
+	bool ran_out;
 };
 
 static bool fetch(struct cursor *c, u8 *b)
 {
 	if (c->pos >= c->limit)
-		return false;
+		return !(c->ran_out = true);
 	*b = c->bytes[c->pos++];
 	return true;
 }
 
-static bool peek(const struct cursor *c, u8 *b)
+static bool peek(struct cursor *c, u8 *b)
 {
 	if (c->pos >= c->limit)
-		return false;
+		return !(c->ran_out = true);
 	*b = c->bytes[c->pos];
 	return true;
 }
@@ -31,7 +33,7 @@ static bool fetch_le(struct cursor *c, unsigned int n, u64 *v)
 	unsigned int i;
 
 	if (n > c->limit - c->pos)
-		return false;
+		return !(c->ran_out = true);
 	*v = 0;
 	for (i = 0; i < n; i++)
 		*v |= (u64)c->bytes[c->pos + i] << (8 * i);
@@ -235,7 +237,7 @@ static bool immediate(struct cursor *c, int kind, struct x86_insn *insn)
 /* Outside 64-bit mode C4, C5 and 62 are LES, LDS and BOUND, whose operand
  * must be in memory: VEX and EVEX live where ModRM.mod would be 3. 8F is
  * XOP when it cannot be POP r/m, i.e. its map field is 8 or more. */
-static bool vex_escape(const struct cursor *c, enum x86_mode mode, u8 b)
+static bool vex_escape(struct cursor *c, enum x86_mode mode, u8 b)
 {
 	u8 next;
 
@@ -366,22 +368,33 @@ static bool operands(struct cursor *c, enum x86_mode mode, u8 last_rep,
 	return true;
 }
 
+/* Why decoding failed. A decode that ran out of bytes failed for want
+ * of them: no check before that point found the bytes invalid, and any
+ * after it saw a guess (C4, C5, 62 read as LES, LDS, BOUND in 64-bit
+ * mode when the byte that would make them VEX/EVEX was missing). */
+static int decode_error(const struct cursor *c)
+{
+	if (!c->ran_out)
+		return X86_DECODE_INVALID;
+	return c->limit < X86_MAX_INSN_LEN ? X86_DECODE_SHORT : X86_DECODE_TOO_LONG;
+}
+
 int x86_decode(const u8 *bytes, unsigned int avail, enum x86_mode mode,
 	       struct x86_insn *insn)
 {
-	struct cursor c = { bytes, 0, MIN(avail, X86_MAX_INSN_LEN) };
+	struct cursor c = { bytes, 0, MIN(avail, X86_MAX_INSN_LEN), false };
 	u8 b = 0, last_rep = 0;
 	bool ok;
 
 	*insn = (struct x86_insn){ .seg_override = X86_SEG_NONE };
 	if (!prefixes(&c, mode, insn, &last_rep) || !fetch(&c, &b))
-		return -1;
+		return decode_error(&c);
 	if (vex_escape(&c, mode, b))
 		ok = vex(&c, mode, b, insn);
 	else
 		ok = opcode(&c, b, insn) && operands(&c, mode, last_rep, insn);
 	if (!ok)
-		return -1;
+		return decode_error(&c);
 	insn->len = (u8)c.pos;
 	return 0;
 }
