@@ -430,22 +430,17 @@ int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 	la = (vcpu_mode(v) == X86_MODE_64 ? 0 : cs.base) + v->rip;
 	if (vcpu_mode(v) != X86_MODE_64)
 		la &= 0xffffffffull;
-	/* Read what lies in the first page, then as much of the next as is
-	 * readable: an instruction at the end of mapped memory is short. */
+	/* Read what lies in the first page, then the rest from the next: if
+	 * that faults, the instruction is short, and the fault is its own
+	 * when it needs bytes from there (the CPU fetches no further). */
 	size_t first = MIN((size_t)X86_MAX_INSN_LEN, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
 	if (guest_read_linear(v, la, buf, first, ACCESS_FETCH, f))
 		return -1;
-	if (first < X86_MAX_INSN_LEN) {
-		struct emu_fault next;
-		if (!guest_read_linear(v, la + first, buf + first,
-				       X86_MAX_INSN_LEN - first, ACCESS_FETCH, &next))
-			return X86_MAX_INSN_LEN;
-		/* Not a fault of the next page: the bytes there are unknown
-		 * yet, and the instruction is to run again. */
-		if (next.vector == EMU_VECTOR_RETRY) {
-			*f = next;
-			return -1;
-		}
-	}
-	return (int)first;
+	if (first == X86_MAX_INSN_LEN ||
+	    !guest_read_linear(v, la + first, buf + first, X86_MAX_INSN_LEN - first,
+			       ACCESS_FETCH, f))
+		return X86_MAX_INSN_LEN;
+	/* Not a fault of the next page: the bytes there are unknown yet,
+	 * and the instruction is to run again. */
+	return f->vector == EMU_VECTOR_RETRY ? -1 : (int)first;
 }

@@ -47,8 +47,10 @@ int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
 int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 		      struct emu_fault *f);
 
-/* Fetch the bytes of the instruction at CS:RIP (up to 15; fewer at the end
- * of readable memory). Returns the number fetched, or -1 with *f (also
+/* Fetch the bytes of the instruction at CS:RIP: 15, or fewer when the
+ * next page cannot be read, and then *f holds the fault reading it raised
+ * (the instruction's if it needs bytes from there). Returns the number
+ * fetched, or -1 with *f when RIP's page cannot be read (also
  * EMU_VECTOR_RETRY when the next page's walk kept changing). */
 int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f);
 

@@ -374,6 +374,29 @@ static void test_fetch_retry_on_second_page(void **state)
 	assert_int_equal(guest_fetch_insn(&vcpu, bytes, &f), X86_MAX_INSN_LEN);
 }
 
+/* ---- instruction fetch ---- */
+
+#define PF_I BIT(4)
+
+/* An instruction that runs into a page that is not present: the bytes of
+ * its own page come, and the fault fetching the next one raised (#PF
+ * with CR2 the next page's first byte, not present, a supervisor fetch:
+ * I with NX on), which is the instruction's if it needs bytes there. */
+static void test_fetch_into_absent_page(void **state)
+{
+	struct emu_fault f = { 0 };
+	u8 bytes[X86_MAX_INSN_LEN];
+
+	map_64(LA, FRAME | P | RW | A);
+	regs[GUEST_EFER] |= EFER_NXE;
+	vcpu.rip = LA + PAGE_SIZE - 3;
+	assert_int_equal(guest_fetch_insn(&vcpu, bytes, &f), 3);
+	assert_int_equal(f.vector, 14);
+	assert_true(f.has_error);
+	assert_int_equal(f.error_code, PF_I);
+	assert_int_equal(f.cr2, LA + PAGE_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_several_rewrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_rewrites_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_retry_on_second_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_into_absent_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
