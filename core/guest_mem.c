@@ -421,7 +421,10 @@ int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 			   write, f);
 }
 
-int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
+/* The bytes at CS:RIP: 15, or -1 with *f when RIP's page cannot be
+ * read, or fewer (those of RIP's page) with *f the fault reading the
+ * next page raised. */
+static int fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 {
 	struct segment cs;
 	u64 la;
@@ -430,9 +433,6 @@ int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 	la = (vcpu_mode(v) == X86_MODE_64 ? 0 : cs.base) + v->rip;
 	if (vcpu_mode(v) != X86_MODE_64)
 		la &= 0xffffffffull;
-	/* Read what lies in the first page, then the rest from the next: if
-	 * that faults, the instruction is short, and the fault is its own
-	 * when it needs bytes from there (the CPU fetches no further). */
 	size_t first = MIN((size_t)X86_MAX_INSN_LEN, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
 	if (guest_read_linear(v, la, buf, first, ACCESS_FETCH, f))
 		return -1;
@@ -440,7 +440,30 @@ int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 	    !guest_read_linear(v, la + first, buf + first, X86_MAX_INSN_LEN - first,
 			       ACCESS_FETCH, f))
 		return X86_MAX_INSN_LEN;
-	/* Not a fault of the next page: the bytes there are unknown yet,
-	 * and the instruction is to run again. */
-	return f->vector == EMU_VECTOR_RETRY ? -1 : (int)first;
+	return (int)first;
+}
+
+enum insn_fetch guest_fetch_decode(struct vcpu *v, struct guest_insn *gi,
+				   struct emu_fault *f)
+{
+	int n = fetch_insn(v, gi->bytes, f);
+
+	gi->fetched = n < 0 ? 0 : (unsigned int)n;
+	if (n < 0)
+		return INSN_FETCH_FAULT;
+	switch (x86_decode(gi->bytes, gi->fetched, vcpu_mode(v), &gi->insn)) {
+	case 0:
+		return INSN_OK;
+	case X86_DECODE_SHORT:
+		/* It goes on into the next page: the CPU would have fetched
+		 * from there, and raised the fault *f holds (or, for a retry,
+		 * the bytes there are unknown yet: it runs again). */
+		return INSN_FETCH_FAULT;
+	case X86_DECODE_TOO_LONG:
+		gp_fault(f);
+		return INSN_INVALID;
+	default:
+		*f = (struct emu_fault){ .vector = 6 }; /* #UD */
+		return INSN_INVALID;
+	}
 }

@@ -117,19 +117,16 @@ static void port_out(struct vcpu *v, u16 port, unsigned int size, u32 val)
 static void string_io(struct vcpu *v, const struct vm_exit *e)
 {
 	struct emu_ctx ctx;
-	struct x86_insn insn;
-	u8 bytes[X86_MAX_INSN_LEN];
-	int n = guest_fetch_insn(v, bytes, &ctx.fault);
+	struct guest_insn gi;
+	const struct x86_insn *insn = &gi.insn;
 
-	if (n < 0)
-		return vcpu_inject_fault(v, &ctx.fault);
+	if (!vcpu_fetch_insn(v, &gi))
+		return;
 	vcpu_load_emu(v, &ctx);
-	if (x86_decode(bytes, (unsigned int)n, ctx.mode, &insn))
-		return vcpu_inject_ud(v);
-	u64 amask = insn.adsize == 8 ? ~0ull : BIT(insn.adsize * 8) - 1;
+	u64 amask = insn->adsize == 8 ? ~0ull : BIT(insn->adsize * 8) - 1;
 	enum x86_gpr idx = e->io.in ? X86_RDI : X86_RSI;
 	enum x86_seg seg = e->io.in ? X86_ES
-		: insn.seg_override != X86_SEG_NONE ? insn.seg_override : X86_DS;
+		: insn->seg_override != X86_SEG_NONE ? insn->seg_override : X86_DS;
 	u64 base = ctx.mode == X86_MODE_64 && seg < X86_FS ? 0 : ctx.seg_base[seg];
 	s64 step = (v->rflags & X86_FLAGS_DF) ? -(s64)e->io.size : e->io.size;
 	u64 count = e->io.rep ? v->gpr[X86_RCX] & amask : 1;
@@ -153,9 +150,9 @@ static void string_io(struct vcpu *v, const struct vm_exit *e)
 			port_out(v, e->io.port, e->io.size, val);
 		}
 		vcpu_note_access(v, la, e->io.size, e->io.in);
-		v->gpr[idx] = x86_reg_write(v->gpr[idx], insn.adsize, v->gpr[idx] + step);
+		v->gpr[idx] = x86_reg_write(v->gpr[idx], insn->adsize, v->gpr[idx] + step);
 		if (e->io.rep)
-			v->gpr[X86_RCX] = x86_reg_write(v->gpr[X86_RCX], insn.adsize,
+			v->gpr[X86_RCX] = x86_reg_write(v->gpr[X86_RCX], insn->adsize,
 							v->gpr[X86_RCX] - 1);
 	}
 	/* A long REP is resumed by re-executing it: RIP stays. */

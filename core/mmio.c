@@ -187,38 +187,28 @@ static int emu_write(struct emu_ctx *ctx, u64 la, const void *data, unsigned int
 
 static const struct emu_ops emu_ops = { emu_read, emu_write };
 
-static void log_unsupported(struct vcpu *v, const u8 *bytes, int n, u64 gpa)
+static void log_unsupported(struct vcpu *v, const struct guest_insn *gi, u64 gpa)
 {
-	char hex[3 * X86_MAX_INSN_LEN + 1];
-	int len = 0;
+	char then[64];
 
-	for (int i = 0; i < n; i++)
-		len += format(hex + len, sizeof(hex) - len, "%02x ", bytes[i]);
-	log_warn("cannot emulate the instruction (bytes %s) touching %#llx; #GP to the guest",
-		 hex, (unsigned long long)gpa);
-	log_guest_rip(LOG_WARN, v->rip);
+	format(then, sizeof(then), " touching %#llx; #GP to the guest", (unsigned long long)gpa);
+	vcpu_warn_insn(v, gi->bytes, gi->insn.len, "cannot emulate the instruction", then);
 }
 
 static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 {
-	u8 bytes[X86_MAX_INSN_LEN];
 	struct npf_emulation ne = { v, r, ALIGN_DOWN(gpa, PAGE_SIZE) };
 	struct emu_ctx ctx = { .ops = &emu_ops, .opaque = &ne };
-	struct x86_insn insn;
+	struct guest_insn gi;
 	enum emu_result result;
-	int n = guest_fetch_insn(v, bytes, &ctx.fault);
 
-	if (n < 0)
-		return vcpu_inject_fault(v, &ctx.fault);
+	if (!vcpu_fetch_insn(v, &gi))
+		return;
 	vcpu_load_emu(v, &ctx);
-	if (x86_decode(bytes, (unsigned int)n, ctx.mode, &insn)) {
-		log_unsupported(v, bytes, n, gpa);
-		return vcpu_inject_gp(v, 0);
-	}
 	if (vcpu_steps_each_iteration(v))
 		ctx.max_rep = 1;
 	v->db_hits = 0;
-	switch ((result = x86_emulate(&ctx, &insn))) {
+	switch ((result = x86_emulate(&ctx, &gi.insn))) {
 	case EMU_OK:
 	case EMU_CONTINUE:
 		vcpu_store_emu(v, &ctx);
@@ -229,7 +219,7 @@ static void emulate_at_rip(struct vcpu *v, struct mmio_region *r, u64 gpa)
 		vcpu_inject_fault(v, &ctx.fault);
 		break;
 	case EMU_UNSUPPORTED:
-		log_unsupported(v, bytes, insn.len, gpa);
+		log_unsupported(v, &gi, gpa);
 		vcpu_inject_gp(v, 0);
 		break;
 	}

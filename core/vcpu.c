@@ -1,6 +1,7 @@
 /* The vendor-neutral vCPU: the run loop, instruction skipping, event
  * injection, and stopping the guest. */
 #include <core/exit_handlers.h>
+#include <core/format.h>
 #include <core/guest_mem.h>
 #include <core/log.h>
 #include <core/mm.h>
@@ -54,28 +55,16 @@ static u64 rip_after(struct vcpu *v, unsigned int len)
 	return rip;
 }
 
-/* The length of the guest's instruction at RIP, from its memory: 0 if it
- * does not decode, -1 if fetching it faults (*f says how). */
-static int decode_length(struct vcpu *v, struct emu_fault *f)
-{
-	u8 bytes[X86_MAX_INSN_LEN];
-	int n = guest_fetch_insn(v, bytes, f);
-
-	if (n < 0)
-		return -1;
-	return (int)x86_insn_length(bytes, (unsigned int)n, vcpu_mode(v));
-}
-
 /* Where the guest's instruction at RIP ends, decoded from its memory;
  * false if it cannot be fetched or decoded (nothing is injected). */
 bool vcpu_next_rip(struct vcpu *v, u64 *next)
 {
+	struct guest_insn gi;
 	struct emu_fault f;
-	int len = decode_length(v, &f);
 
-	if (len <= 0)
+	if (guest_fetch_decode(v, &gi, &f) != INSN_OK)
 		return false;
-	*next = rip_after(v, (unsigned int)len);
+	*next = rip_after(v, gi.insn.len);
 	return true;
 }
 
@@ -180,16 +169,12 @@ static bool is_svm_insn(const struct x86_insn *i)
  * intercepts #GP for that, and the rest of them go back as they came. */
 static bool hidden_insn_faulted(struct vcpu *v)
 {
-	u8 bytes[X86_MAX_INSN_LEN];
+	struct guest_insn gi;
 	struct emu_fault f;
-	struct x86_insn insn;
-	int n;
 
 	if (v->exit.exception.vector != X86_EXC_GP || v->exit.event_pending)
 		return false;
-	n = guest_fetch_insn(v, bytes, &f);
-	return n > 0 && !x86_decode(bytes, (unsigned int)n, vcpu_mode(v), &insn) &&
-	       is_svm_insn(&insn);
+	return guest_fetch_decode(v, &gi, &f) == INSN_OK && is_svm_insn(&gi.insn);
 }
 
 /* #AC and #DB are intercepted so that a guest cannot hold its CPU in an
@@ -220,30 +205,62 @@ void vcpu_reflect_exception(struct vcpu *v)
 		inject_fault(v, &f);
 }
 
+/* A warning naming the guest's instruction by its bytes, "<what> (bytes
+ * ...)<then>", and its RIP (to the console only). */
+void vcpu_warn_insn(struct vcpu *v, const u8 *bytes, unsigned int n, const char *what,
+		    const char *then)
+{
+	char hex[3 * X86_MAX_INSN_LEN + 1] = "";
+	int len = 0;
+
+	for (unsigned int i = 0; i < n && i < X86_MAX_INSN_LEN; i++)
+		len += format(hex + len, sizeof(hex) - len, "%02x ", bytes[i]);
+	log_warn("%s (bytes %s)%s", what, hex, then);
+	log_guest_rip(LOG_WARN, v->rip);
+}
+
+/* The guest's instruction at RIP, for lamina to carry out: true, or
+ * false with what the CPU raises instead injected (guest_fetch_decode).
+ * Warned about where lamina may be the cause: code (or its page tables)
+ * outside the RAM it reads, and bytes it does not decode though the CPU
+ * ran them (rewritten since the exit, or past lamina's decoder). */
+bool vcpu_fetch_insn(struct vcpu *v, struct guest_insn *gi)
+{
+	struct emu_fault f;
+	enum insn_fetch r = guest_fetch_decode(v, gi, &f);
+
+	if (r == INSN_OK)
+		return true;
+	if (r == INSN_FETCH_FAULT && f.vector == X86_EXC_GP) {
+		log_warn("cannot fetch the guest's instruction: it or its page tables are not "
+			 "in RAM lamina may read (or it runs past the canonical range); #GP");
+		log_guest_rip(LOG_WARN, v->rip);
+	} else if (r == INSN_INVALID && f.vector == X86_EXC_GP) {
+		vcpu_warn_insn(v, gi->bytes, gi->fetched,
+			       "the guest's instruction is longer than 15 bytes", "; #GP");
+	} else if (r == INSN_INVALID) {
+		vcpu_warn_insn(v, gi->bytes, gi->fetched,
+			       "the guest's instruction does not decode", "; #UD");
+	}
+	inject_fault(v, &f);
+	return false;
+}
+
 /* The length of the intercepted instruction at RIP (exit.insn_len),
  * known before its handler has any effect: without NRIPS lamina decodes
  * it, and an instruction it cannot fetch (#PF) or decode (#UD) gets the
- * fault with nothing done, as a handler that ran first would have
- * changed the registers (or the MSR) the re-run instruction then uses. */
+ * fault with nothing done (vcpu_fetch_insn), as a handler that ran first
+ * would have changed the registers (or the MSR) the re-run instruction
+ * then uses. */
 bool vcpu_insn_len_ready(struct vcpu *v)
 {
-	struct emu_fault f;
-	int len;
+	struct guest_insn gi;
 
 	if (v->exit.insn_len)
 		return true;
-	len = decode_length(v, &f);
-	if (len < 0) {
-		inject_fault(v, &f);
+	if (!vcpu_fetch_insn(v, &gi))
 		return false;
-	}
-	if (!len) {
-		log_warn("cannot decode an instruction to step over it; #UD");
-		log_guest_rip(LOG_WARN, v->rip);
-		vcpu_inject_ud(v);
-		return false;
-	}
-	v->exit.insn_len = (u8)len;
+	v->exit.insn_len = gi.insn.len;
 	return true;
 }
 

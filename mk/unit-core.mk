@@ -1,7 +1,7 @@
 # Host unit tests of lamina's pure core logic: memory maps, options, the
 # page allocator and heap, the nested page-table builder, formatting, the
 # guest loaders, reading the boot loader's information, the walk of the
-# guest's page tables.
+# guest's page tables and the instruction fetch through it.
 
 $(eval $(call unit_test,test_memmap,tests/unit/test_memmap.c core/memmap.c))
 $(eval $(call unit_test,test_options,tests/unit/test_options.c core/options.c \
@@ -16,7 +16,7 @@ $(eval $(call unit_test,test_loader,tests/unit/test_loader.c tests/unit/host_phy
 	core/loader/loader.c core/loader/linux.c core/loader/multiboot.c core/memmap.c \
 	core/lib/format.c core/lib/string.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c tests/unit/host_phys.c \
-	core/guest_mem.c core/memmap.c))
+	core/guest_mem.c core/memmap.c arch/x86/emulate/decode.c arch/x86/emulate/opcodes.c))
 $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/host_phys.c \
 	arch/x86/acpi.c core/lib/string.c))
 $(eval $(call unit_test,test_bootinfo,tests/unit/test_bootinfo.c tests/unit/host_phys.c \

@@ -47,11 +47,29 @@ int guest_write_linear(struct vcpu *v, u64 la, const void *buf, size_t n,
 int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 		      struct emu_fault *f);
 
-/* Fetch the bytes of the instruction at CS:RIP: 15, or fewer when the
- * next page cannot be read, and then *f holds the fault reading it raised
- * (the instruction's if it needs bytes from there). Returns the number
- * fetched, or -1 with *f when RIP's page cannot be read (also
- * EMU_VECTOR_RETRY when the next page's walk kept changing). */
-int guest_fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f);
+/* The guest's instruction at CS:RIP, fetched through its page tables and
+ * decoded. */
+struct guest_insn {
+	u8 bytes[X86_MAX_INSN_LEN];
+	unsigned int fetched;  /* bytes read: 15, or fewer before a page
+				* that cannot be read */
+	struct x86_insn insn;  /* with INSN_OK */
+};
+
+enum insn_fetch {
+	INSN_OK,
+	INSN_FETCH_FAULT, /* fetching bytes it needs faults: *f is #PF, #GP
+			   * (memory that is not RAM lamina may read, a
+			   * non-canonical address) or EMU_VECTOR_RETRY */
+	INSN_INVALID,     /* *f: #UD for bytes that are no instruction,
+			   * #GP(0) for one longer than 15 bytes */
+};
+
+/* Fetch and decode the instruction at CS:RIP as the CPU does: a fault
+ * fetching the next page (an instruction may cross into it) is the
+ * instruction's only when it needs bytes from there. On INSN_OK *f is
+ * not meaningful. */
+enum insn_fetch guest_fetch_decode(struct vcpu *v, struct guest_insn *gi,
+				   struct emu_fault *f);
 
 #endif

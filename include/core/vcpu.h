@@ -206,6 +206,10 @@ void vcpu_debug_trap(struct vcpu *v, u64 dr6);
 bool vcpu_steps_each_iteration(struct vcpu *v);
 void vcpu_note_access(struct vcpu *v, u64 la, unsigned int size, bool write);
 bool vcpu_next_rip(struct vcpu *v, u64 *next);
+struct guest_insn;
+bool vcpu_fetch_insn(struct vcpu *v, struct guest_insn *gi);
+void vcpu_warn_insn(struct vcpu *v, const u8 *bytes, unsigned int n, const char *what,
+		    const char *then);
 void vcpu_inject_ud(struct vcpu *v);
 void vcpu_inject_fault(struct vcpu *v, const struct emu_fault *f);
 void vcpu_inject_gp(struct vcpu *v, u32 error);

@@ -353,48 +353,108 @@ static void test_endless_rewrites_retry(void **state)
 }
 
 /* An instruction across a page boundary whose second page's entry keeps
- * changing: not a short fetch (which would decode as a shorter
- * instruction, or not at all), but a retry. */
+ * changing: not a short fetch (which would not decode), but a retry. */
 static void test_fetch_retry_on_second_page(void **state)
 {
 	struct emu_fault f;
-	u8 bytes[X86_MAX_INSN_LEN];
+	struct guest_insn gi;
 	u64 first = LA, second = LA + PAGE_SIZE;
 
 	map_64(first, FRAME | P | RW | A);
 	put64(pte_pa_64(second), (FRAME + PAGE_SIZE) | P | RW);
 	vcpu.rip = first + PAGE_SIZE - 3;
+	memcpy(host_pa(FRAME + PAGE_SIZE - 3), "\x48\xc7\x05", 3); /* MOV [rip+d32], imm32 */
 	rewrite_at_update(pte_pa_64(second), 8, ~0ul, (FRAME + 2 * PAGE_SIZE) | P | RW,
 			  PAGE_SIZE);
-	assert_int_equal(guest_fetch_insn(&vcpu, bytes, &f), -1);
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
 	assert_int_equal(f.vector, EMU_VECTOR_RETRY);
 
 	/* Once the guest leaves the entry alone, all 15 bytes come. */
 	teardown(state);
-	assert_int_equal(guest_fetch_insn(&vcpu, bytes, &f), X86_MAX_INSN_LEN);
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_OK);
+	assert_int_equal(gi.fetched, X86_MAX_INSN_LEN);
+	assert_int_equal(gi.insn.len, 11);
 }
 
 /* ---- instruction fetch ---- */
 
 #define PF_I BIT(4)
 
-/* An instruction that runs into a page that is not present: the bytes of
- * its own page come, and the fault fetching the next one raised (#PF
- * with CR2 the next page's first byte, not present, a supervisor fetch:
- * I with NX on), which is the instruction's if it needs bytes there. */
+/* The instruction at RIP 3 bytes before LA's page ends, its bytes there
+ * the first n of b, with the next page not present: what the fetch
+ * makes of it. */
+static enum insn_fetch fetch_before_absent_page(const char *b, unsigned int n,
+						struct guest_insn *gi, struct emu_fault *f)
+{
+	map_64(LA, FRAME | P | RW | A);
+	put64(pte_pa_64(LA + PAGE_SIZE), 0);
+	regs[GUEST_EFER] |= EFER_NXE;
+	vcpu.rip = LA + PAGE_SIZE - n;
+	memcpy(host_pa(FRAME + PAGE_SIZE - n), b, n);
+	*f = (struct emu_fault){ 0 };
+	return guest_fetch_decode(&vcpu, gi, f);
+}
+
+/* An instruction that runs into a page that is not present raises that
+ * page's #PF (CR2 its first byte; not present, a supervisor fetch: I with
+ * NX on), as the CPU would, not #GP or #UD for short bytes. */
 static void test_fetch_into_absent_page(void **state)
 {
-	struct emu_fault f = { 0 };
-	u8 bytes[X86_MAX_INSN_LEN];
+	struct emu_fault f;
+	struct guest_insn gi;
 
-	map_64(LA, FRAME | P | RW | A);
-	regs[GUEST_EFER] |= EFER_NXE;
-	vcpu.rip = LA + PAGE_SIZE - 3;
-	assert_int_equal(guest_fetch_insn(&vcpu, bytes, &f), 3);
+	assert_int_equal(fetch_before_absent_page("\x48\x89", 2, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(gi.fetched, 2);
 	assert_int_equal(f.vector, 14);
 	assert_true(f.has_error);
 	assert_int_equal(f.error_code, PF_I);
 	assert_int_equal(f.cr2, LA + PAGE_SIZE);
+	/* 32-bit paging: no I bit without NX. */
+	map_32(LA32, (u32)(FRAME | P | RW | A));
+	put32(pte_pa_32(LA32 + PAGE_SIZE), 0);
+	vcpu.rip = LA32 + PAGE_SIZE - 1;
+	memcpy(host_pa(FRAME + PAGE_SIZE - 1), "\x0f", 1);
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(f.vector, 14);
+	assert_int_equal(f.error_code, 0);
+	assert_int_equal(f.cr2, LA32 + PAGE_SIZE);
+}
+
+/* One whose bytes end on the first page runs without the next: the CPU
+ * completes it. Bytes there that no longer decode (changed since the
+ * exit) are #UD; 15 prefixes, #GP(0). */
+static void test_fetch_before_absent_page(void **state)
+{
+	struct emu_fault f;
+	struct guest_insn gi;
+	u8 prefixes[X86_MAX_INSN_LEN];
+
+	assert_int_equal(fetch_before_absent_page("\x48\x89\x03", 3, &gi, &f), INSN_OK);
+	assert_int_equal(gi.insn.len, 3);
+	assert_int_equal(gi.insn.op, X86_OP_MOV);
+	assert_int_equal(fetch_before_absent_page("\x06", 1, &gi, &f), INSN_INVALID);
+	assert_int_equal(f.vector, 6); /* PUSH ES: gone from 64-bit mode */
+	assert_false(f.has_error);
+	/* 15 prefixes, all before the absent page: too long without it. */
+	memset(prefixes, 0x66, sizeof(prefixes));
+	assert_int_equal(fetch_before_absent_page((const char *)prefixes, sizeof(prefixes),
+						  &gi, &f), INSN_INVALID);
+	assert_int_equal(f.vector, 13);
+	assert_true(f.has_error);
+	assert_int_equal(f.error_code, 0);
+}
+
+/* Code in memory lamina may not read (its own, here) is #GP: the CPU
+ * read it, lamina cannot. */
+static void test_fetch_not_ram(void **state)
+{
+	struct emu_fault f;
+	struct guest_insn gi;
+
+	map_64(LA, home.base | P | RW | A);
+	vcpu.rip = LA;
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(f.vector, 13);
 }
 
 int main(void)
@@ -409,6 +469,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endless_rewrites_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_retry_on_second_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_into_absent_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_before_absent_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_not_ram, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
