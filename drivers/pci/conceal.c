@@ -208,9 +208,9 @@ static int hide_bar(struct pci_func *f, unsigned int i)
  * it stays off. */
 static int rom_off(const struct pci_func *f)
 {
-	u8 type = f->header_type & 0x7f;
-	u16 reg = type == 0 ? PCI_ROM_ADDRESS : PCI_ROM_ADDRESS_BRIDGE;
-	u32 rom = type <= 1 ? pci_func_read(f, reg, 4) : 0; /* CardBus: none */
+	/* Header type 0 or 1 (known_layout). */
+	u16 reg = (f->header_type & 0x7f) == 0 ? PCI_ROM_ADDRESS : PCI_ROM_ADDRESS_BRIDGE;
+	u32 rom = pci_func_read(f, reg, 4);
 	char name[40];
 
 	if (!(rom & PCI_ROM_ENABLE))

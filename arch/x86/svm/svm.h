@@ -24,7 +24,6 @@ struct svm_vcpu {
 		/* As before the step: */
 		u64 dr6, dr7, tr_base;
 		u16 tr_attr;
-		u32 saved_exc, saved_misc1; /* intercepts */
 	} nmi;
 };
 

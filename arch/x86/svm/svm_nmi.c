@@ -26,7 +26,9 @@
 #include "svm.h"
 
 #define TSS_TYPE_32BIT 0x8 /* in the descriptor type; busy or not (QEMU keeps TR's clear) */
-#define STEP_EXCEPTIONS (BIT(10) | BIT(11) | BIT(12) | BIT(14)) /* #TS #NP #SS #PF */
+/* #TS #NP #SS #PF and external interrupts: intercepted for the step's
+ * entry only, and by nothing else (svm.c), so end_step simply clears them. */
+#define STEP_EXCEPTIONS (BIT(10) | BIT(11) | BIT(12) | BIT(14))
 
 static void intercept_iret(struct svm_vcpu *s, bool on)
 {
@@ -47,8 +49,6 @@ static void start_step(struct vcpu *v, struct svm_vcpu *s)
 	n->dr7 = s->vmcb->save.dr7;
 	n->tr_base = s->vmcb->save.tr.base;
 	n->tr_attr = s->vmcb->save.tr.attr;
-	n->saved_exc = c->intercept_exc;
-	n->saved_misc1 = c->intercept_misc1;
 	c->intercept_exc |= STEP_EXCEPTIONS;
 	c->intercept_misc1 |= SVM_INTERCEPT_INTR;
 	v->rflags |= RFLAGS_TF;
@@ -61,8 +61,8 @@ static void end_step(struct svm_vcpu *s)
 	if (!s->nmi.stepping)
 		return;
 	s->nmi.stepping = false;
-	c->intercept_exc = s->nmi.saved_exc;
-	c->intercept_misc1 = s->nmi.saved_misc1;
+	c->intercept_exc &= ~(u32)STEP_EXCEPTIONS;
+	c->intercept_misc1 &= ~(u32)SVM_INTERCEPT_INTR;
 }
 
 static void unblock(struct svm_vcpu *s)
