@@ -41,11 +41,7 @@ void console_write_unlocked(const char *s, size_t n)
 {
 	if (!console_ready || !console_port)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			serial_putc(console_port, '\r');
-		serial_putc(console_port, s[i]);
-	}
+	serial_write(console_port, s, n);
 }
 
 void console_write(const char *s, size_t n)

@@ -4,6 +4,7 @@
 #include <core/types.h>
 
 void serial_init(u16 port);
-void serial_putc(u16 port, char c);
+/* Writes n bytes, \n as \r\n, leaving the guest's UART settings as found. */
+void serial_write(u16 port, const char *s, size_t n);
 
 #endif

@@ -216,6 +216,22 @@ check_logged_once() {
 	expect_in "$HVLOG" ' at guest rip 0x[0-9a-f]+' "lamina's console names the guest RIP"
 }
 
+# After a protect run with uart=<lamina's console port>: the log lines for
+# the stores made with the UART in the guest's odd states reached the
+# console whole.
+check_uart_lines() {
+	local kind page
+	for kind in dlab loop; do
+		page=$(sed -n "s/^# protect: uart $kind page 0x0*\([0-9a-f]*\)\$/\1/p" "$LOG")
+		if [ -z "$page" ]; then
+			not_ok "uart $kind: lamina's log line reached the console (page unknown)"
+			continue
+		fi
+		expect_in "$HVLOG" "guest wrote to lamina's memory at 0x$page \\(CPU [0-9]+\\): dropped; reported once per page" \
+			"uart $kind: lamina's log line reached the console whole"
+	done
+}
+
 # After a triple_fault run (RUN_WATCH on lamina's log, RUN_LINGER s):
 # lamina said so and was still running RUN_LINGER s later.
 check_triple_fault() {
