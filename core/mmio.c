@@ -79,6 +79,10 @@ static void report_unassigned(u64 gpa)
 			 (unsigned long long)gpa, (unsigned long long)nested_limit());
 }
 
+static struct log_limit untrapped_warnings = LOG_LIMIT("emulated accesses to untrapped "
+							"device memory");
+static struct log_limit fetch_warnings = LOG_LIMIT("code run from trapped memory");
+
 static struct mmio_region *region_for(u64 gpa)
 {
 	struct mmio_region *r = find_region(gpa);
@@ -111,7 +115,8 @@ static int page_target(struct emu_ctx *ctx, u64 gpa, unsigned int size, struct m
 	if (*r || guest_ram_ok(gpa, size))
 		return 0;
 	/* Untrapped device memory as the other operand: not emulated. */
-	log_warn("emulation: access to %#llx (not RAM, not trapped); #GP", (unsigned long long)gpa);
+	if (log_limit_pass(&untrapped_warnings))
+		log_warn("emulation: access to %#llx (not RAM, not trapped); #GP", (unsigned long long)gpa);
 	ctx->fault = (struct emu_fault){ .vector = 13, .has_error = true };
 	return -1;
 }
@@ -248,8 +253,9 @@ void exit_nested_fault(struct vcpu *v)
 	}
 	if (e->npf.fetch) {
 		/* Code fetched from there reads as 0xff bytes: no valid opcode. */
-		log_warn("guest executed from %s memory at %#llx; #UD", r->name,
-			 (unsigned long long)e->npf.gpa);
+		if (log_limit_pass(&fetch_warnings))
+			log_warn("guest executed from %s memory at %#llx; #UD", r->name,
+				 (unsigned long long)e->npf.gpa);
 		return vcpu_inject_ud(v);
 	}
 	emulate_at_rip(v, r, e->npf.gpa);

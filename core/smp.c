@@ -154,7 +154,11 @@ bool smp_guest_icr_write(struct vcpu *v, u32 dest, u32 icr)
 	if (shorthand == ICR_SELF)
 		return true; /* INIT/SIPI to self is invalid: dropped */
 	if (!shorthand && (icr & BIT(11))) {
-		log_warn("guest INIT/SIPI with a logical destination: not supported, dropped");
+		static struct log_limit logical = LOG_LIMIT("logical INIT/SIPI");
+
+		if (log_limit_pass(&logical))
+			log_warn("guest INIT/SIPI with a logical destination: not supported, "
+				 "dropped");
 		return true;
 	}
 	/* Under the trap's lock, and the trap reviewed after: a review

@@ -205,6 +205,10 @@ void vcpu_reflect_exception(struct vcpu *v)
 		inject_fault(v, &f);
 }
 
+/* Warnings about guest instructions lamina could not carry out: a guest
+ * may loop on one. */
+static struct log_limit insn_warnings = LOG_LIMIT("the guest's instructions");
+
 /* A warning naming the guest's instruction by its bytes, "<what> (bytes
  * ...)<then>", and its RIP (to the console only). */
 void vcpu_warn_insn(struct vcpu *v, const u8 *bytes, unsigned int n, const char *what,
@@ -213,6 +217,8 @@ void vcpu_warn_insn(struct vcpu *v, const u8 *bytes, unsigned int n, const char 
 	char hex[3 * X86_MAX_INSN_LEN + 1] = "";
 	int len = 0;
 
+	if (!log_limit_pass(&insn_warnings))
+		return;
 	for (unsigned int i = 0; i < n && i < X86_MAX_INSN_LEN; i++)
 		len += format(hex + len, sizeof(hex) - len, "%02x ", bytes[i]);
 	log_warn("%s (bytes %s)%s", what, hex, then);
@@ -232,9 +238,12 @@ bool vcpu_fetch_insn(struct vcpu *v, struct guest_insn *gi)
 	if (r == INSN_OK)
 		return true;
 	if (r == INSN_FETCH_FAULT && f.vector == X86_EXC_GP) {
-		log_warn("cannot fetch the guest's instruction: it or its page tables are not "
-			 "in RAM lamina may read (or it runs past the canonical range); #GP");
-		log_guest_rip(LOG_WARN, v->rip);
+		if (log_limit_pass(&insn_warnings)) {
+			log_warn("cannot fetch the guest's instruction: it or its page tables are not "
+				 "in RAM lamina may read (or it runs past the canonical range); "
+				 "#GP");
+			log_guest_rip(LOG_WARN, v->rip);
+		}
 	} else if (r == INSN_INVALID && f.vector == X86_EXC_GP) {
 		vcpu_warn_insn(v, gi->bytes, gi->fetched,
 			       "the guest's instruction is longer than 15 bytes", "; #GP");

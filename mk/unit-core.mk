@@ -24,3 +24,5 @@ $(eval $(call unit_test,test_bootinfo,tests/unit/test_bootinfo.c tests/unit/host
 # The MTRR and AMD memory-map MSR writes a guest may make.
 $(eval $(call unit_test,test_msr_memcfg,tests/unit/test_msr_memcfg.c \
 	core/msr_memcfg.c arch/x86/mtrr.c))
+# The rate limit on messages the guest can trigger, against a fake clock.
+$(eval $(call unit_test,test_log_limit,tests/unit/test_log_limit.c core/log_limit.c))

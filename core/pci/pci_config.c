@@ -17,6 +17,8 @@
 static u32 guest_cf8; /* the guest's address register (reset value 0) */
 static bool ports_hooked;
 static spinlock_t rules_lock = SPINLOCK_INIT;
+/* Console only, like the refusals: they name devices hidden from the guest. */
+static struct log_limit refusals = LOG_LIMIT_CONSOLE("refused PCI configuration writes");
 
 /* A known function's hardware, for its rules. A refused write is
  * formatted here, under the rules lock, and printed once the lock is
@@ -92,7 +94,7 @@ static u32 piece_access(const struct cfg_target *t, u16 off, unsigned int size, 
 	else
 		v = pci_rules_read(&t->f->rules, &hw, off, size);
 	spin_unlock(&rules_lock);
-	if (c.refusal[0])
+	if (c.refusal[0] && log_limit_pass(&refusals))
 		log_console(LOG_WARN, "%s", c.refusal);
 	return v;
 }

@@ -29,6 +29,28 @@ void log_guest_rip(enum log_level level, u64 rip);
 void log_always(const char *fmt, ...) __printf(1, 2);
 void log_raw(const char *fmt, ...) __printf(1, 2);
 
+/* A budget for a message the guest can make lamina print at will (one
+ * per call site): LOG_LIMIT_BURST lines per LOG_LIMIT_WINDOW_S seconds.
+ * Past that, one line says the rest are dropped; the first line let
+ * through in a later window is preceded by how many were. Without it a
+ * guest looping on a refused access would fill the log ring, push out
+ * what came before, and hold the console (polled, shared by every CPU). */
+#define LOG_LIMIT_BURST 10
+#define LOG_LIMIT_WINDOW_S 5
+
+struct log_limit {
+	const char *what; /* "messages about <what>" */
+	bool console_only; /* the notices too stay out of the guest's ring */
+	u64 window_end_ns;
+	u32 passed, dropped;
+};
+
+#define LOG_LIMIT(what_) { .what = (what_) }
+#define LOG_LIMIT_CONSOLE(what_) { .what = (what_), .console_only = true }
+
+/* Whether this occurrence may be printed (counted either way). */
+bool log_limit_pass(struct log_limit *l);
+
 /* Copy up to len bytes of the log from absolute offset off; returns the
  * number copied, or -1 if off has already been overwritten. */
 long log_read(u64 off, char *buf, size_t len);

@@ -232,6 +232,29 @@ check_uart_lines() {
 	done
 }
 
+# After an mmio run under lamina: its flood of STOSDs into untrapped device
+# memory left LOG_LIMIT_BURST (10) warnings per window of 5 s (a window
+# starts at the first warning past the last one's end, as in
+# core/log_limit.c) and a notice that the rest are dropped.
+check_warning_limit() {
+	local what='emulated accesses to untrapped device memory' windows
+	if ! grep -aq '^# mmio: flood of [0-9]* refused stores done' "$LOG"; then
+		not_ok "lamina limits a flood of warnings (the guest did not get to its flood)"
+		return 0
+	fi
+	expect_in "$HVLOG" "more than 10 messages about $what in 5 s: the rest are dropped" \
+		"lamina says it drops the rest of a flood of warnings"
+	# Lines per window, from the timestamps ("[  49.850165] cpu0: ..."):
+	# "<most in one window> <count per window...>".
+	windows=$(grep -a 'emulation: access to 0x[0-9a-f]* (not RAM, not trapped); #GP' "$HVLOG" |
+		sed 's/^\[ *\([0-9.]*\)\].*/\1/' |
+		awk '$1 >= end { if (n) list = list " " n; n = 0; end = $1 + 5 }
+			{ n++; if (n > max) max = n }
+			END { if (n) list = list " " n; print max + 0 list }')
+	check "lamina printed at most 10 of these warnings per 5 s window (most, each: $windows)" \
+		[ "${windows%% *}" -ge 1 -a "${windows%% *}" -le 10 ]
+}
+
 # After a triple_fault run (RUN_WATCH on lamina's log, RUN_LINGER s):
 # lamina said so and was still running RUN_LINGER s later.
 check_triple_fault() {

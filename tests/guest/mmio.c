@@ -714,6 +714,36 @@ static void check_straddle_device(void)
 	map_window(trapped);
 }
 
+/* The same STOSD many times over, as a guest looping on a refused access
+ * would: each raises #GP, and lamina's log takes only a burst of the
+ * warnings (the script counts them in lamina's log). */
+#define FLOOD 40
+
+static void check_warning_flood(void)
+{
+	struct snip_env env = { .cr3 = (u32)pd32 };
+	u32 gp = 0;
+
+	if (!lamina_present()) {
+		tap_skip("bare: the page is RAM", "mmio32: a flood of refused stores");
+		return;
+	}
+	map_window(trapped);
+	pt32[2] = IOAPIC_PAGE | PTE_P | PTE_RW;
+	for (u32 i = 0; i < FLOOD; i++) {
+		struct snip_regs regs = { .rflags = 0 };
+
+		regs.gpr[X86_RAX] = mmio_read32(trapped + 2 * WIN_PAGE - 4);
+		regs.gpr[X86_RDI] = WIN_LO + 2 * WIN_PAGE - 2;
+		regs.gpr[X86_RSP] = mmio_modes[1].sp;
+		gp += snip_run(SNIP_32, &env, stosd, sizeof(stosd), &regs) == VEC_GP;
+	}
+	map_window(trapped);
+	tap_eq(gp, FLOOD, "mmio32: %u more STOSDs into untrapped device memory all raise #GP",
+	       FLOOD);
+	kprintf("# mmio: flood of %u refused stores done\n", FLOOD);
+}
+
 /* 64-bit: a PTE with a bit at MAXPHYADDR set (reserved) makes the store
  * of MOVSB from the page #PF (the address it would give is not RAM). */
 static void check_rsvd64(void)
@@ -873,6 +903,7 @@ void test_main(void)
 	run_mode(&mmio_modes[1], &r);
 	check_walk_faults();
 	check_straddle_device();
+	check_warning_flood();
 	if (lm_available()) {
 		run_mode(&mmio_modes[2], &r);
 		check_noncanonical();

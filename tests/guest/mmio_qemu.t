@@ -10,4 +10,5 @@ guest_report mmio
 expect_in "$HVLOG" "test MMIO page at $PAGE" "lamina serves the test page"
 expect_not_in "$HVLOG" "cannot emulate" "lamina emulated every instruction it met"
 expect_not_in "$HVLOG" "breaks the mmio_ops contract" "the page saw only accesses of 1, 2, 4 or 8 bytes within it"
+check_warning_limit
 finish
