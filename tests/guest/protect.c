@@ -11,7 +11,11 @@
  * lamina's console port, which the guest puts into states that would
  * swallow lamina's output (divisor latch access, loopback) before a store
  * that lamina logs; the guest's settings must survive and nothing may
- * loop back (the script checks that the lines reached the console). */
+ * loop back (the script checks that the lines reached the console).
+ * tseg=1: 00:00.0 is QEMU's q35 host bridge, whose ESMRAMC can turn the
+ * top of RAM below 4 GiB (lamina's home) into TSEG, unreachable outside
+ * SMM: bare it does (the last usable dword reads all-ones), under lamina
+ * the write is refused and lamina stays intact. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -22,7 +26,7 @@
 #include "util.h"
 
 const char test_name[] = "protect";
-const char *const test_options[] = { "stride", "uart", NULL };
+const char *const test_options[] = { "stride", "uart", "tseg", NULL };
 
 #define PAGE 4096u
 
@@ -312,6 +316,73 @@ static void check_log_private(void)
 	tap_check(!mem_contains(text, n, "rip 0x"), "log read: no guest RIP in the ring");
 }
 
+static void cf8_select(u32 reg)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(0x80000000u | (reg & 0xfc)), "Nd"((u16)0xcf8));
+}
+
+/* Byte registers of 00:00.0 through CF8/CFC. */
+static u8 hb_read8(u32 reg)
+{
+	cf8_select(reg);
+	return inb(0xcfc + (reg & 3));
+}
+
+static void hb_write8(u32 reg, u8 v)
+{
+	cf8_select(reg);
+	outb(0xcfc + (reg & 3), v);
+}
+
+#define SMRAM 0x9d
+#define SMRAM_G_SMRAME 0x08
+#define ESMRAMC 0x9e
+#define ESMRAMC_TSEG 0x07 /* T_EN, TSEG_SZ 11: the largest (QEMU: 16 MiB) */
+
+/* The last usable dword below 4 GiB, where TSEG would begin to take RAM
+ * away from its top. */
+static u32 top_usable_dword(void)
+{
+	u64 top = 0;
+
+	for (u32 i = 0; i < boot.n_mmap; i++) {
+		u64 end = boot.mmap[i].base + boot.mmap[i].len;
+
+		if (boot.mmap[i].type == MMAP_AVAILABLE && end <= BIT(32) && end > top)
+			top = end;
+	}
+	return (u32)top - 4;
+}
+
+static void check_tseg(void)
+{
+	u8 smram = hb_read8(SMRAM), esmramc = hb_read8(ESMRAMC);
+	volatile u32 *top = (volatile u32 *)top_usable_dword();
+	u32 was = *top, got;
+
+	kprintf("# tseg: SMRAM 0x%02x ESMRAMC 0x%02x, top dword at %p\n", smram, esmramc,
+		(void *)top);
+	*top = 0x7e5e6000u;
+	hb_write8(SMRAM, smram | SMRAM_G_SMRAME);
+	hb_write8(ESMRAMC, esmramc | ESMRAMC_TSEG);
+	got = *top;
+	u8 now_smram = hb_read8(SMRAM), now_esmramc = hb_read8(ESMRAMC);
+	hb_write8(ESMRAMC, esmramc);
+	hb_write8(SMRAM, smram);
+	if (!lamina_present()) {
+		tap_check(now_esmramc == (esmramc | ESMRAMC_TSEG) && got == 0xffffffffu,
+			  "bare: TSEG takes the top of RAM (ESMRAMC 0x%02x, top dword 0x%08x)",
+			  now_esmramc, got);
+		tap_eq(*top, 0x7e5e6000u, "bare: the top of RAM is back with TSEG off");
+	} else {
+		tap_check(now_esmramc == esmramc && now_smram == smram,
+			  "TSEG: the guest's writes to SMRAM and ESMRAMC are refused "
+			  "(0x%02x 0x%02x)", now_smram, now_esmramc);
+		tap_eq(got, 0x7e5e6000u, "TSEG: the top of the guest's RAM stays RAM");
+	}
+	*top = was;
+}
+
 void test_main(void)
 {
 	struct hc_regs check = { .eax = LAMINA_HC_SELFCHECK };
@@ -319,6 +390,8 @@ void test_main(void)
 	bool ok;
 
 	check_own_page();
+	if (boot_opt("tseg"))
+		check_tseg();
 	if (!lamina_present()) {
 		tap_skip("bare", "stores to lamina's memory");
 		return;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# protect under lamina on QEMU (AMD-V): the guest cannot write over lamina's memory.
+# protect under lamina on QEMU (AMD-V): the guest cannot write over lamina's memory,
+# nor turn it into TSEG through the q35 host bridge.
 . "$(dirname "$0")/guest.sh"
-guest_qemu_lamina protect "uart=0x2f8" 1
+guest_qemu_lamina protect "uart=0x2f8 tseg=1" 1
 guest_report protect
 check_logged_once
 check_uart_lines
+expect_in "$HVLOG" "pci 00:00.0 \\(8086:29c0\\): guest write of 0x[0-9a-f]+ to register 0x9e \\(1 bytes\\) would change bits 0x7; refused by rule 'dram_map: " \
+	"lamina logged the refused TSEG write"
 finish
