@@ -29,6 +29,7 @@
 #define PCI_EXT_CAP_START 0x100
 /* Base class and subclass (class_rev >> 16). */
 #define PCI_CLASS_BRIDGE_HOST 0x0600
+#define PCI_CLASS_BRIDGE_ISA 0x0601
 
 enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 

@@ -15,7 +15,10 @@
  * tseg=1: 00:00.0 is QEMU's q35 host bridge, whose ESMRAMC can turn the
  * top of RAM below 4 GiB (lamina's home) into TSEG, unreachable outside
  * SMM: bare it does (the last usable dword reads all-ones), under lamina
- * the write is refused and lamina stays intact. */
+ * the write is refused and lamina stays intact. rcba=1: 00:1f.0 is QEMU's
+ * ICH9 LPC bridge, whose RCBA lays its 16 KiB of chipset registers over
+ * whatever RAM it names: bare over a buffer of ours, under lamina over
+ * lamina's home, where the write must be refused. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -26,7 +29,7 @@
 #include "util.h"
 
 const char test_name[] = "protect";
-const char *const test_options[] = { "stride", "uart", "tseg", NULL };
+const char *const test_options[] = { "stride", "uart", "tseg", "rcba", NULL };
 
 #define PAGE 4096u
 
@@ -316,22 +319,68 @@ static void check_log_private(void)
 	tap_check(!mem_contains(text, n, "rip 0x"), "log read: no guest RIP in the ring");
 }
 
-static void cf8_select(u32 reg)
+#define LPC_DEV 31 /* 00:1f.0 */
+
+static void cf8_select(u32 dev, u32 reg)
 {
-	__asm__ volatile("outl %0, %1" ::"a"(0x80000000u | (reg & 0xfc)), "Nd"((u16)0xcf8));
+	__asm__ volatile("outl %0, %1" ::"a"(0x80000000u | dev << 11 | (reg & 0xfc)),
+			 "Nd"((u16)0xcf8));
 }
 
 /* Byte registers of 00:00.0 through CF8/CFC. */
 static u8 hb_read8(u32 reg)
 {
-	cf8_select(reg);
+	cf8_select(0, reg);
 	return inb(0xcfc + (reg & 3));
 }
 
 static void hb_write8(u32 reg, u8 v)
 {
-	cf8_select(reg);
+	cf8_select(0, reg);
 	outb(0xcfc + (reg & 3), v);
+}
+
+static u32 lpc_read32(u32 reg)
+{
+	u32 v;
+
+	cf8_select(LPC_DEV, reg);
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((u16)0xcfc));
+	return v;
+}
+
+static void lpc_write32(u32 reg, u32 v)
+{
+	cf8_select(LPC_DEV, reg);
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"((u16)0xcfc));
+}
+
+#define RCBA 0xf0
+#define RCBA_EN 0x1u
+#define RCRB_SIZE 0x4000u
+
+static u8 rcba_buffer[RCRB_SIZE] __aligned(RCRB_SIZE);
+
+/* RCBA pointed at `target` (lamina's home under lamina, else our buffer). */
+static void check_rcba(u32 target)
+{
+	volatile u32 *mine = (volatile u32 *)rcba_buffer;
+	u32 rcba = lpc_read32(RCBA), got_rcba, got;
+
+	kprintf("# rcba: 0x%08x, pointed at 0x%08x\n", rcba, target);
+	*mine = 0x7e5e6000u;
+	lpc_write32(RCBA, target | RCBA_EN);
+	got_rcba = lpc_read32(RCBA);
+	got = *mine;
+	lpc_write32(RCBA, rcba);
+	if (!lamina_present()) {
+		tap_check(got_rcba == (target | RCBA_EN) && got != 0x7e5e6000u,
+			  "bare: RCBA lays chipset registers over RAM (RCBA 0x%08x, RAM reads "
+			  "0x%08x)", got_rcba, got);
+		tap_eq(*mine, 0x7e5e6000u, "bare: the RAM is back with RCBA restored");
+	} else {
+		tap_eq(got_rcba, rcba, "RCBA: the guest's move over lamina's memory is refused");
+	}
 }
 
 #define SMRAM 0x9d
@@ -392,6 +441,8 @@ void test_main(void)
 	check_own_page();
 	if (boot_opt("tseg"))
 		check_tseg();
+	if (boot_opt("rcba") && !lamina_present())
+		check_rcba((u32)rcba_buffer);
 	if (!lamina_present()) {
 		tap_skip("bare", "stores to lamina's memory");
 		return;
@@ -402,6 +453,8 @@ void test_main(void)
 	if (!tap_check(ok && size && !(base % PAGE) && !(size % PAGE) && base + size <= BIT(32),
 		       "meminfo: a page-aligned range below 4 GiB"))
 		return;
+	if (boot_opt("rcba"))
+		check_rcba((u32)base);
 	if (boot_opt("uart") && size >= 4 * PAGE) {
 		u16 port = (u16)boot_opt_num("uart", 0);
 
