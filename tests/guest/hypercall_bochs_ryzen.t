@@ -4,4 +4,5 @@
 with_module "extra args"
 guest_bochs_lamina hypercall "modules=1" $BOCHS_RYZEN 1
 guest_report hypercall
+expect_in "$HVLOG" 'TSC: [0-9]+\.[0-9]{3} MHz \(PIT channel 2\)' "lamina timed its TSC against the PIT"
 finish
