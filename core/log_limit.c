@@ -23,9 +23,11 @@ bool log_limit_pass(struct log_limit *l)
 	bool pass, first_drop = false;
 
 	spin_lock(&limit_lock);
-	if (now >= l->window_end_ns) {
+	/* A clock that went back (the guest wrote the TSC) starts a window
+	 * too: a window that would end only when it is back is none. */
+	if (!l->passed || now < l->window_start_ns || now - l->window_start_ns >= WINDOW_NS) {
 		dropped_before = l->dropped;
-		l->window_end_ns = now + WINDOW_NS;
+		l->window_start_ns = now;
 		l->passed = 0;
 		l->dropped = 0;
 	}

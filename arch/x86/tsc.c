@@ -99,7 +99,10 @@ u64 time_ns(void)
 {
 	if (!khz)
 		return 0;
-	u64 d = rdtsc() - tsc_at_boot;
+	/* The guest may write the TSC (IA32_TSC, TSC_ADJUST pass through):
+	 * before lamina's boot reads as lamina's boot, not 584 years on. */
+	s64 signed_d = (s64)(rdtsc() - tsc_at_boot);
+	u64 d = signed_d > 0 ? (u64)signed_d : 0;
 	/* Split to avoid overflow: d * 1e6 / khz. */
 	return d / khz * 1000000 + d % khz * 1000000 / khz;
 }

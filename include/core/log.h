@@ -41,7 +41,7 @@ void log_raw(const char *fmt, ...) __printf(1, 2);
 struct log_limit {
 	const char *what; /* "messages about <what>" */
 	bool console_only; /* the notices too stay out of the guest's ring */
-	u64 window_end_ns;
+	u64 window_start_ns;
 	u32 passed, dropped;
 };
 

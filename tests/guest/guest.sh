@@ -234,8 +234,9 @@ check_uart_lines() {
 
 # After an mmio run under lamina: its flood of STOSDs into untrapped device
 # memory left LOG_LIMIT_BURST (10) warnings per window of 5 s (a window
-# starts at the first warning past the last one's end, as in
-# core/log_limit.c) and a notice that the rest are dropped.
+# starts at the first warning past the last one's end or before its start,
+# the clock having been set back, as in core/log_limit.c) and a notice
+# that the rest are dropped.
 check_warning_limit() {
 	local what='emulated accesses to untrapped device memory' windows
 	if ! grep -aq '^# mmio: flood of [0-9]* refused stores done' "$LOG"; then
@@ -248,7 +249,8 @@ check_warning_limit() {
 	# "<most in one window> <count per window...>".
 	windows=$(grep -a 'emulation: access to 0x[0-9a-f]* (not RAM, not trapped); #GP' "$HVLOG" |
 		sed 's/^\[ *\([0-9.]*\)\].*/\1/' |
-		awk '$1 >= end { if (n) list = list " " n; n = 0; end = $1 + 5 }
+		awk '$1 >= end || $1 < start {
+				if (n) list = list " " n; n = 0; start = $1; end = $1 + 5 }
 			{ n++; if (n > max) max = n }
 			END { if (n) list = list " " n; print max + 0 list }')
 	check "lamina printed at most 10 of these warnings per 5 s window (most, each: $windows)" \

@@ -7,7 +7,7 @@ PAGE=0x2000000
 HV_ARGS="mmiotest=$PAGE"
 # ~45 s alone; room for a loaded machine.
 BOCHS_TIMEOUT=${BOCHS_TIMEOUT_MMIO:-400}
-guest_bochs_lamina mmio "page=$PAGE${MMIO_EXTRA:+ $MMIO_EXTRA}" "$MMIO_MODEL" 1
+guest_bochs_lamina mmio "page=$PAGE tsc_back=1${MMIO_EXTRA:+ $MMIO_EXTRA}" "$MMIO_MODEL" 1
 guest_report mmio
 expect_in "$HVLOG" "test MMIO page at $PAGE" "lamina serves the test page"
 expect_not_in "$HVLOG" "cannot emulate" "lamina emulated every instruction it met"

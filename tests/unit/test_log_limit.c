@@ -1,8 +1,8 @@
 /* core/log_limit.c with a clock and a log of the test's own: the burst
  * passes, the first drop is announced once, a later window starts afresh
  * and first reports how many were dropped, console-only limits keep their
- * notices off the ring, and threads hitting one limit at once are all
- * counted. */
+ * notices off the ring, a clock set back starts a window, and threads
+ * hitting one limit at once are all counted. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +123,22 @@ static void test_quiet_window_reports_nothing(void **state)
 	assert_int_equal(ring_lines, 0);
 }
 
+/* The guest may write the TSC back: a window is still 5 s from where the
+ * clock now is, and the limit still holds in it. */
+static void test_clock_back(void **state)
+{
+	struct log_limit l = LOG_LIMIT("widgets");
+
+	now_ns = 100 * NS_PER_S;
+	pass_n(&l, LOG_LIMIT_BURST + 3);
+	now_ns = 1 * NS_PER_S;
+	assert_true(log_limit_pass(&l));
+	assert_non_null(strstr(last, "3 messages about widgets were dropped"));
+	assert_int_equal(pass_n(&l, 50), LOG_LIMIT_BURST - 1);
+	now_ns += LOG_LIMIT_WINDOW_S * NS_PER_S;
+	assert_true(log_limit_pass(&l));
+}
+
 static void test_console_only(void **state)
 {
 	struct log_limit l = LOG_LIMIT_CONSOLE("hidden things");
@@ -174,6 +190,7 @@ int main(void)
 		cmocka_unit_test_setup(test_burst_then_one_notice, reset),
 		cmocka_unit_test_setup(test_next_window_reports_drops, reset),
 		cmocka_unit_test_setup(test_quiet_window_reports_nothing, reset),
+		cmocka_unit_test_setup(test_clock_back, reset),
 		cmocka_unit_test_setup(test_console_only, reset),
 		cmocka_unit_test_setup(test_threads, reset),
 	};
