@@ -123,6 +123,8 @@ __noreturn void lamina_main(void)
 	if ((err = nested_init()))
 		idle(err);
 	protect_init();
+	a20_keep_open();
+	qemu_vapic_close();
 	mmio_test_init();
 	bool devices_ok = pci_init();
 	smp_boot_aps();

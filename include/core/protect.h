@@ -8,5 +8,9 @@
 
 void protect_init(void);
 bool protect_selfcheck(void);
+/* Port hooks against what would reach lamina's memory past the nested
+ * page tables: the A20 gate (core/a20.c), QEMU's kvmvapic (qemu_vapic.c). */
+void a20_keep_open(void);
+void qemu_vapic_close(void);
 
 #endif

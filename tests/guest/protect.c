@@ -18,7 +18,12 @@
  * the write is refused and lamina stays intact. rcba=1: 00:1f.0 is QEMU's
  * ICH9 LPC bridge, whose RCBA lays its 16 KiB of chipset registers over
  * whatever RAM it names: bare over a buffer of ours, under lamina over
- * lamina's home, where the write must be refused. */
+ * lamina's home, where the write must be refused. a20=1: the A20 gate
+ * closed three ways (port 0x92; keyboard controller command 0xdd; its
+ * output port after 0xd1): bare, 0x2100000 then reads 0x2000000; under
+ * lamina it stays open (emulators apply the mask to lamina's accesses
+ * too). vapic=1: QEMU's kvmvapic told through its option ROM's state to
+ * patch a dword: bare a buffer of ours, under lamina lamina's code. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -29,7 +34,7 @@
 #include "util.h"
 
 const char test_name[] = "protect";
-const char *const test_options[] = { "stride", "uart", "tseg", "rcba", NULL };
+const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", NULL };
 
 #define PAGE 4096u
 
@@ -432,6 +437,95 @@ static void check_tseg(void)
 	*top = was;
 }
 
+static void kbc_wait_input_empty(void)
+{
+	for (u32 i = 0; i < 100000 && (inb(0x64) & 0x02); i++)
+		cpu_relax();
+}
+
+static const char *const a20_way[] = { "port 0x92", "keyboard command 0xdd",
+				       "keyboard output port" };
+
+static void a20_set(u32 way, bool open)
+{
+	u8 v;
+
+	switch (way) {
+	case 0:
+		v = inb(0x92) & ~0x01; /* bit 0 would reset the machine */
+		outb(0x92, open ? (v | 0x02) : (v & ~0x02));
+		break;
+	case 1:
+		kbc_wait_input_empty();
+		outb(0x64, open ? 0xdf : 0xdd);
+		kbc_wait_input_empty();
+		break;
+	default:
+		kbc_wait_input_empty();
+		outb(0x64, 0xd1);
+		kbc_wait_input_empty();
+		outb(0x60, open ? 0x03 : 0x01); /* bit 0: keep the system out of reset */
+		kbc_wait_input_empty();
+	}
+}
+
+static void check_a20(void)
+{
+	volatile u32 *lo = (volatile u32 *)0x2000000u, *hi = (volatile u32 *)0x2100000u;
+
+	for (u32 way = 0; way < ARRAY_SIZE(a20_way); way++) {
+		u32 got;
+
+		*lo = 0x11111111u;
+		*hi = 0x22222222u;
+		a20_set(way, false);
+		got = *hi;
+		a20_set(way, true);
+		if (lamina_present())
+			tap_eq(got, 0x22222222u, "A20 (%s): the gate stays open", a20_way[way]);
+		else
+			tap_eq(got, 0x11111111u, "bare: A20 closed (%s): 1 MiB up reads the same",
+			       a20_way[way]);
+		tap_eq(*hi, 0x22222222u, "A20 (%s): open afterwards", a20_way[way]);
+	}
+}
+
+/* QEMU's kvmvapic option ROM keeps this state in guest RAM; an 8-bit
+ * write to port 0x7e makes QEMU apply "fixups" from it: add (vaddr's
+ * offset) to the dword at each listed address. */
+struct vapic_rom_state {
+	char signature[8]; /* "kvm aPiC" */
+	u32 vaddr, fixup_start, fixup_end, vapic_vaddr, vapic_size, vcpu_shift, real_tpr_addr;
+} __attribute__((packed));
+
+static volatile u32 vapic_fixup, vapic_buffer;
+
+static void check_vapic(u32 target)
+{
+	volatile struct vapic_rom_state *st = NULL;
+	u32 before = 0;
+
+	for (u32 a = 0xc0000; a < 0x100000 && !st; a += 16)
+		for (u32 i = 0; i < 16; i++)
+			if (!memcmp((const void *)(a + i), "kvm aPiC", 8))
+				st = (volatile struct vapic_rom_state *)(a + i);
+	if (!tap_check(st != NULL, "vapic: found the kvmvapic option ROM's state"))
+		return;
+	/* One fixup: target + 0x1000, the ROM's offset from vaddr. */
+	st->vaddr = (u32)st - 0x1000;
+	st->fixup_start = (u32)&vapic_fixup - 0x1000;
+	st->fixup_end = st->fixup_start + 4;
+	vapic_fixup = target - (u32)st;
+	if (!lamina_present())
+		before = *(volatile u32 *)target;
+	outb(0x7e, 0);
+	if (!lamina_present())
+		tap_eq(*(volatile u32 *)target, before + 0x1000,
+		       "bare: an OUT to port 0x7e made QEMU add 0x1000 to a dword of ours");
+	/* Under lamina: the self-check at the end finds its code intact. */
+	kprintf("# vapic: patched toward 0x%08x\n", target);
+}
+
 void test_main(void)
 {
 	struct hc_regs check = { .eax = LAMINA_HC_SELFCHECK };
@@ -443,6 +537,10 @@ void test_main(void)
 		check_tseg();
 	if (boot_opt("rcba") && !lamina_present())
 		check_rcba((u32)rcba_buffer);
+	if (boot_opt("a20"))
+		check_a20();
+	if (boot_opt("vapic") && !lamina_present())
+		check_vapic((u32)&vapic_buffer);
 	if (!lamina_present()) {
 		tap_skip("bare", "stores to lamina's memory");
 		return;
@@ -455,6 +553,8 @@ void test_main(void)
 		return;
 	if (boot_opt("rcba"))
 		check_rcba((u32)base);
+	if (boot_opt("vapic"))
+		check_vapic((u32)base + 0x2000); /* lamina's code */
 	if (boot_opt("uart") && size >= 4 * PAGE) {
 		u16 port = (u16)boot_opt_num("uart", 0);
 
