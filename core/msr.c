@@ -216,6 +216,27 @@ static int amd_memmap_write(struct vcpu *v, u32 msr, u64 val)
 	return write_keeping(v, msr, val, r->keep, &told[i], r->what);
 }
 
+#define MSR_BIOS_UPDT_TRIG 0x79        /* Intel: load microcode */
+#define MSR_AMD_PATCH_LOADER 0xc0010020 /* AMD: load microcode */
+
+/* A microcode update from the guest: on Intel the SDM calls one in VMX
+ * non-root operation unpredictable; on AMD it reaches the sibling thread
+ * that may be running lamina. Dropped, as a rejected update would be: the
+ * guest reads its revision unchanged and goes on (Linux reports the
+ * update failed). Microcode belongs before lamina (firmware, or the boot
+ * loader's early update). The other vendor's MSR goes to the CPU (#GP). */
+static int microcode_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	if ((msr == MSR_AMD_PATCH_LOADER) != amd())
+		return wrmsr_safe(msr, val);
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		log_warn("CPU %u: the guest tried to load microcode (MSR %#x): dropped; load it "
+			 "before lamina starts (reported once)", v->cpu->index, msr);
+	return 0;
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
@@ -236,6 +257,8 @@ static const struct msr_rule rules[] = {
 	{ MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST, gp_read, gp_write },
 	{ MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, gp_read, gp_write },
 	{ MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, gp_read, gp_write },
+	{ MSR_BIOS_UPDT_TRIG, MSR_BIOS_UPDT_TRIG, NULL, microcode_write },
+	{ MSR_AMD_PATCH_LOADER, MSR_AMD_PATCH_LOADER, NULL, microcode_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
 	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
@@ -265,6 +288,7 @@ void msr_prepare_guest(void)
 	intercept_range(MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, true, true);
 	intercept_range(MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, true, true);
 	vendor->intercept_msr(MSR_APIC_BASE, false, true);
+	vendor->intercept_msr(amd() ? MSR_AMD_PATCH_LOADER : MSR_BIOS_UPDT_TRIG, false, true);
 	if (cpu_has(1, CPUID_EDX, 12)) { /* MTRRs */
 		intercept_range(MSR_MTRR_VAR_FIRST, MSR_MTRR_VAR_LAST, false, true);
 		vendor->intercept_msr(MSR_MTRR_DEF_TYPE, false, true);

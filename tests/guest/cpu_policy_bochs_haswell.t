@@ -7,4 +7,6 @@ expect_in "$HVLOG" "the guest tried to move its local APIC from 0xfee00000 to 0x
 	"lamina logged the refused APIC move"
 expect_in "$HVLOG" "the guest tried to write 0x[0-9a-f]+ to MTRR MSR 0x2[0-4][0-9a-f], which would make lamina's memory at 0x[0-9a-f]+ WC" \
 	"lamina logged the refused MTRR write"
+expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\): dropped" \
+	"lamina logged the dropped microcode load"
 finish
