@@ -53,11 +53,11 @@ static u64 cpuid_tsc_khz(const char **how)
 			return (u64)r.ecx * r.ebx / r.eax / 1000;
 		}
 	}
-	if (max >= 0x16 && (cpuid(0x16).eax & 0xffff)) {
+	u32 base_mhz = max >= 0x16 ? cpuid(0x16).eax & 0xffff : 0;
+
+	if (base_mhz)
 		*how = "CPUID leaf 0x16, approximate";
-		return (u64)(cpuid(0x16).eax & 0xffff) * 1000;
-	}
-	return 0;
+	return (u64)base_mhz * 1000;
 }
 
 /* 1 MHz (Bochs counts 50 MHz: one tick per instruction at its default

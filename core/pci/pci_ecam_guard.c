@@ -17,7 +17,6 @@
 
 #define PCIEXBAR 0x60 /* 64 bits, in the Intel host bridge at 00:00.0 */
 #define MSR_MMIO_CFG_BASE 0xc0010058
-#define VENDOR_INTEL 0x8086
 
 /* Intel host bridges from before PCI Express hold DRAM row boundaries at
  * 0x60, not PCIEXBAR: the 440FX and 440BX (QEMU's and Bochs's "pc"
@@ -28,11 +27,9 @@ static struct pci_func *pciexbar_bridge(void)
 {
 	struct pci_func *f = pci_find(0, 0, 0, 0);
 
-	if (!f || f->vendor != VENDOR_INTEL || f->class_rev >> 16 != PCI_CLASS_BRIDGE_HOST)
+	if (!f || f->vendor != PCI_VENDOR_INTEL || f->class_rev >> 16 != PCI_CLASS_BRIDGE_HOST ||
+	    pci_device_listed(f, no_pciexbar, ARRAY_SIZE(no_pciexbar)))
 		return NULL;
-	for (unsigned int i = 0; i < ARRAY_SIZE(no_pciexbar); i++)
-		if (f->device == no_pciexbar[i])
-			return NULL;
 	return f;
 }
 

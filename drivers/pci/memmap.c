@@ -23,8 +23,6 @@
 #include <core/pci.h>
 #include <core/pci_rules.h>
 
-#define VENDOR_INTEL 0x8086
-
 /* 3 series (Q35, G33/G31/P35/P31 = QEMU's q35, Q33, X38/X48, 3200) and 4
  * series (G45/G43, Q45/Q43, G41, B43): one register map; only QEMU's
  * 0x29c0 is tested. */
@@ -41,24 +39,16 @@ static const u16 ich9_10_lpc[] = {
 	0x2912, 0x2914, 0x2916, 0x2917, 0x2918, 0x2919, 0x3a14, 0x3a16, 0x3a18, 0x3a1a,
 };
 
-static bool listed(u16 device, const u16 *ids, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if (ids[i] == device)
-			return true;
-	return false;
-}
-
 static bool intel_at(const struct pci_func *f, u8 dev, u16 class)
 {
 	return f->seg == 0 && f->bus == 0 && f->dev == dev && f->fn == 0 &&
-	       f->vendor == VENDOR_INTEL && f->class_rev >> 16 == class;
+	       f->vendor == PCI_VENDOR_INTEL && f->class_rev >> 16 == class;
 }
 
 static bool ich_lpc(const struct pci_func *f)
 {
 	return intel_at(f, 31, PCI_CLASS_BRIDGE_ISA) &&
-	       listed(f->device, ich9_10_lpc, ARRAY_SIZE(ich9_10_lpc));
+	       pci_device_listed(f, ich9_10_lpc, ARRAY_SIZE(ich9_10_lpc));
 }
 
 static bool memmap_match(const struct pci_func *f)
@@ -69,9 +59,9 @@ static bool memmap_match(const struct pci_func *f)
 		return true;
 	if (!intel_at(f, 0, PCI_CLASS_BRIDGE_HOST))
 		return false;
-	if (listed(f->device, mch_3_4_series, ARRAY_SIZE(mch_3_4_series)))
+	if (pci_device_listed(f, mch_3_4_series, ARRAY_SIZE(mch_3_4_series)))
 		return true;
-	if (!listed(f->device, no_dram_map, ARRAY_SIZE(no_dram_map)))
+	if (!pci_device_listed(f, no_dram_map, ARRAY_SIZE(no_dram_map)))
 		log_console(LOG_INFO, "pci %s: lamina does not know where this host bridge keeps "
 			    "its memory map; it relies on the firmware having locked it",
 			    pci_name(f, name, sizeof(name)));

@@ -30,6 +30,7 @@
 /* Base class and subclass (class_rev >> 16). */
 #define PCI_CLASS_BRIDGE_HOST 0x0600
 #define PCI_CLASS_BRIDGE_ISA 0x0601
+#define PCI_VENDOR_INTEL 0x8086
 
 enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 
@@ -70,6 +71,15 @@ struct pci_func {
 	struct mmio_region ecam_region;
 	struct pci_func *next;
 };
+
+/* Whether f's device ID is one of the n in ids (a chipset model list). */
+static inline bool pci_device_listed(const struct pci_func *f, const u16 *ids, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (ids[i] == f->device)
+			return true;
+	return false;
+}
 
 struct pci_select;
 
