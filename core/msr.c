@@ -202,8 +202,8 @@ static int mtrr_write(struct vcpu *v, u32 msr, u64 val)
 }
 
 /* AMD's memory map: SYSCFG, the IORRs, TOP_MEM and TOM2 decide whether
- * lamina's loads and stores reach DRAM (core/msr_memcfg.c has what may
- * change). On Intel they reach here only because they lie outside the MSR
+ * lamina's loads and stores reach DRAM, the SMM registers what runs in
+ * SMM (core/msr_memcfg.c has what may change). On Intel they reach here only because they lie outside the MSR
  * bitmap, and go to the CPU as before. */
 static int amd_memmap_write(struct vcpu *v, u32 msr, u64 val)
 {
@@ -237,6 +237,60 @@ static int microcode_write(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+#define MSR_MISC_ENABLE 0x1a0           /* Intel */
+#define MISC_ENABLE_PEBS_UNAVAILABLE BIT(12) /* read-only */
+#define MISC_ENABLE_XD_DISABLE BIT(34)
+#define MSR_PEBS_ENABLE 0x3f1
+
+/* PEBS writes its records through the DS area's linear address whenever
+ * a counter overflows, in lamina too (the counters are the guest's and
+ * keep counting in VMX root operation), where that address means what
+ * lamina's page tables make of it: anywhere, lamina's memory included.
+ * The guest is told PEBS is unavailable, as on CPUs without it (Linux
+ * checks this bit), and PEBS_ENABLE takes only 0. BTS needs nothing:
+ * every VM exit clears DEBUGCTL. */
+static int misc_enable_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	if (rdmsr_safe(msr, val))
+		return -1;
+	*val |= MISC_ENABLE_PEBS_UNAVAILABLE;
+	return 0;
+}
+
+/* XD Bit Disable would make the NX bit in lamina's own page tables a
+ * reserved bit on this CPU, and the host EFER.NXE a VM-entry failure:
+ * setting it gets #GP (Linux only ever clears it). The guest writes back
+ * the PEBS bit it was shown; the CPU gets its own. */
+static int misc_enable_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+	u64 old;
+
+	if (rdmsr_safe(msr, &old))
+		return -1;
+	if (val & ~old & MISC_ENABLE_XD_DISABLE) {
+		if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+			log_warn("CPU %u: the guest tried to set XD Bit Disable in MISC_ENABLE: "
+				 "refused (#GP), lamina's page tables use NX", v->cpu->index);
+		return -1;
+	}
+	val = (val & ~MISC_ENABLE_PEBS_UNAVAILABLE) | (old & MISC_ENABLE_PEBS_UNAVAILABLE);
+	return wrmsr_safe(msr, val);
+}
+
+static int pebs_enable_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	if (val == 0)
+		return wrmsr_safe(msr, val);
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		log_warn("CPU %u: the guest tried to enable PEBS (%#llx): refused (#GP), PEBS "
+			 "would write through lamina's page tables", v->cpu->index,
+			 (unsigned long long)val);
+	return -1;
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
@@ -245,6 +299,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_AMD_SYSCFG, MSR_AMD_SYSCFG, NULL, amd_memmap_write },
 	{ MSR_AMD_IORR_FIRST, MSR_AMD_TOP_MEM, NULL, amd_memmap_write },
 	{ MSR_AMD_TOM2, MSR_AMD_TOM2, NULL, amd_memmap_write },
+	{ MSR_AMD_SMM_BASE, MSR_AMD_SMM_MASK, NULL, amd_memmap_write },
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
@@ -259,6 +314,8 @@ static const struct msr_rule rules[] = {
 	{ MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, gp_read, gp_write },
 	{ MSR_BIOS_UPDT_TRIG, MSR_BIOS_UPDT_TRIG, NULL, microcode_write },
 	{ MSR_AMD_PATCH_LOADER, MSR_AMD_PATCH_LOADER, NULL, microcode_write },
+	{ MSR_MISC_ENABLE, MSR_MISC_ENABLE, misc_enable_read, misc_enable_write },
+	{ MSR_PEBS_ENABLE, MSR_PEBS_ENABLE, NULL, pebs_enable_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
 	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
@@ -277,13 +334,11 @@ static void intercept_range(u32 first, u32 last, bool read, bool write)
 		vendor->intercept_msr(msr, read, write);
 }
 
-/* Processor Trace's MSRs, reads and writes (see rules[]); the others
- * writes only: reads go to the CPU. Fixed-range MTRRs cover the first
+/* Processor Trace's MSRs and Intel's MISC_ENABLE, reads and writes (see
+ * rules[]); the others writes only: reads go to the CPU. Fixed-range MTRRs cover the first
  * MiB only, where lamina never is: not intercepted. */
 void msr_prepare_guest(void)
 {
-	unsigned int unused;
-
 	intercept_range(MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST, true, true);
 	intercept_range(MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, true, true);
 	intercept_range(MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, true, true);
@@ -293,12 +348,14 @@ void msr_prepare_guest(void)
 		intercept_range(MSR_MTRR_VAR_FIRST, MSR_MTRR_VAR_LAST, false, true);
 		vendor->intercept_msr(MSR_MTRR_DEF_TYPE, false, true);
 	}
-	if (!amd())
+	if (!amd()) {
+		vendor->intercept_msr(MSR_MISC_ENABLE, true, true);
+		vendor->intercept_msr(MSR_PEBS_ENABLE, false, true);
 		return;
+	}
 	vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
-	for (u32 msr = MSR_AMD_SYSCFG; msr <= MSR_AMD_TOM2; msr++)
-		if (amd_memmap_rule(msr, &unused))
-			vendor->intercept_msr(msr, false, true);
+	for (unsigned int i = 0; i < AMD_MEMMAP_NRULES; i++)
+		vendor->intercept_msr(amd_memmap_rules[i].msr, false, true);
 }
 
 void exit_rdmsr(struct vcpu *v)

@@ -47,10 +47,16 @@ const char *memcfg_type_name(u8 type)
  * TOP_MEM and TOM2 stay as they are: an IORR over lamina's memory, or a
  * top of memory below it, sends lamina's loads and stores to MMIO (APM
  * vol. 2 7.9), and one raised over an MMIO range lamina uses (ECAM,
- * mediated BARs) sends them to DRAM. Linux writes none of them. */
+ * mediated BARs) sends them to DRAM. The SMM registers are locked by
+ * firmware (HWCR.SmmLock) on real machines, which makes them read-only;
+ * lamina keeps them so where firmware did not: SMM_ADDR/SMM_MASK (TSeg)
+ * over lamina's memory would send lamina's accesses there away from DRAM
+ * (APM vol. 2 10.2.5), and SMM_BASE moved into guest memory would run
+ * the guest's code in SMM, with the whole machine, at the next SMI.
+ * Linux writes none of them. */
 #define SYSCFG_MTRR_FIX_DRAM_MOD_EN BIT(19)
 
-static const struct amd_memmap_rule rules[AMD_MEMMAP_NRULES] = {
+const struct amd_memmap_rule amd_memmap_rules[AMD_MEMMAP_NRULES] = {
 	{ MSR_AMD_SYSCFG, ~SYSCFG_MTRR_FIX_DRAM_MOD_EN, "change SYSCFG (C001_0010)" },
 	{ MSR_AMD_IORR_FIRST, ~0ull, "change IORR_BASE0 (C001_0016)" },
 	{ MSR_AMD_IORR_FIRST + 1, ~0ull, "change IORR_MASK0 (C001_0017)" },
@@ -58,14 +64,17 @@ static const struct amd_memmap_rule rules[AMD_MEMMAP_NRULES] = {
 	{ MSR_AMD_IORR_FIRST + 3, ~0ull, "change IORR_MASK1 (C001_0019)" },
 	{ MSR_AMD_TOP_MEM, ~0ull, "change TOP_MEM (C001_001A)" },
 	{ MSR_AMD_TOM2, ~0ull, "change TOM2 (C001_001D)" },
+	{ MSR_AMD_SMM_BASE, ~0ull, "move SMM_BASE (C001_0111)" },
+	{ MSR_AMD_SMM_ADDR, ~0ull, "change SMM_ADDR (C001_0112)" },
+	{ MSR_AMD_SMM_MASK, ~0ull, "change SMM_MASK (C001_0113)" },
 };
 
 const struct amd_memmap_rule *amd_memmap_rule(u32 msr, unsigned int *index)
 {
 	for (unsigned int i = 0; i < AMD_MEMMAP_NRULES; i++) {
-		if (rules[i].msr == msr) {
+		if (amd_memmap_rules[i].msr == msr) {
 			*index = i;
-			return &rules[i];
+			return &amd_memmap_rules[i];
 		}
 	}
 	return NULL;

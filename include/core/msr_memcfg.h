@@ -1,6 +1,7 @@
 /* The MSRs that decide how lamina's own memory is reached: the MTRRs
  * (both vendors; the memory type of each access) and, on AMD, the memory
- * map (SYSCFG, IORRs, TOP_MEM, TOM2: DRAM or MMIO). What a guest's WRMSR
+ * map (SYSCFG, IORRs, TOP_MEM, TOM2: DRAM or MMIO) and the SMM registers
+ * (SMM_BASE, the TSeg). What a guest's WRMSR
  * to them may do, as pure functions; core/msr.c reads the CPU, logs and
  * writes. */
 #ifndef CORE_MSR_MEMCFG_H
@@ -39,6 +40,9 @@ const char *memcfg_type_name(u8 type);
 #define MSR_AMD_IORR_FIRST 0xc0010016 /* IORR_BASE0, MASK0, BASE1, MASK1 */
 #define MSR_AMD_TOP_MEM 0xc001001a
 #define MSR_AMD_TOM2 0xc001001d
+#define MSR_AMD_SMM_BASE 0xc0010111 /* then SMM_ADDR, SMM_MASK (TSeg) */
+#define MSR_AMD_SMM_ADDR 0xc0010112
+#define MSR_AMD_SMM_MASK 0xc0010113
 
 /* AMD's memory-map MSRs: a write must leave the bits in keep as they are. */
 struct amd_memmap_rule {
@@ -47,7 +51,8 @@ struct amd_memmap_rule {
 	const char *what; /* "change SYSCFG (C001_0010)" */
 };
 
-#define AMD_MEMMAP_NRULES 7
+#define AMD_MEMMAP_NRULES 10
+extern const struct amd_memmap_rule amd_memmap_rules[AMD_MEMMAP_NRULES];
 
 /* The rule for msr and its index below AMD_MEMMAP_NRULES, or NULL. */
 const struct amd_memmap_rule *amd_memmap_rule(u32 msr, unsigned int *index);

@@ -244,6 +244,10 @@ static void check_mtrrs(void)
 #define AMD_IORR_MASK0 0xc0010017
 #define AMD_TOP_MEM 0xc001001a
 #define AMD_TOM2 0xc001001d
+#define AMD_SMM_BASE 0xc0010111
+#define AMD_SMM_ADDR 0xc0010112
+#define AMD_SMM_MASK 0xc0010113
+#define SMM_MASK_VALID (BIT(0) | BIT(1)) /* ASeg, TSeg */
 
 /* A write that must raise #GP and leave the MSR as it was. */
 static void check_refused_write(const char *name, u32 msr, u64 val, const char *why)
@@ -288,6 +292,12 @@ static void check_amd_memmap(void)
 	check_refused_write("IORR_BASE0", AMD_IORR_BASE0, home, "MMIO at lamina's memory");
 	check_refused_write("IORR_MASK0", AMD_IORR_MASK0,
 			    (phys_addr_mask() & ~(2 * MiB - 1)) | MTRR_VALID, "valid");
+	/* Firmware's HWCR.SmmLock makes these read-only on real machines;
+	 * QEMU's and Bochs's AMD models have none of them. */
+	check_refused_write("SMM_BASE", AMD_SMM_BASE, home, "into lamina's memory");
+	check_refused_write("SMM_ADDR", AMD_SMM_ADDR, home, "TSeg at lamina's memory");
+	check_refused_write("SMM_MASK", AMD_SMM_MASK,
+			    (phys_addr_mask() & ~(128 * KiB - 1)) | SMM_MASK_VALID, "TSeg valid");
 }
 
 /* ---- EFER ---- */
@@ -769,6 +779,41 @@ static void check_microcode_dropped(bool amd)
 		"msr: a microcode load (MSR 0x%x) is dropped without a fault", msr);
 }
 
+#define MSR_MISC_ENABLE 0x1a0
+#define MISC_ENABLE_PEBS_UNAVAILABLE BIT(12)
+#define MISC_ENABLE_XD_DISABLE BIT(34)
+#define MSR_PEBS_ENABLE 0x3f1
+
+/* Intel, under lamina: PEBS is reported unavailable and cannot be
+ * enabled (it would write through lamina's page tables), and XD Bit
+ * Disable cannot be set (lamina's page tables use NX). Bare, setting XD
+ * Bit Disable would take NX from this kernel too: not tried. */
+static void check_intel_misc_enable(void)
+{
+	u64 misc = 0;
+
+	if (!lamina_present()) {
+		if (rdmsr_probe(MSR_MISC_ENABLE, &misc) == TRAP_NONE)
+			kprintf("# bare MISC_ENABLE: 0x%llx\n", misc);
+		tap_skip("bare", "msr: MISC_ENABLE under lamina");
+		return;
+	}
+	if (rdmsr_probe(MSR_MISC_ENABLE, &misc) != TRAP_NONE) {
+		tap_skip("no MISC_ENABLE", "msr: MISC_ENABLE under lamina");
+		return;
+	}
+	tap_eq(misc & MISC_ENABLE_PEBS_UNAVAILABLE, MISC_ENABLE_PEBS_UNAVAILABLE,
+	       "msr: MISC_ENABLE reports PEBS unavailable (0x%llx)", misc);
+	tap_vec(wrmsr_probe(MSR_MISC_ENABLE, misc), TRAP_NONE,
+		"msr: MISC_ENABLE written back as read");
+	if (misc & MISC_ENABLE_XD_DISABLE)
+		tap_skip("XD disabled already", "msr: setting XD Bit Disable raises #GP");
+	else
+		check_refused_write("MISC_ENABLE", MSR_MISC_ENABLE, misc | MISC_ENABLE_XD_DISABLE,
+				    "XD Bit Disable set");
+	check_refused_write("PEBS_ENABLE", MSR_PEBS_ENABLE, 1, "PEBS on counter 0");
+}
+
 void test_main(void)
 {
 	bool amd = cpu_is_amd();
@@ -792,6 +837,7 @@ void test_main(void)
 		check_svm_insns();
 		check_svm_insns_ring3();
 	} else {
+		check_intel_misc_enable();
 		check_feature_control();
 		check_vmx_hidden();
 		check_vmx_insns();

@@ -11,4 +11,6 @@ expect_in "$HVLOG" "the guest tried to change TOP_MEM \\(C001_001A\\) from 0x[0-
 	"lamina logged the refused TOP_MEM write"
 expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\): dropped" \
 	"lamina logged the dropped microcode load"
+expect_in "$HVLOG" "the guest tried to move SMM_BASE \\(C001_0111\\) from 0x[0-9a-f]+ to 0x[0-9a-f]+: refused" \
+	"lamina logged the refused SMM_BASE move"
 finish

@@ -245,9 +245,11 @@ static bool amd_passes(u32 msr, u64 old, u64 val)
 static void test_amd_rules(void **state)
 {
 	static const u32 covered[] = { 0xc0010010, 0xc0010016, 0xc0010017, 0xc0010018,
-				       0xc0010019, 0xc001001a, 0xc001001d };
+				       0xc0010019, 0xc001001a, 0xc001001d, 0xc0010111,
+				       0xc0010112, 0xc0010113 };
 	static const u32 others[] = { 0xc0010011, 0xc0010015, 0xc001001b, 0xc001001c,
-				      0xc001001e, 0xc001001f, 0xc0010058, 0x200 };
+				      0xc001001e, 0xc001001f, 0xc0010058, 0x200,
+				      0xc0010110, 0xc0010114, 0xc0010116 };
 	unsigned int seen = 0, i;
 
 	for (unsigned int k = 0; k < ARRAY_SIZE(covered); k++) {
@@ -257,7 +259,9 @@ static void test_amd_rules(void **state)
 		assert_true(i < AMD_MEMMAP_NRULES && !(seen & (1u << i)));
 		seen |= 1u << i;
 		assert_non_null(r->what);
+		assert_ptr_equal(r, &amd_memmap_rules[i]);
 	}
+	assert_int_equal(seen, (1u << AMD_MEMMAP_NRULES) - 1);
 	for (unsigned int k = 0; k < ARRAY_SIZE(others); k++)
 		assert_null(amd_memmap_rule(others[k], &i));
 }
