@@ -34,11 +34,6 @@ static void refused(const char *how)
 			 "or its own memory would wrap at every odd MiB", how);
 }
 
-static u32 pass_read(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size)
-{
-	return io_port_read(port, size);
-}
-
 static void sys_ctrl_write(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size,
 			   u32 val)
 {
@@ -74,9 +69,9 @@ static void kbc_data_write(struct vcpu *v, struct io_hook *h, u16 port, unsigned
 	spin_unlock(&kbc_lock);
 }
 
-static const struct io_ops sys_ctrl_ops = { pass_read, sys_ctrl_write };
-static const struct io_ops kbc_cmd_ops = { pass_read, kbc_cmd_write };
-static const struct io_ops kbc_data_ops = { pass_read, kbc_data_write };
+static const struct io_ops sys_ctrl_ops = { io_pass_read, sys_ctrl_write };
+static const struct io_ops kbc_cmd_ops = { io_pass_read, kbc_cmd_write };
+static const struct io_ops kbc_data_ops = { io_pass_read, kbc_data_write };
 
 static struct io_hook hooks[] = {
 	{ .base = PORT_SYS_CTRL_A, .count = 1, .name = "A20: port 0x92", .ops = &sys_ctrl_ops },

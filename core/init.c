@@ -1,4 +1,5 @@
 /* The order lamina comes up in, once it runs from its home. */
+#include <core/acpi_sleep.h>
 #include <core/bootinfo.h>
 #include <core/cpu.h>
 #include <core/exit_handlers.h>
@@ -125,6 +126,7 @@ __noreturn void lamina_main(void)
 	protect_init();
 	a20_keep_open();
 	qemu_vapic_close();
+	acpi_sleep_init();
 	mmio_test_init();
 	bool devices_ok = pci_init();
 	smp_boot_aps();

@@ -49,6 +49,11 @@ static void absent_out(struct vcpu *v, struct io_hook *h, u16 port, unsigned int
 
 const struct io_ops io_absent_ops = { absent_in, absent_out };
 
+u32 io_pass_read(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size)
+{
+	return io_port_read(port, size);
+}
+
 u32 io_port_read(u16 port, unsigned int size)
 {
 	u32 v;

@@ -11,8 +11,10 @@ WORKLOAD_SRCS := $(wildcard tests/system/workload/*.c)
 WORKLOAD_OBJS := $(WORKLOAD_SRCS:%.c=$(BUILD)/%.o)
 # A system-test helper: runs a command with the synchronous signals blocked.
 BLOCKED_OBJS := $(BUILD)/tests/system/blocked/blocked.o
+# A guest-side one: a sleep written straight to PM1a_CNT (the sleep test).
+PM1_SLEEP_OBJS := $(BUILD)/tests/system/pm1_sleep/pm1_sleep.o
 
-$(LAMINACTL_OBJS) $(WORKLOAD_OBJS) $(BLOCKED_OBJS): $(BUILD)/%.o: %.c
+$(LAMINACTL_OBJS) $(WORKLOAD_OBJS) $(BLOCKED_OBJS) $(PM1_SLEEP_OBJS): $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(TOOL_CFLAGS) -c -o $@ $<
 
@@ -25,8 +27,12 @@ $(BUILD)/workload: $(WORKLOAD_OBJS)
 $(BUILD)/blocked: $(BLOCKED_OBJS)
 	$(Q)$(HOSTCC) -o $@ $^
 
-ALL_TARGETS += $(BUILD)/laminactl $(BUILD)/workload $(BUILD)/blocked
--include $(LAMINACTL_OBJS:.o=.d) $(WORKLOAD_OBJS:.o=.d) $(BLOCKED_OBJS:.o=.d)
+$(BUILD)/pm1_sleep: $(PM1_SLEEP_OBJS)
+	$(Q)$(HOSTCC) $(TOOL_LDFLAGS) -o $@ $^
+
+ALL_TARGETS += $(BUILD)/laminactl $(BUILD)/workload $(BUILD)/blocked $(BUILD)/pm1_sleep
+-include $(LAMINACTL_OBJS:.o=.d) $(WORKLOAD_OBJS:.o=.d) $(BLOCKED_OBJS:.o=.d) \
+	$(PM1_SLEEP_OBJS:.o=.d)
 
 # laminactl's commands on the host, against a simulated lamina.
 $(eval $(call unit_test,laminactl,$(filter-out %/main.c %/hypercall.c,$(LAMINACTL_SRCS)) \

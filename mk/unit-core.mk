@@ -26,3 +26,6 @@ $(eval $(call unit_test,test_msr_memcfg,tests/unit/test_msr_memcfg.c \
 	core/msr_memcfg.c arch/x86/mtrr.c))
 # The rate limit on messages the guest can trigger, against a fake clock.
 $(eval $(call unit_test,test_log_limit,tests/unit/test_log_limit.c core/log_limit.c))
+# Finding the \_Sx sleep-type packages in AML (core/acpi_sleep.c hides S2/S3).
+$(eval $(call unit_test,test_acpi_sleep_aml,tests/unit/test_acpi_sleep_aml.c \
+	core/acpi_sleep_aml.c core/lib/string.c))

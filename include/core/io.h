@@ -25,6 +25,9 @@ struct io_hook {
 /* Ports where nothing answers: reads all-ones, writes dropped. */
 extern const struct io_ops io_absent_ops;
 
+/* A read op for hooks that watch writes only: the hardware answers. */
+u32 io_pass_read(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size);
+
 /* Add a hook and intercept its ports. 0, or -1 if the CPU back end cannot
  * intercept port I/O. */
 int io_hook_register(struct io_hook *h);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the test initramfs (tests/system/mkinitramfs.sh). The kernel
-# command line picks the scenario: lamina.test=check|bench|pci|hotplug|shell
+# command line picks the scenario: lamina.test=check|bench|pci|hotplug|sleep|shell
 # (default shell), lamina.work=PART,... the workload's parts (default all; Bochs
 # runs skip the long cpu part), lamina.nmi=1 an NMI backtrace of every CPU
 # after the workload (check). Results go to the console as
@@ -42,6 +42,8 @@ scenario_check() {
 	done
 	# What the kernel said of the MTRRs (lamina refuses some writes).
 	dmesg | grep -i 'mtrr' | while IFS= read -r line; do say "mtrr: $line"; done
+	# The ACPI sleep states the kernel found (lamina hides S2 and S3).
+	say "acpi.sleep: $(dmesg | sed -n 's/.*ACPI: PM: (supports \(.*\))/\1/p')"
 	report version laminactl version
 	report meminfo laminactl meminfo
 	workload $work_parts
@@ -94,6 +96,22 @@ scenario_hotplug() {
 	report stats laminactl stats
 }
 
+# Whether the guest can suspend to RAM: S3 takes the CPUs' state, and
+# firmware resumes at the OS's waking vector, without lamina (lamina hides
+# S3, see docs/architecture.md). The sleep states Linux offers, whether it
+# takes S3 ("deep"), then S3's sleep type written straight to PM1a_CNT, as
+# lamina's log names it, and whether both CPUs still run under lamina.
+scenario_sleep() {
+	say "mem_sleep: $(cat /sys/power/mem_sleep)"
+	echo deep >/sys/power/mem_sleep 2>/dev/null
+	say "mem_sleep.deep: $?"
+	typ=$(laminactl log | sed -n 's/.*\\_S3 (SLP_TYP \([0-7]\)\/.*/\1/p' | head -n 1)
+	say "pm1.typ: ${typ:-none}"
+	[ -z "$typ" ] || report pm1 pm1_sleep "$typ"
+	report cpu0.version taskset -c 0 laminactl version
+	report cpu1.version taskset -c 1 laminactl version
+}
+
 scenario_shell() {
 	dmesg -n 7
 	echo "lamina test shell: 'laminactl help' lists its commands;"
@@ -114,11 +132,11 @@ done
 say "scenario: $scenario"
 load_modules
 case $scenario in
-check | bench | pci | hotplug | shell)
+check | bench | pci | hotplug | sleep | shell)
 	"scenario_$scenario"
 	say done
 	;;
-*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|pci|hotplug|shell)" ;;
+*) say "error: unknown scenario '$scenario' (lamina.test=check|bench|pci|hotplug|sleep|shell)" ;;
 esac
 # Let the serial console drain first: an emulated UART that keeps time
 # (Bochs) is still sending the last lines when poweroff -f cuts power.

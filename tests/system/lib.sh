@@ -157,3 +157,13 @@ bochs_linux_vendor() {
 	*) VENDOR=VT-x VENDOR_NAME="Intel VT-x (VMX)" ;;
 	esac
 }
+
+# check_sleep_states LOG LAMINA_LOG: lamina hid the firmware's S3 and Linux
+# found no S3 (nor S2), but S5 for its power-off.
+check_sleep_states() {
+	local states
+	states=$(ltest "$1" acpi.sleep)
+	expect_in "$2" 'ACPI: \\_S3 \(SLP_TYP [0-7]/[0-7]\) hidden in [DS]SDT' "lamina hid the firmware's \\_S3"
+	check "Linux found S5 but no S2 or S3 (${states:-nothing})" \
+		eval '[[ " $states " == *" S5 "* && " $states " != *" S3 "* && " $states " != *" S2 "* ]]'
+}

@@ -45,7 +45,7 @@ for applet in $("$stage/bin/busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 install -m 0755 "$here/init.sh" "$stage/init"
-for prog in laminactl workload; do
+for prog in laminactl workload pm1_sleep; do
 	[ -x "$build/$prog" ] || { echo "mkinitramfs: $build/$prog missing (make build/$prog)" >&2; exit 1; }
 	install -m 0755 -s "$build/$prog" "$stage/bin/$prog"
 done
