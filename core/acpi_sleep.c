@@ -1,8 +1,8 @@
 /* S2 and S3 stay out of the guest's reach. Entered, they take the CPUs'
  * state with them, and firmware resumes at the OS's waking vector with
- * virtualization off: shown by the sleep_qemu system test, where Linux
- * came back from suspend-to-RAM no longer under lamina. lamina does not
- * resume itself (yet); instead:
+ * virtualization off (seen on QEMU before this: Linux woke from
+ * suspend-to-RAM no longer under lamina). lamina does not resume itself
+ * (yet); instead:
  *  - the \_S2 and \_S3 packages in the DSDT and SSDTs are renamed (XS3_),
  *    so the guest's ACPI finds no such state (Linux offers s2idle for
  *    "mem" then, which keeps the CPUs running);
@@ -34,7 +34,6 @@
 #define SLEEP_CTL_SLP_TYP_SHIFT 2
 #define SLEEP_CTL_SLP_EN BIT(5)
 
-#define GAS_SPACE_MEMORY 0
 #define GAS_SPACE_IO 1
 
 struct gas {

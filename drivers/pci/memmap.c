@@ -15,10 +15,22 @@
  * (core/pci/pci_ecam_guard.c): the guest cannot reach these registers
  * past the rules through an ECAM window moved elsewhere.
  *
- * Other host bridges: the 440FX and 440BX (QEMU's and Bochs's "pc") have
- * no TSEG, their SMRAM covers only 0xa0000-0xbffff; later Intel bridges
- * lay these registers out elsewhere, with lock bits the firmware sets
- * (not handled: a note says so at boot). */
+ * What runs in SMM stays the firmware's too: the 440FX and 440BX (QEMU's
+ * and Bochs's "pc") keep SMRAM at 0xa0000-0xbffff behind their SMRAM
+ * register (0x72; the 440BX's ESMRAMC at 0x73 adds a TSEG), which
+ * firmware closes but need not lock (SeaBIOS and Bochs's BIOS do not;
+ * QEMU ignores D_LCK): opened (D_OPEN) or disabled (G_SMRAME), it lets the
+ * guest write the SMI handler, which then runs in SMM at the next SMI,
+ * outside VMX and EPT on Bochs. Read-only, as on q35.
+ *
+ * And the ACPI PM registers stay where the FADT says they are, where
+ * lamina refuses sleeps into S2/S3 (core/acpi_sleep.c): PMBASE of the
+ * ICH9/10 LPC bridge (0x40) and PMBA of the PIIX4's power management
+ * function (0x40) are read-only.
+ *
+ * Other host bridges: later Intel bridges lay these registers out
+ * elsewhere, with lock bits the firmware sets (not handled: a note says
+ * so at boot). */
 #include <core/log.h>
 #include <core/pci.h>
 #include <core/pci_rules.h>
@@ -30,9 +42,11 @@ static const u16 mch_3_4_series[] = {
 	0x29b0, 0x29c0, 0x29d0, 0x29e0, 0x29f0, 0x2e00, 0x2e10, 0x2e20, 0x2e30, 0x2e40, 0x2e90,
 };
 
-/* Intel host bridges without TSEG, whose SMRAM is only 0xa0000-0xbffff,
- * for the note: the 440FX and 440BX (QEMU's and Bochs's "pc" machines). */
-static const u16 no_dram_map[] = { 0x1237, 0x7190, 0x7192 };
+/* 440FX (QEMU's and Bochs's "pc") and 440BX: SMRAM at 0x72. */
+static const u16 i440[] = { 0x1237, 0x7190, 0x7192 };
+
+/* PIIX4's power management function (QEMU's and Bochs's 00:01.3). */
+static const u16 piix4_pm[] = { 0x7113 };
 
 /* ICH9 (QEMU's q35: 0x2918) and ICH10 LPC bridges: RCBA at 0xf0. */
 static const u16 ich9_10_lpc[] = {
@@ -51,46 +65,75 @@ static bool ich_lpc(const struct pci_func *f)
 	       pci_device_listed(f, ich9_10_lpc, ARRAY_SIZE(ich9_10_lpc));
 }
 
+struct ro_reg {
+	u16 reg; /* dword */
+	u32 ro;  /* its read-only bits */
+};
+
+static const struct ro_reg lpc_regs[] = {
+	{ 0x40, 0xffffffffu }, /* PMBASE */
+	{ 0xf0, 0xffffffffu }, /* RCBA */
+};
+static const struct ro_reg mch_regs[] = {
+	{ 0x98, 0xffffffffu }, /* REMAPBASE, REMAPLIMIT */
+	{ 0x9c, 0x00ffff00u }, /* SMRAM, ESMRAMC (0x9c: QEMU's SMBASE, not DRAM) */
+	{ 0xa0, 0xffffffffu }, /* TOM, TOUUD */
+	{ 0xa4, 0xffffffffu }, /* GBSM: graphics stolen memory base */
+	{ 0xa8, 0xffffffffu }, /* BGSM: GTT stolen memory base */
+	{ 0xac, 0xffffffffu }, /* TSEGMB */
+	{ 0xb0, 0x0000ffffu }, /* TOLUD */
+};
+static const struct ro_reg i440_regs[] = {
+	{ 0x70, 0xffff0000u }, /* SMRAM, ESMRAMC (440BX) */
+};
+static const struct ro_reg piix4_pm_regs[] = {
+	{ 0x40, 0xffffffffu }, /* PMBA */
+};
+
+/* The registers kept for f, or NULL when it is none of these. */
+static const struct ro_reg *kept_regs(const struct pci_func *f, unsigned int *n)
+{
+	if (ich_lpc(f)) {
+		*n = ARRAY_SIZE(lpc_regs);
+		return lpc_regs;
+	}
+	if (f->seg == 0 && f->bus == 0 && f->vendor == PCI_VENDOR_INTEL &&
+	    pci_device_listed(f, piix4_pm, ARRAY_SIZE(piix4_pm))) {
+		*n = ARRAY_SIZE(piix4_pm_regs);
+		return piix4_pm_regs;
+	}
+	if (!intel_at(f, 0, PCI_CLASS_BRIDGE_HOST))
+		return NULL;
+	if (pci_device_listed(f, mch_3_4_series, ARRAY_SIZE(mch_3_4_series))) {
+		*n = ARRAY_SIZE(mch_regs);
+		return mch_regs;
+	}
+	if (pci_device_listed(f, i440, ARRAY_SIZE(i440))) {
+		*n = ARRAY_SIZE(i440_regs);
+		return i440_regs;
+	}
+	return NULL;
+}
+
 static bool memmap_match(const struct pci_func *f)
 {
 	char name[40];
+	unsigned int n;
 
-	if (ich_lpc(f))
+	if (kept_regs(f, &n))
 		return true;
-	if (!intel_at(f, 0, PCI_CLASS_BRIDGE_HOST))
-		return false;
-	if (pci_device_listed(f, mch_3_4_series, ARRAY_SIZE(mch_3_4_series)))
-		return true;
-	if (!pci_device_listed(f, no_dram_map, ARRAY_SIZE(no_dram_map)))
+	if (intel_at(f, 0, PCI_CLASS_BRIDGE_HOST))
 		log_console(LOG_INFO, "pci %s: lamina does not know where this host bridge keeps "
 			    "its memory map; it relies on the firmware having locked it",
 			    pci_name(f, name, sizeof(name)));
 	return false;
 }
 
-struct ro_reg {
-	u16 reg; /* dword */
-	u32 ro;  /* its read-only bits */
-};
-
 static int memmap_attach(struct pci_func *f)
 {
 	static const char why[] = "memmap: what answers where stays as the firmware set it";
-	static const struct ro_reg lpc[] = {
-		{ 0xf0, 0xffffffffu }, /* RCBA */
-	};
-	static const struct ro_reg mch[] = {
-		{ 0x98, 0xffffffffu }, /* REMAPBASE, REMAPLIMIT */
-		{ 0x9c, 0x00ffff00u }, /* SMRAM, ESMRAMC (0x9c: QEMU's SMBASE, not DRAM) */
-		{ 0xa0, 0xffffffffu }, /* TOM, TOUUD */
-		{ 0xa4, 0xffffffffu }, /* GBSM: graphics stolen memory base */
-		{ 0xa8, 0xffffffffu }, /* BGSM: GTT stolen memory base */
-		{ 0xac, 0xffffffffu }, /* TSEGMB */
-		{ 0xb0, 0x0000ffffu }, /* TOLUD */
-	};
-	bool is_lpc = ich_lpc(f);
-	const struct ro_reg *regs = is_lpc ? lpc : mch;
-	unsigned int n = is_lpc ? ARRAY_SIZE(lpc) : ARRAY_SIZE(mch);
+	unsigned int n = 0;
+	const struct ro_reg *regs = kept_regs(f, &n);
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct pci_rule r = { .reg = regs[i].reg, .name = why, .ro = regs[i].ro };

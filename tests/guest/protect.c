@@ -23,7 +23,10 @@
  * output port after 0xd1): bare, 0x2100000 then reads 0x2000000; under
  * lamina it stays open (emulators apply the mask to lamina's accesses
  * too). vapic=1: QEMU's kvmvapic told through its option ROM's state to
- * patch a dword: bare a buffer of ours, under lamina lamina's code. */
+ * patch a dword: bare a buffer of ours, under lamina lamina's code.
+ * pmbase=1: the ACPI PM block (ICH9's PMBASE, or PIIX4's PMBA) moved:
+ * bare it moves, under lamina it stays. smram=1: the 440FX's SMRAM
+ * opened (D_OPEN): bare it opens, under lamina it stays closed. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -34,7 +37,8 @@
 #include "util.h"
 
 const char test_name[] = "protect";
-const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", NULL };
+const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", "pmbase",
+				      "smram", NULL };
 
 #define PAGE 4096u
 
@@ -326,10 +330,25 @@ static void check_log_private(void)
 
 #define LPC_DEV 31 /* 00:1f.0 */
 
-static void cf8_select(u32 dev, u32 reg)
+static void cf8_select(u32 devfn, u32 reg)
 {
-	__asm__ volatile("outl %0, %1" ::"a"(0x80000000u | dev << 11 | (reg & 0xfc)),
+	__asm__ volatile("outl %0, %1" ::"a"(0x80000000u | devfn << 8 | (reg & 0xfc)),
 			 "Nd"((u16)0xcf8));
+}
+
+static u32 cfg_read32(u32 devfn, u32 reg)
+{
+	u32 v;
+
+	cf8_select(devfn, reg);
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((u16)0xcfc));
+	return v;
+}
+
+static void cfg_write32(u32 devfn, u32 reg, u32 v)
+{
+	cf8_select(devfn, reg);
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"((u16)0xcfc));
 }
 
 /* Byte registers of 00:00.0 through CF8/CFC. */
@@ -347,17 +366,12 @@ static void hb_write8(u32 reg, u8 v)
 
 static u32 lpc_read32(u32 reg)
 {
-	u32 v;
-
-	cf8_select(LPC_DEV, reg);
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((u16)0xcfc));
-	return v;
+	return cfg_read32(LPC_DEV << 3, reg);
 }
 
 static void lpc_write32(u32 reg, u32 v)
 {
-	cf8_select(LPC_DEV, reg);
-	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"((u16)0xcfc));
+	cfg_write32(LPC_DEV << 3, reg, v);
 }
 
 #define RCBA 0xf0
@@ -435,6 +449,51 @@ static void check_tseg(void)
 		tap_eq(got, 0x7e5e6000u, "TSEG: the top of the guest's RAM stays RAM");
 	}
 	*top = was;
+}
+
+/* The ACPI PM block's base: ICH9's PMBASE (00:1f.0) or PIIX4's PMBA
+ * (00:01.3), both at 0x40, bit 0 reading 1 (I/O space). Moved, the PM1
+ * control register where lamina refuses S3 would be elsewhere. */
+#define PMBASE 0x40
+#define PIIX4_PM_DEVFN (1 << 3 | 3)
+
+static void check_pmbase(void)
+{
+	u32 devfn = LPC_DEV << 3, was, got;
+
+	if ((cfg_read32(devfn, 0) & 0xffff) != 0x8086 || !(cfg_read32(devfn, PMBASE) & 1))
+		devfn = PIIX4_PM_DEVFN;
+	was = cfg_read32(devfn, PMBASE);
+	kprintf("# pmbase: %02x.%u 0x%08x\n", devfn >> 3, devfn & 7, was);
+	if (!tap_check((cfg_read32(devfn, 0) & 0xffff) == 0x8086 && (was & 1),
+		       "pmbase: an ICH9 or PIIX4 PM base register found"))
+		return;
+	cfg_write32(devfn, PMBASE, was ^ 0x1000u);
+	got = cfg_read32(devfn, PMBASE);
+	cfg_write32(devfn, PMBASE, was);
+	if (!lamina_present())
+		tap_eq(got, was ^ 0x1000u, "bare: the PM block moves");
+	else
+		tap_eq(got, was, "pmbase: the guest's move of the ACPI PM block is refused");
+}
+
+/* The 440FX's SMRAM register (0x72): D_OPEN (bit 6) would open the SMI
+ * handler's memory at 0xa0000 to the guest. */
+#define I440_SMRAM 0x72
+#define SMRAM_D_OPEN 0x40
+
+static void check_smram_open(void)
+{
+	u8 was = hb_read8(I440_SMRAM), got;
+
+	kprintf("# smram: 0x%02x\n", was);
+	hb_write8(I440_SMRAM, was | SMRAM_D_OPEN);
+	got = hb_read8(I440_SMRAM);
+	hb_write8(I440_SMRAM, was);
+	if (!lamina_present())
+		tap_eq(got, was | SMRAM_D_OPEN, "bare: SMRAM opens (D_OPEN)");
+	else
+		tap_eq(got, was, "smram: the guest's D_OPEN write is refused");
 }
 
 static void kbc_wait_input_empty(void)
@@ -539,6 +598,10 @@ void test_main(void)
 		check_rcba((u32)rcba_buffer);
 	if (boot_opt("a20"))
 		check_a20();
+	if (boot_opt("pmbase"))
+		check_pmbase();
+	if (boot_opt("smram"))
+		check_smram_open();
 	if (boot_opt("vapic") && !lamina_present())
 		check_vapic((u32)&vapic_buffer);
 	if (!lamina_present()) {

@@ -3,7 +3,7 @@
 # nor turn it into TSEG through the q35 host bridge, nor lay the LPC bridge's
 # registers over it (RCBA).
 . "$(dirname "$0")/guest.sh"
-guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1" 1
+guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1 pmbase=1" 1
 guest_report protect
 check_logged_once
 check_uart_lines
@@ -11,6 +11,8 @@ expect_in "$HVLOG" "pci 00:00.0 \\(8086:29c0\\): guest write of 0x[0-9a-f]+ to r
 	"lamina logged the refused TSEG write"
 expect_in "$HVLOG" "pci 00:1f.0 \\(8086:2918\\): guest write of 0x1de00001 to register 0xf0 \\(4 bytes\\) would change bits 0x[0-9a-f]+; refused by rule 'memmap: " \
 	"lamina logged the refused RCBA move"
+expect_in "$HVLOG" "pci 00:1f.0 \\(8086:2918\\): guest write of 0x[0-9a-f]+ to register 0x40 \\(4 bytes\\) would change bits 0x1000; refused by rule 'memmap: " \
+	"lamina logged the refused PMBASE move"
 for how in "port 0x92" "keyboard controller command 0xdd" "keyboard controller output port"; do
 	expect_in "$HVLOG" "the guest tried to close the A20 gate \\($how\\): lamina keeps it open" \
 		"lamina logged the refused A20 close ($how)"
