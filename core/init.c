@@ -126,6 +126,7 @@ __noreturn void lamina_main(void)
 	protect_init();
 	a20_keep_open();
 	qemu_vapic_close();
+	cmos_shutdown_keep_clear();
 	acpi_sleep_init();
 	mmio_test_init();
 	bool devices_ok = pci_init();

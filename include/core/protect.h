@@ -9,8 +9,11 @@
 void protect_init(void);
 bool protect_selfcheck(void);
 /* Port hooks against what would reach lamina's memory past the nested
- * page tables: the A20 gate (core/a20.c), QEMU's kvmvapic (qemu_vapic.c). */
+ * page tables: the A20 gate (core/a20.c), QEMU's kvmvapic (qemu_vapic.c);
+ * and against a reset that resumes the guest's code outside lamina: the
+ * CMOS shutdown byte (cmos_shutdown.c). */
 void a20_keep_open(void);
 void qemu_vapic_close(void);
+void cmos_shutdown_keep_clear(void);
 
 #endif

@@ -26,7 +26,9 @@
  * patch a dword: bare a buffer of ours, under lamina lamina's code.
  * pmbase=1: the ACPI PM block (ICH9's PMBASE, or PIIX4's PMBA) moved:
  * bare it moves, under lamina it stays. smram=1: the 440FX's SMRAM
- * opened (D_OPEN): bare it opens, under lamina it stays closed. */
+ * opened (D_OPEN): bare it opens, under lamina it stays closed. cmos=1:
+ * the CMOS shutdown byte set to resume through 40:67: bare it takes the
+ * value, under lamina it stays 0. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -38,7 +40,7 @@
 
 const char test_name[] = "protect";
 const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", "pmbase",
-				      "smram", NULL };
+				      "smram", "cmos", NULL };
 
 #define PAGE 4096u
 
@@ -496,6 +498,47 @@ static void check_smram_open(void)
 		tap_eq(got, was, "smram: the guest's D_OPEN write is refused");
 }
 
+/* The CMOS shutdown byte (RTC index 0x0F): 0x0A there makes the BIOS
+ * jump through 40:67 after a reset, outside lamina. Written through 0x70
+ * and 0x71 as Linux does, and as a word at 0x70 (index and data). */
+#define CMOS_SHUTDOWN 0x0f
+
+static u8 cmos_read(u8 index)
+{
+	outb(0x70, index);
+	return inb(0x71);
+}
+
+static void check_cmos_shutdown(void)
+{
+	u8 was = cmos_read(CMOS_SHUTDOWN), by_byte, by_word;
+
+	kprintf("# cmos shutdown byte: 0x%02x\n", was);
+	outb(0x70, CMOS_SHUTDOWN);
+	outb(0x71, 0x0a);
+	by_byte = cmos_read(CMOS_SHUTDOWN);
+	outb(0x71, 0);
+	__asm__ volatile("outw %w0, %w1" ::"a"((u16)(0x0b << 8 | CMOS_SHUTDOWN)), "Nd"((u16)0x70));
+	by_word = cmos_read(CMOS_SHUTDOWN);
+	outb(0x71, 0);
+	if (!lamina_present()) {
+		tap_eq(by_byte, 0x0a, "bare: the CMOS shutdown byte takes 0x0a");
+		if (by_word == 0)
+			tap_skip("this RTC takes no word writes (Bochs)",
+				 "bare: ... and 0x0b written as a word at 0x70");
+		else
+			tap_eq(by_word, 0x0b, "bare: ... and 0x0b written as a word at 0x70");
+	} else {
+		tap_eq(by_byte, 0, "cmos: the guest's 0x0a to the shutdown byte is dropped");
+		tap_eq(by_word, 0, "cmos: ... and its 0x0b written as a word at 0x70");
+	}
+	u8 other = cmos_read(0x3e), got;
+	outb(0x71, (u8)~other);
+	got = cmos_read(0x3e);
+	outb(0x71, other);
+	tap_eq(got, (u8)~other, "cmos: other bytes still take the guest's writes (0x3e)");
+}
+
 static void kbc_wait_input_empty(void)
 {
 	for (u32 i = 0; i < 100000 && (inb(0x64) & 0x02); i++)
@@ -602,6 +645,8 @@ void test_main(void)
 		check_pmbase();
 	if (boot_opt("smram"))
 		check_smram_open();
+	if (boot_opt("cmos"))
+		check_cmos_shutdown();
 	if (boot_opt("vapic") && !lamina_present())
 		check_vapic((u32)&vapic_buffer);
 	if (!lamina_present()) {

@@ -3,7 +3,7 @@
 # nor turn it into TSEG through the q35 host bridge, nor lay the LPC bridge's
 # registers over it (RCBA).
 . "$(dirname "$0")/guest.sh"
-guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1 pmbase=1" 1
+guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1 pmbase=1 cmos=1" 1
 guest_report protect
 check_logged_once
 check_uart_lines
@@ -17,4 +17,6 @@ for how in "port 0x92" "keyboard controller command 0xdd" "keyboard controller o
 	expect_in "$HVLOG" "the guest tried to close the A20 gate \\($how\\): lamina keeps it open" \
 		"lamina logged the refused A20 close ($how)"
 done
+expect_in "$HVLOG" "the guest's write of 0xa to the CMOS shutdown byte was dropped" \
+	"lamina logged the dropped CMOS shutdown byte"
 finish
