@@ -215,8 +215,12 @@ void acpi_sleep_init(void)
 		return;
 	if (!(st.found & BIT(5)))
 		log_warn("ACPI: no \\_S5 package found: only the S2/S3 sleep types are refused");
+	/* At least the two bytes that hold SLP_TYP and SLP_EN, whatever
+	 * PM1_CNT_LEN says. */
 	unsigned int len = fadt->length > FADT_PM1_CNT_LEN ? ((const u8 *)fadt)[FADT_PM1_CNT_LEN]
 							   : 2;
+	if (len < 2)
+		len = 2;
 	hook_reg("PM1a_CNT", fadt_u32(fadt, FADT_PM1A_CNT), fadt_gas(fadt, FADT_X_PM1A_CNT), len,
 		 PM1_SLP_TYP_SHIFT, PM1_SLP_EN, refused_types(&st, 0));
 	hook_reg("PM1b_CNT", fadt_u32(fadt, FADT_PM1B_CNT), fadt_gas(fadt, FADT_X_PM1B_CNT), len,

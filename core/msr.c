@@ -291,6 +291,26 @@ static int pebs_enable_write(struct vcpu *v, u32 msr, u64 val)
 	return -1;
 }
 
+#define MSR_AMD_SMI_TRIGGER_IO 0xc0010056
+#define MSR_AMD_SMM_CTL 0xc0010116
+
+/* AMD's SMM_CTL enters or leaves SMM and SMI_TRIGGER_IO_CYCLE raises
+ * SMIs on I/O: firmware's, read-only once HWCR.SmmLock is set (and
+ * neither is anything an OS writes). Where firmware left the lock clear
+ * they would reach SMM past SMM_BASE (see msr_memcfg.c): #GP, as locked. */
+static int amd_smm_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	if (!amd())
+		return wrmsr_safe(msr, val);
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		log_warn("CPU %u: the guest tried to write %#llx to SMM MSR %#x: refused (#GP), as "
+			 "with firmware's SmmLock (reported once)", v->cpu->index,
+			 (unsigned long long)val, msr);
+	return -1;
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
@@ -300,6 +320,8 @@ static const struct msr_rule rules[] = {
 	{ MSR_AMD_IORR_FIRST, MSR_AMD_TOP_MEM, NULL, amd_memmap_write },
 	{ MSR_AMD_TOM2, MSR_AMD_TOM2, NULL, amd_memmap_write },
 	{ MSR_AMD_SMM_BASE, MSR_AMD_SMM_MASK, NULL, amd_memmap_write },
+	{ MSR_AMD_SMI_TRIGGER_IO, MSR_AMD_SMI_TRIGGER_IO, NULL, amd_smm_write },
+	{ MSR_AMD_SMM_CTL, MSR_AMD_SMM_CTL, NULL, amd_smm_write },
 	{ MSR_EFER, MSR_EFER, efer_read, efer_write },
 	{ MSR_VM_CR, MSR_VM_CR, vm_cr_read, svm_msr_write },
 	{ MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, hsave_read, svm_msr_write },
@@ -354,6 +376,8 @@ void msr_prepare_guest(void)
 		return;
 	}
 	vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
+	vendor->intercept_msr(MSR_AMD_SMI_TRIGGER_IO, false, true);
+	vendor->intercept_msr(MSR_AMD_SMM_CTL, false, true);
 	for (unsigned int i = 0; i < AMD_MEMMAP_NRULES; i++)
 		vendor->intercept_msr(amd_memmap_rules[i].msr, false, true);
 }

@@ -248,6 +248,10 @@ static void check_mtrrs(void)
 #define AMD_SMM_ADDR 0xc0010112
 #define AMD_SMM_MASK 0xc0010113
 #define SMM_MASK_VALID (BIT(0) | BIT(1)) /* ASeg, TSeg */
+#define AMD_SMM_CTL 0xc0010116
+#define SMM_CTL_ENTER BIT(1)
+#define AMD_SMI_TRIGGER_IO 0xc0010056
+#define SMI_TRIGGER_IO_EN BIT(31)
 
 /* A write that must raise #GP and leave the MSR as it was. */
 static void check_refused_write(const char *name, u32 msr, u64 val, const char *why)
@@ -298,6 +302,10 @@ static void check_amd_memmap(void)
 	check_refused_write("SMM_ADDR", AMD_SMM_ADDR, home, "TSeg at lamina's memory");
 	check_refused_write("SMM_MASK", AMD_SMM_MASK,
 			    (phys_addr_mask() & ~(128 * KiB - 1)) | SMM_MASK_VALID, "TSeg valid");
+	tap_vec(wrmsr_probe(AMD_SMM_CTL, SMM_CTL_ENTER), VEC_GP,
+		"msr: SMM_CTL Enter raises #GP");
+	tap_vec(wrmsr_probe(AMD_SMI_TRIGGER_IO, SMI_TRIGGER_IO_EN), VEC_GP,
+		"msr: SMI_TRIGGER_IO_CYCLE enabled raises #GP");
 }
 
 /* ---- EFER ---- */

@@ -13,4 +13,6 @@ expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\):
 	"lamina logged the dropped microcode load"
 expect_in "$HVLOG" "the guest tried to move SMM_BASE \\(C001_0111\\) from 0x[0-9a-f]+ to 0x[0-9a-f]+: refused" \
 	"lamina logged the refused SMM_BASE move"
+expect_in "$HVLOG" "the guest tried to write 0x2 to SMM MSR 0xc0010116: refused" \
+	"lamina logged the refused SMM_CTL write"
 finish
