@@ -14,10 +14,8 @@
 #include <core/acpi_sleep.h>
 #include <core/io.h>
 #include <core/log.h>
-#include <core/mm.h>
 #include <core/string.h>
 #include <x86/acpi.h>
-#include <x86/paging.h>
 
 #define FADT_DSDT 40
 #define FADT_PM1A_CNT 64
@@ -129,16 +127,6 @@ struct sleep_types {
 	u8 found;
 };
 
-static const struct acpi_header *aml_table(u64 pa)
-{
-	const struct acpi_header *t = phys_to_virt(pa);
-
-	if (!pa || !paging_in_direct_map(pa, sizeof(*t)) ||
-	    !paging_in_direct_map(pa, t->length) || t->length < sizeof(*t))
-		return NULL;
-	return t;
-}
-
 /* Collects the states' types from one AML table and renames \_S2 and
  * \_S3 there (the checksum kept right). */
 static void scan_table(struct acpi_header *t, struct sleep_types *st)
@@ -207,7 +195,7 @@ void acpi_sleep_init(void)
 		memcpy(&dsdt, (const u8 *)fadt + FADT_X_DSDT, 8);
 	if (!dsdt)
 		dsdt = fadt_u32(fadt, FADT_DSDT);
-	if ((t = (struct acpi_header *)aml_table(dsdt)))
+	if (dsdt && (t = (struct acpi_header *)acpi_table_at(dsdt, "the DSDT")))
 		scan_table(t, &st);
 	for (unsigned int i = 0; (t = (struct acpi_header *)acpi_find("SSDT", i)); i++)
 		scan_table(t, &st);

@@ -63,7 +63,7 @@ static const struct rsdp *find_rsdp(void)
  * least its header and at most 1 MiB (the largest real tables are tens of
  * KiB). A bad checksum is reported but the table used, as ACPICA (and so
  * Linux) uses it: lamina must see what the guest will. */
-static const struct acpi_header *table_at(u64 pa, const char *what)
+const struct acpi_header *acpi_table_at(u64 pa, const char *what)
 {
 	const struct acpi_header *t = phys_to_virt(pa);
 
@@ -93,11 +93,11 @@ const char *acpi_init(void)
 	if (!r)
 		return "no ACPI RSDP found";
 	if (r->revision >= 2 && r->xsdt) {
-		root = table_at(r->xsdt, "the XSDT");
+		root = acpi_table_at(r->xsdt, "the XSDT");
 		root_is_xsdt = root != NULL;
 	}
 	if (!root)
-		root = table_at(r->rsdt, "the RSDT");
+		root = acpi_table_at(r->rsdt, "the RSDT");
 	if (!root)
 		return "no usable ACPI root table (XSDT or RSDT)";
 	return NULL;
@@ -118,7 +118,7 @@ const struct acpi_header *acpi_find(const char sig[4], unsigned int n)
 			continue;
 		const struct acpi_header *t = phys_to_virt(pa);
 		if (!memcmp(t->signature, sig, 4) && !n--)
-			return table_at(pa, "a table");
+			return acpi_table_at(pa, "a table");
 	}
 	return NULL;
 }

@@ -15,6 +15,9 @@ struct acpi_header {
 
 /* Find the RSDP and root table; returns a message on failure. */
 const char *acpi_init(void);
+/* The table at pa (what names it in warnings), or NULL when it is
+ * outside RAM and ACPI memory or its length is bad. */
+const struct acpi_header *acpi_table_at(u64 pa, const char *what);
 /* The n-th table with this signature, or NULL. */
 const struct acpi_header *acpi_find(const char sig[4], unsigned int n);
 /* The enabled CPUs of the MADT that lamina can take (at most max, APIC

@@ -9,8 +9,5 @@ expect_in "$HVLOG" "the guest tried to write 0x[0-9a-f]+ to MTRR MSR 0x2[0-4][0-
 	"lamina logged the refused MTRR write"
 expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\): dropped" \
 	"lamina logged the dropped microcode load"
-expect_in "$HVLOG" "the guest tried to set XD Bit Disable in MISC_ENABLE: refused" \
-	"lamina logged the refused XD Bit Disable"
-expect_in "$HVLOG" "the guest tried to enable PEBS \\(0x1\\): refused" \
-	"lamina logged the refused PEBS_ENABLE write"
+check_intel_msr_refusals
 finish

@@ -204,6 +204,35 @@ guest_report() {
 # After the protect kernel: lamina logs stores to its memory once per
 # page. The kernel names one sampled page in the middle; lamina's log
 # must mention an address in it on exactly one line.
+# check_intel_msr_refusals: lamina logged cpu_policy's refused XD Bit
+# Disable and PEBS_ENABLE writes (Intel).
+check_intel_msr_refusals() {
+	expect_in "$HVLOG" "the guest tried to set XD Bit Disable in MISC_ENABLE: refused" \
+		"lamina logged the refused XD Bit Disable"
+	expect_in "$HVLOG" "the guest tried to enable PEBS \\(0x1\\): refused" \
+		"lamina logged the refused PEBS_ENABLE write"
+}
+
+# check_port_refusals: lamina logged protect's a20=1 and cmos=1 refusals.
+check_port_refusals() {
+	local how
+	for how in "port 0x92" "keyboard controller command 0xdd" "keyboard controller output port"; do
+		expect_in "$HVLOG" "the guest tried to close the A20 gate \\($how\\): lamina keeps it open" \
+			"lamina logged the refused A20 close ($how)"
+	done
+	expect_in "$HVLOG" "the guest's write of 0xa to the CMOS shutdown byte was dropped" \
+		"lamina logged the dropped CMOS shutdown byte"
+}
+
+# check_pc_chipset_refusals: lamina logged protect's pmbase=1 and smram=1
+# refusals on the 440FX/PIIX4 (Bochs).
+check_pc_chipset_refusals() {
+	expect_in "$HVLOG" "pci 00:01.3 \\(8086:7113\\): guest write of 0x[0-9a-f]+ to register 0x40 \\(4 bytes\\) would change bits 0x1000; refused by rule 'memmap: " \
+		"lamina logged the refused PMBA move"
+	expect_in "$HVLOG" "pci 00:00.0 \\(8086:1237\\): guest write of 0x[0-9a-f]+ to register 0x72 \\(1 bytes\\) would change bits 0x40; refused by rule 'memmap: " \
+		"lamina logged the refused SMRAM opening"
+}
+
 check_logged_once() {
 	local page n
 	page=$(sed -n 's/^# protect: .* is 0x0*\([0-9a-f]*\)$/\1/p' "$LOG")
