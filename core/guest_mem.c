@@ -422,25 +422,33 @@ int guest_copy_system(struct vcpu *v, u64 la, void *buf, size_t n, bool write,
 }
 
 /* The bytes at CS:RIP: 15, or -1 with *f when RIP's page cannot be
- * read, or fewer (those of RIP's page) with *f the fault reading the
- * next page raised. */
+ * read, or fewer with *f the fault that stops the rest: the next page's,
+ * or #GP(0) for bytes past CS's limit outside 64-bit mode (a code segment
+ * never expands down). A decode that needs none of them is not held up. */
 static int fetch_insn(struct vcpu *v, u8 *buf, struct emu_fault *f)
 {
 	struct segment cs;
-	u64 la;
+	u64 la = v->rip, want = X86_MAX_INSN_LEN;
+	bool wrap = vcpu_mode(v) != X86_MODE_64;
 
 	vendor->get_seg(v, X86_CS, &cs);
-	la = (vcpu_mode(v) == X86_MODE_64 ? 0 : cs.base) + v->rip;
-	if (vcpu_mode(v) != X86_MODE_64)
-		la &= 0xffffffffull;
-	size_t first = MIN((size_t)X86_MAX_INSN_LEN, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+	if (wrap) {
+		if (v->rip > cs.limit) {
+			gp_fault(f);
+			return -1;
+		}
+		want = MIN(want, (u64)cs.limit - v->rip + 1);
+		la = (cs.base + v->rip) & 0xffffffffull; /* linear addresses wrap at 4 GiB */
+	}
+	u64 first = MIN(want, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
 	if (guest_read_linear(v, la, buf, first, ACCESS_FETCH, f))
 		return -1;
-	if (first == X86_MAX_INSN_LEN ||
-	    !guest_read_linear(v, la + first, buf + first, X86_MAX_INSN_LEN - first,
-			       ACCESS_FETCH, f))
-		return X86_MAX_INSN_LEN;
-	return (int)first;
+	u64 next = wrap ? (la + first) & 0xffffffffull : la + first;
+	if (first < want && guest_read_linear(v, next, buf + first, want - first, ACCESS_FETCH, f))
+		return (int)first;
+	if (want < X86_MAX_INSN_LEN)
+		gp_fault(f);
+	return (int)want;
 }
 
 enum insn_fetch guest_fetch_decode(struct vcpu *v, struct guest_insn *gi,
@@ -455,9 +463,10 @@ enum insn_fetch guest_fetch_decode(struct vcpu *v, struct guest_insn *gi,
 	case 0:
 		return INSN_OK;
 	case X86_DECODE_SHORT:
-		/* It goes on into the next page: the CPU would have fetched
-		 * from there, and raised the fault *f holds (or, for a retry,
-		 * the bytes there are unknown yet: it runs again). */
+		/* It goes on into the next page or past CS's limit: the CPU
+		 * would have fetched from there, and raised the fault *f holds
+		 * (or, for a retry, the bytes there are unknown yet: it runs
+		 * again). */
 		return INSN_FETCH_FAULT;
 	case X86_DECODE_TOO_LONG:
 		gp_fault(f);

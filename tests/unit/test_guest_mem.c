@@ -56,9 +56,11 @@ static u64 get_reg(struct vcpu *v, enum guest_reg r)
 	return regs[r];
 }
 
+static struct segment cs = { .limit = 0xffffffffu };
+
 static void get_seg(struct vcpu *v, enum x86_seg s, struct segment *out)
 {
-	*out = (struct segment){ .limit = 0xffffffffu };
+	*out = s == X86_CS ? cs : (struct segment){ .limit = 0xffffffffu };
 }
 
 static unsigned int cpl(struct vcpu *v)
@@ -193,6 +195,7 @@ static int setup(void **state)
 	home = (struct home){ .base = 32 * MiB, .size = 2 * MiB };
 	assert_int_equal(guest_map_init(), 0);
 	vcpu = (struct vcpu){ 0 };
+	cs = (struct segment){ .limit = 0xffffffffu };
 	return 0;
 }
 
@@ -457,6 +460,50 @@ static void test_fetch_not_ram(void **state)
 	assert_int_equal(f.vector, 13);
 }
 
+/* Outside 64-bit mode the fetch stops at CS's limit: an instruction that
+ * ends on it runs, one that needs a byte past it (or starts past it) is
+ * #GP(0), as on the CPU; CS's base is added, the sum wrapping at 4 GiB. */
+static void test_fetch_stops_at_cs_limit(void **state)
+{
+	struct emu_fault f;
+	struct guest_insn gi;
+
+	regs[GUEST_CR0] = CR0_PE; /* no paging: linear is physical */
+	mode = X86_MODE_32;
+	cs = (struct segment){ .base = FRAME, .limit = 0x2002 };
+	vcpu.rip = 0x2000;
+	memcpy(host_pa(FRAME + 0x2000), "\x89\x03\x90\x90", 4); /* MOV [EBX], EAX */
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_OK);
+	assert_int_equal(gi.insn.len, 2);
+	assert_int_equal(gi.fetched, 3);
+
+	memcpy(host_pa(FRAME + 0x2000), "\xc7\x03\x01\x00\x00\x00", 6); /* MOV [EBX], 1 */
+	f = (struct emu_fault){ 0 };
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(f.vector, 13);
+	assert_true(f.has_error);
+	assert_int_equal(f.error_code, 0);
+
+	vcpu.rip = 0x2003;
+	f = (struct emu_fault){ 0 };
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(f.vector, 13);
+
+	/* Real mode: IP past the 64 KiB limit; a base near 4 GiB wraps. */
+	mode = X86_MODE_16;
+	regs[GUEST_CR0] = 0;
+	cs = (struct segment){ .base = 0xffffff00ull, .limit = 0xffff };
+	vcpu.rip = 0x100 + FRAME;
+	memcpy(host_pa(FRAME), "\x89\x07", 2); /* MOV [BX], AX */
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_FETCH_FAULT);
+	assert_int_equal(f.vector, 13);
+	vcpu.rip = 0x100;
+	cs.base = 0xffffff00ull + FRAME;
+	memcpy(host_pa(FRAME), "\x89\x07", 2);
+	assert_int_equal(guest_fetch_decode(&vcpu, &gi, &f), INSN_OK);
+	assert_int_equal(gi.insn.len, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_into_absent_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_before_absent_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_not_ram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_stops_at_cs_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
