@@ -317,11 +317,15 @@ void smp_cpu_may_go_offline(struct vcpu *v)
 
 /* Wait in lamina, interrupts open, until the guest's SIPI for v. A sender
  * that took parked sends VECTOR_WAKE: that interrupt is waited for here,
- * rather than left to strike later, in the guest. */
+ * rather than left to strike later, in the guest. Whatever else the guest
+ * sends this CPU meanwhile (an IPI, an MSI, on any vector from 16) is
+ * taken and dropped, as an APIC that INIT disabled would not accept it
+ * (arch/x86/exceptions.c). */
 static void wait_for_start(struct vcpu *v)
 {
 	u32 wakes = __atomic_load_n(&v->cpu->wakes, __ATOMIC_ACQUIRE);
 
+	apic_cpu_reset(); /* the guest's LVTs masked, as INIT leaves them */
 	apic_cpu_enable(); /* to be woken by VECTOR_WAKE */
 	if (vendor->host_interrupts)
 		vendor->host_interrupts(true);

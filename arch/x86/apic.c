@@ -79,6 +79,13 @@ void apic_eoi(void)
 	apic_write(APIC_EOI, 0);
 }
 
+#define APIC_ISR 0x100 /* eight registers of 32 bits, 0x10 apart */
+
+bool apic_in_service(u8 vector)
+{
+	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
+}
+
 void apic_send_ipi(u32 dest, u32 icr_lo)
 {
 	if (x2apic_mode()) {

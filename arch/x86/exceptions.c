@@ -100,6 +100,13 @@ void interrupt_dispatch(struct irq_frame *f)
 		smp_nmi_taken_in_lamina();
 		return;
 	}
+	/* The local APIC delivers fixed interrupts on vectors 16-31 too: the
+	 * guest can send one to a CPU that waits in lamina with interrupts
+	 * open (core/smp.c). In service at the APIC, it is not an exception. */
+	if (f->vector >= 16 && f->vector < 32 && apic_in_service((u8)f->vector)) {
+		apic_eoi();
+		return;
+	}
 	if (f->vector < 32) {
 		if (fixup(f))
 			return;
@@ -107,6 +114,9 @@ void interrupt_dispatch(struct irq_frame *f)
 	}
 	if (f->vector == VECTOR_WAKE)
 		__atomic_fetch_add(&this_cpu()->wakes, 1, __ATOMIC_RELEASE);
-	if (f->vector != VECTOR_SPURIOUS)
+	/* A spurious interrupt is not in service; a fixed one on the same
+	 * vector (the guest's) is, and without its EOI it would hold off every
+	 * lower one, VECTOR_WAKE included. */
+	if (f->vector != VECTOR_SPURIOUS || apic_in_service(VECTOR_SPURIOUS))
 		apic_eoi();
 }

@@ -48,6 +48,7 @@ void apic_cpu_enable(void);    /* software-enable this CPU's APIC for lamina's I
 void apic_cpu_reset(void);     /* leave it as INIT would, before the guest runs here */
 u32 apic_id(void);
 void apic_eoi(void);
+bool apic_in_service(u8 vector); /* this CPU's ISR bit for vector */
 void apic_send_ipi(u32 dest, u32 icr_lo); /* dest: APIC ID, ignored with a shorthand */
 void apic_send_nmi_all_but_self(void);
 u64 apic_base_pa(void);

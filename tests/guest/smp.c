@@ -23,7 +23,14 @@
  *                   APIC intercepts stay on
  *   outside         under lamina: the MADT lists CPUs that may come online
  *                   later (hot-plug), which lamina does not run: the APIC
- *                   intercepts stay on */
+ *                   intercepts stay on
+ *   stray[=no-ff]   before starting them, every AP gets fixed IPIs on
+ *                   vectors 0x11, 0x14 and 0x1f (exception vectors, which a
+ *                   local APIC still delivers), 0x30 and 0xff (no-ff: not
+ *                   0xff, which Bochs 2.7's APIC never takes out of service
+ *                   when it is also the spurious vector): an AP that waits
+ *                   for its SIPI (in lamina, on AMD-V) takes none of them
+ *                   into account and starts as usual */
 #include "acpi.h"
 #include "ap.h"
 #include "apic.h"
@@ -38,8 +45,7 @@
 
 const char test_name[] = "smp";
 const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", "reinit",
-				      "outside",
-				      "aps", NULL };
+				      "outside", "aps", "stray", NULL };
 
 #define START_TIMEOUT_US 10000000u /* for all APs together */
 #define MAX_ID 256
@@ -250,6 +256,25 @@ static void check_reinit(u32 vector, const char *expect)
 		  "reinit: the BSP runs on (and lamina answers it)");
 }
 
+/* The stray option: fixed IPIs that an AP waiting for its SIPI must not
+ * be brought down by. */
+static void send_strays(const char *how)
+{
+	static const u32 vectors[] = { 0x11, 0x14, 0x1f, 0x30, 0xff };
+	bool no_ff = strcmp(how, "no-ff") == 0;
+	u32 n = ARRAY_SIZE(vectors) - no_ff;
+	bool sent = true;
+
+	if (*how && !no_ff)
+		tap_check(false, "cmdline: stray=%s is not no-ff", how);
+	for (u32 i = 0; i < cpus.count; i++)
+		for (u32 j = 0; j < n && cpus.apic_id[i] != bsp_id; j++)
+			sent &= apic_send_ipi(cpus.apic_id[i], vectors[j]);
+	udelay(20000);
+	tap_check(sent, "stray: fixed IPIs on vectors 0x11, 0x14, 0x1f, 0x30%s sent to every AP",
+		  no_ff ? "" : ", 0xff");
+}
+
 static bool setup_bsp(void)
 {
 	bool timer = timer_init();
@@ -295,6 +320,8 @@ void test_main(void)
 		check_icr_msr_init_faults(0, "xapic: an INIT through the x2APIC ICR MSR");
 	if (use_x2apic && n_aps)
 		check_icr_msr_init_faults(BIT(20), "x2apic: an ICR write with reserved bit 20");
+	if (boot_opt("stray") && n_aps)
+		send_strays(boot_opt("stray"));
 	t0 = time_us();
 	tap_check(start_aps(vector, broadcast), "smp: INIT/SIPI/SIPI sent and all APs up");
 	check_checkins(time_us() - t0);
