@@ -9,6 +9,7 @@
 #define CPUID1_ECX_OSXSAVE BIT(27)
 #define CPUID7_ECX_OSPKE BIT(4)
 #define CPUID7_EBX_INTEL_PT BIT(25)
+#define CPUID_D1_ECX_XSS_PT BIT(8)
 #define CPUID_80000001_ECX_SVM BIT(2)
 #define CPUID_80000001_ECX_SKINIT BIT(12)
 #define CPUID_80000008_EBX_INVLPGB BIT(3)
@@ -45,6 +46,14 @@ static void cpuid_policy(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r
 		 * VMCB enables them, which lamina does not (untested on any
 		 * CPU it runs on here): not offered. */
 		r->ebx &= ~CPUID_80000008_EBX_INVLPGB;
+		break;
+	case 0xd:
+		/* Processor Trace's state component (IA32_XSS bit 8): see
+		 * core/msr.c. */
+		if (sub == 1)
+			r->ecx &= ~CPUID_D1_ECX_XSS_PT;
+		else if (sub == 8)
+			*r = (struct cpuid_regs){ 0 };
 		break;
 	case 0x14: /* Processor Trace's leaf: reserved without it */
 	case 0x8000000a: /* SVM features: reserved without SVM */

@@ -291,6 +291,27 @@ static int pebs_enable_write(struct vcpu *v, u32 msr, u64 val)
 	return -1;
 }
 
+#define MSR_XSS 0xda0
+#define XSS_PT BIT(8)
+
+/* IA32_XSS bit 8 lets XRSTORS load Processor Trace's MSRs from memory
+ * (RTIT_CTL with TraceEn, the output base), past the #GP their WRMSRs get
+ * (rules[]): PT would write to host-physical addresses, lamina's memory
+ * included (found by a review helper). Hidden in CPUID leaf 0xD as well;
+ * the other bits go to the CPU. */
+static int xss_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	if (!(val & XSS_PT))
+		return wrmsr_safe(msr, val);
+	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		log_warn("CPU %u: the guest tried to enable Processor Trace state in IA32_XSS "
+			 "(%#llx): refused (#GP), XRSTORS would turn PT on", v->cpu->index,
+			 (unsigned long long)val);
+	return -1;
+}
+
 #define MSR_AMD_SMI_TRIGGER_IO 0xc0010056
 #define MSR_AMD_SMM_CTL 0xc0010116
 
@@ -338,6 +359,7 @@ static const struct msr_rule rules[] = {
 	{ MSR_AMD_PATCH_LOADER, MSR_AMD_PATCH_LOADER, NULL, microcode_write },
 	{ MSR_MISC_ENABLE, MSR_MISC_ENABLE, misc_enable_read, misc_enable_write },
 	{ MSR_PEBS_ENABLE, MSR_PEBS_ENABLE, NULL, pebs_enable_write },
+	{ MSR_XSS, MSR_XSS, NULL, xss_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
 	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
@@ -373,6 +395,7 @@ void msr_prepare_guest(void)
 	if (!amd()) {
 		vendor->intercept_msr(MSR_MISC_ENABLE, true, true);
 		vendor->intercept_msr(MSR_PEBS_ENABLE, false, true);
+		vendor->intercept_msr(MSR_XSS, false, true);
 		return;
 	}
 	vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);

@@ -546,6 +546,12 @@ static void check_trace_hidden(void)
 	tap_vec(rdmsr_probe(0x570, &v), VEC_GP, "msr: RTIT_CTL read raises #GP");
 	tap_vec(wrmsr_probe(0x570, 1), VEC_GP, "msr: RTIT_CTL write raises #GP");
 	tap_vec(wrmsr_probe(0x560, 0x1000), VEC_GP, "msr: RTIT_OUTPUT_BASE write raises #GP");
+	/* Nor through XRSTORS: its state component is not offered. */
+	r = cpuid_count(0xd, 8);
+	tap_eq(cpuid_count(0xd, 1).ecx & BIT(8), 0, "cpuid: 0xd.1 ECX (IA32_XSS) has no PT bit");
+	tap_check(!r.eax && !r.ebx && !r.ecx && !r.edx, "cpuid: 0xd.8 (PT state) reads zeros");
+	if (!cpu_is_amd())
+		check_refused_write("IA32_XSS", 0xda0, BIT(8), "PT state for XRSTORS");
 }
 
 static void check_vmx_hidden(void)

@@ -205,12 +205,14 @@ guest_report() {
 # page. The kernel names one sampled page in the middle; lamina's log
 # must mention an address in it on exactly one line.
 # check_intel_msr_refusals: lamina logged cpu_policy's refused XD Bit
-# Disable and PEBS_ENABLE writes (Intel).
+# Disable, PEBS_ENABLE and IA32_XSS writes (Intel).
 check_intel_msr_refusals() {
 	expect_in "$HVLOG" "the guest tried to set XD Bit Disable in MISC_ENABLE: refused" \
 		"lamina logged the refused XD Bit Disable"
 	expect_in "$HVLOG" "the guest tried to enable PEBS \\(0x1\\): refused" \
 		"lamina logged the refused PEBS_ENABLE write"
+	expect_in "$HVLOG" "the guest tried to enable Processor Trace state in IA32_XSS \\(0x100\\): refused" \
+		"lamina logged the refused IA32_XSS write"
 }
 
 # check_port_refusals: lamina logged protect's a20=1 and cmos=1 refusals.
