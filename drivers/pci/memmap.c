@@ -9,8 +9,12 @@
  * access to its own memory would miss it: the guest could take lamina
  * down. So, on every machine with such a chipset and whatever else is
  * mediated, these registers are read-only to the guest (a refused write
- * is logged like any other); reads are the hardware's. The PAM registers
- * stay writable: they map only 0xc0000-0xfffff, where lamina is not.
+ * is logged like any other); reads are the hardware's. So are the PAM
+ * registers, which send 0xc0000-0xfffff to DRAM or the ROM: lamina is not
+ * there, but the code a CPU runs after a reset or INIT is (F000:E05B),
+ * and QEMU keeps PAM and RAM over a reset; with writes sent to DRAM the
+ * guest could put its own code there and have it run without lamina
+ * (found by a review helper). No OS changes them after boot.
  * Being mediated, the functions also keep PCIEXBAR in place
  * (core/pci/pci_ecam_guard.c): the guest cannot reach these registers
  * past the rules through an ECAM window moved elsewhere.
@@ -76,6 +80,8 @@ static const struct ro_reg lpc_regs[] = {
 };
 static const struct ro_reg mch_regs[] = {
 	{ 0x98, 0xffffffffu }, /* REMAPBASE, REMAPLIMIT */
+	{ 0x90, 0xffffffffu }, /* PAM0-PAM3 */
+	{ 0x94, 0x00ffffffu }, /* PAM4-PAM6 */
 	{ 0x9c, 0x00ffff00u }, /* SMRAM, ESMRAMC (0x9c: QEMU's SMBASE, not DRAM) */
 	{ 0xa0, 0xffffffffu }, /* TOM, TOUUD */
 	{ 0xa4, 0xffffffffu }, /* GBSM: graphics stolen memory base */
@@ -84,6 +90,8 @@ static const struct ro_reg mch_regs[] = {
 	{ 0xb0, 0x0000ffffu }, /* TOLUD */
 };
 static const struct ro_reg i440_regs[] = {
+	{ 0x58, 0xffffff00u }, /* PAM0-PAM2 */
+	{ 0x5c, 0xffffffffu }, /* PAM3-PAM6 */
 	{ 0x70, 0xffff0000u }, /* SMRAM, ESMRAMC (440BX) */
 };
 static const struct ro_reg piix4_pm_regs[] = {

@@ -226,13 +226,15 @@ check_port_refusals() {
 		"lamina logged the dropped CMOS shutdown byte"
 }
 
-# check_pc_chipset_refusals: lamina logged protect's pmbase=1 and smram=1
-# refusals on the 440FX/PIIX4 (Bochs).
+# check_pc_chipset_refusals: lamina logged protect's pmbase=1, smram=1 and
+# pam=1 refusals on the 440FX/PIIX4 (Bochs).
 check_pc_chipset_refusals() {
 	expect_in "$HVLOG" "pci 00:01.3 \\(8086:7113\\): guest write of 0x[0-9a-f]+ to register 0x40 \\(4 bytes\\) would change bits 0x1000; refused by rule 'memmap: " \
 		"lamina logged the refused PMBA move"
 	expect_in "$HVLOG" "pci 00:00.0 \\(8086:1237\\): guest write of 0x[0-9a-f]+ to register 0x72 \\(1 bytes\\) would change bits 0x40; refused by rule 'memmap: " \
 		"lamina logged the refused SMRAM opening"
+	expect_in "$HVLOG" "pci 00:00.0 \\(8086:1237\\): guest write of 0x[0-9a-f]+ to register 0x59 \\(1 bytes\\) would change bits 0x20; refused by rule 'memmap: " \
+		"lamina logged the refused PAM0 write"
 }
 
 check_logged_once() {

@@ -28,7 +28,10 @@
  * bare it moves, under lamina it stays. smram=1: the 440FX's SMRAM
  * opened (D_OPEN): bare it opens, under lamina it stays closed. cmos=1:
  * the CMOS shutdown byte set to resume through 40:67: bare it takes the
- * value, under lamina it stays 0. */
+ * value, under lamina it stays 0. pam=1: the host bridge's PAM register
+ * for 0xf0000-0xfffff (q35's 0x90, the 440FX's 0x59) made to send writes
+ * to DRAM, where the reset vector's code is: bare it does, under lamina it
+ * stays. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
@@ -40,7 +43,7 @@
 
 const char test_name[] = "protect";
 const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", "pmbase",
-				      "smram", "cmos", NULL };
+				      "smram", "cmos", "pam", NULL };
 
 #define PAGE 4096u
 
@@ -498,6 +501,32 @@ static void check_smram_open(void)
 		tap_eq(got, was, "smram: the guest's D_OPEN write is refused");
 }
 
+/* PAM0 of the host bridge: bits 5:4 say where reads (4) and writes (5)
+ * of 0xf0000-0xfffff go, DRAM or the ROM. With writes to DRAM the guest
+ * could put its own code where the CPU starts after a reset or INIT. */
+#define Q35_PAM0 0x90
+#define I440_PAM0 0x59
+#define PAM_HI_WRITE 0x20
+
+static void check_pam(void)
+{
+	u32 id = cfg_read32(0, 0);
+	u32 reg = id == 0x29c08086 ? Q35_PAM0 : id == 0x12378086 ? I440_PAM0 : 0;
+
+	if (!tap_check(reg != 0, "pam: a q35 or 440FX host bridge (0x%08x)", id))
+		return;
+	u8 was = hb_read8(reg), got;
+
+	kprintf("# pam: PAM0 (0x%x) 0x%02x\n", reg, was);
+	hb_write8(reg, was ^ PAM_HI_WRITE);
+	got = hb_read8(reg);
+	hb_write8(reg, was);
+	if (!lamina_present())
+		tap_eq(got, was ^ PAM_HI_WRITE, "bare: PAM0's write routing for 0xf0000 changes");
+	else
+		tap_eq(got, was, "pam: the guest's PAM0 write is refused");
+}
+
 /* The CMOS shutdown byte (RTC index 0x0F): 0x0A there makes the BIOS
  * jump through 40:67 after a reset, outside lamina. Written through 0x70
  * and 0x71 as Linux does, and as a word at 0x70 (index and data). */
@@ -645,6 +674,8 @@ void test_main(void)
 		check_pmbase();
 	if (boot_opt("smram"))
 		check_smram_open();
+	if (boot_opt("pam"))
+		check_pam();
 	if (boot_opt("cmos"))
 		check_cmos_shutdown();
 	if (boot_opt("vapic") && !lamina_present())
