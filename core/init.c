@@ -127,6 +127,7 @@ __noreturn void lamina_main(void)
 	a20_keep_open();
 	qemu_vapic_close();
 	cmos_shutdown_keep_clear();
+	hpet_guard_init();
 	acpi_sleep_init();
 	mmio_test_init();
 	bool devices_ok = pci_init();

@@ -226,6 +226,15 @@ check_port_refusals() {
 		"lamina logged the dropped CMOS shutdown byte"
 }
 
+# check_hpet_refusals: lamina logged protect's hpet=1 refusals (the FSB
+# enable toward its memory, then a route moved there).
+check_hpet_refusals() {
+	expect_in "$HVLOG" "the guest turned on HPET timer [0-9]+'s FSB delivery toward 0x[0-9a-f]+, outside the APICs' message range: refused" \
+		"lamina logged the refused HPET FSB enable"
+	expect_in "$HVLOG" "the guest aimed HPET timer [0-9]+'s FSB delivery at 0x[0-9a-f]+, outside the APICs' message range: refused" \
+		"lamina logged the refused HPET FSB route"
+}
+
 # check_pc_chipset_refusals: lamina logged protect's pmbase=1, smram=1 and
 # pam=1 refusals on the 440FX/PIIX4 (Bochs).
 check_pc_chipset_refusals() {

@@ -31,19 +31,23 @@
  * value, under lamina it stays 0. pam=1: the host bridge's PAM register
  * for 0xf0000-0xfffff (q35's 0x90, the 440FX's 0x59) made to send writes
  * to DRAM, where the reset vector's code is: bare it does, under lamina it
- * stays. */
+ * stays. hpet=1: the HPET's last timer set to signal by FSB delivery (a
+ * memory write of its route's value to its route's address), which QEMU
+ * and Bochs allow whatever the timer offers: bare it writes a dword of
+ * ours, under lamina, aimed at lamina's code, the enable bit is refused. */
 #include "boot.h"
 #include "cpu.h"
 #include "hc.h"
 #include "longmode.h"
 #include "print.h"
 #include "tap.h"
+#include "timer.h"
 #include "trap.h"
 #include "util.h"
 
 const char test_name[] = "protect";
 const char *const test_options[] = { "stride", "uart", "tseg", "rcba", "a20", "vapic", "pmbase",
-				      "smram", "cmos", "pam", NULL };
+				      "smram", "cmos", "pam", "hpet", NULL };
 
 #define PAGE 4096u
 
@@ -527,6 +531,67 @@ static void check_pam(void)
 		tap_eq(got, was, "pam: the guest's PAM0 write is refused");
 }
 
+#define HPET_BASE 0xfed00000u
+#define HPET_CONF 0x10
+#define HPET_COUNTER 0xf0
+#define HPET_T_CONF(n) (0x100 + 0x20 * (n))
+#define HPET_T_CMP(n) (0x108 + 0x20 * (n))
+#define HPET_T_FSB(n) (0x110 + 0x20 * (n))
+#define HPET_ENABLE 1u
+#define HPET_T_INT_ENB BIT(2)
+#define HPET_T_FSB_EN BIT(14)
+#define FSB_VALUE 0x5a5a5a5au
+
+static volatile u32 hpet_buffer;
+
+static u32 hpet_rd(u32 off)
+{
+	return *(volatile u32 *)(HPET_BASE + off);
+}
+
+static void hpet_wr(u32 off, u32 v)
+{
+	*(volatile u32 *)(HPET_BASE + off) = v;
+}
+
+static void check_hpet_fsb(u32 target)
+{
+	u32 cap = hpet_rd(0), n = (cap >> 8) & 0x1f; /* the last timer */
+
+	if (!tap_check(cap != 0 && cap != ~0u, "hpet: found at 0x%x (0x%08x)", HPET_BASE, cap) ||
+	    !tap_check(timer_init(), "hpet: TSC calibrated for the wait"))
+		return;
+	u32 conf = hpet_rd(HPET_CONF), tconf = hpet_rd(HPET_T_CONF(n)), got;
+
+	hpet_wr(HPET_T_CONF(n), 0);
+	hpet_wr(HPET_T_FSB(n), FSB_VALUE);
+	hpet_wr(HPET_T_FSB(n) + 4, target);
+	hpet_wr(HPET_T_CONF(n), HPET_T_INT_ENB | HPET_T_FSB_EN);
+	got = hpet_rd(HPET_T_CONF(n));
+	hpet_wr(HPET_CONF, conf | HPET_ENABLE);
+	hpet_wr(HPET_T_CMP(n) + 4, hpet_rd(HPET_COUNTER + 4));
+	hpet_wr(HPET_T_CMP(n), hpet_rd(HPET_COUNTER) + 1000);
+	udelay(20000);
+	hpet_wr(HPET_T_CONF(n), tconf);
+	hpet_wr(HPET_CONF, conf);
+	kprintf("# hpet: timer %u, FSB delivery toward 0x%08x, its configuration 0x%08x\n", n,
+		target, got);
+	if (!lamina_present()) {
+		tap_eq(*(volatile u32 *)target, FSB_VALUE,
+		       "bare: the HPET timer's FSB delivery wrote 0x%x to a dword of ours", FSB_VALUE);
+		return;
+	}
+	tap_eq(got & HPET_T_FSB_EN, 0, "hpet: FSB delivery toward lamina's memory is refused");
+	/* Another route with it on: a move of the route elsewhere is dropped. */
+	hpet_wr(HPET_T_FSB(n) + 4, 0xfee00000u);
+	hpet_wr(HPET_T_CONF(n), HPET_T_FSB_EN);
+	hpet_wr(HPET_T_FSB(n) + 4, target);
+	got = hpet_rd(HPET_T_FSB(n) + 4);
+	hpet_wr(HPET_T_CONF(n), tconf);
+	tap_eq(got, 0xfee00000u, "hpet: the route of a timer with FSB delivery on stays in the "
+	       "APICs' range");
+}
+
 /* The CMOS shutdown byte (RTC index 0x0F): 0x0A there makes the BIOS
  * jump through 40:67 after a reset, outside lamina. Written through 0x70
  * and 0x71 as Linux does, and as a word at 0x70 (index and data). */
@@ -680,6 +745,8 @@ void test_main(void)
 		check_cmos_shutdown();
 	if (boot_opt("vapic") && !lamina_present())
 		check_vapic((u32)&vapic_buffer);
+	if (boot_opt("hpet") && !lamina_present())
+		check_hpet_fsb((u32)&hpet_buffer);
 	if (!lamina_present()) {
 		tap_skip("bare", "stores to lamina's memory");
 		return;
@@ -694,6 +761,8 @@ void test_main(void)
 		check_rcba((u32)base);
 	if (boot_opt("vapic"))
 		check_vapic((u32)base + 0x2000); /* lamina's code */
+	if (boot_opt("hpet"))
+		check_hpet_fsb((u32)base + 0x3000); /* lamina's code */
 	if (boot_opt("uart") && size >= 4 * PAGE) {
 		u16 port = (u16)boot_opt_num("uart", 0);
 

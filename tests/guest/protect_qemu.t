@@ -4,7 +4,7 @@
 # registers over it (RCBA), nor send writes to the reset vector's code to
 # DRAM (PAM).
 . "$(dirname "$0")/guest.sh"
-guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1 pmbase=1 cmos=1 pam=1" 1
+guest_qemu_lamina protect "uart=0x2f8 tseg=1 rcba=1 a20=1 vapic=1 pmbase=1 cmos=1 pam=1 hpet=1" 1
 guest_report protect
 check_logged_once
 check_uart_lines
@@ -17,4 +17,5 @@ expect_in "$HVLOG" "pci 00:1f.0 \\(8086:2918\\): guest write of 0x[0-9a-f]+ to r
 expect_in "$HVLOG" "pci 00:00.0 \\(8086:29c0\\): guest write of 0x[0-9a-f]+ to register 0x90 \\(1 bytes\\) would change bits 0x20; refused by rule 'memmap: " \
 	"lamina logged the refused PAM0 write"
 check_port_refusals
+check_hpet_refusals
 finish
