@@ -83,6 +83,8 @@ void apic_eoi(void)
 
 bool apic_in_service(u8 vector)
 {
+	if (!xapic && !x2apic_mode())
+		return false; /* an exception before apic_init: not an interrupt */
 	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
 }
 
