@@ -88,16 +88,23 @@ bool apic_in_service(u8 vector)
 	return apic_read(APIC_ISR + (vector / 32) * 0x10) & BIT(vector % 32);
 }
 
+/* In xAPIC mode an IPI takes two writes, and the guest may have made the
+ * first (its destination, in ICR_HI) when an exit brings this CPU into
+ * lamina: lamina's own IPI puts that destination back, or the guest's
+ * ICR_LO write would send its IPI to lamina's target instead. */
 void apic_send_ipi(u32 dest, u32 icr_lo)
 {
 	if (x2apic_mode()) {
 		wrmsr(MSR_X2APIC_ICR, ((u64)dest << 32) | icr_lo);
 		return;
 	}
+	u32 guest_hi = apic_read(APIC_ICR_HI);
+
 	for (unsigned int i = 0; i < 100000 && (apic_read(APIC_ICR_LO) & ICR_BUSY); i++)
 		cpu_relax();
 	apic_write(APIC_ICR_HI, dest << 24);
 	apic_write(APIC_ICR_LO, icr_lo);
+	apic_write(APIC_ICR_HI, guest_hi);
 }
 
 void apic_send_nmi_all_but_self(void)
