@@ -123,6 +123,13 @@ static int x2apic_eoi_write(struct vcpu *v, u32 msr, u64 val)
 	return wrmsr_safe(msr, val);
 }
 
+/* Whether this is the first refusal *told stands for: each kind of
+ * refused write is reported once, whichever CPU makes it. */
+static bool first_refusal(bool *told)
+{
+	return !__atomic_exchange_n(told, true, __ATOMIC_RELAXED);
+}
+
 /* A write that would change any of the bits in fixed gets #GP, reported
  * once per MSR (told) as the guest trying to `what`; any other goes to
  * the CPU, which checks it as usual. */
@@ -134,7 +141,7 @@ static int write_keeping(struct vcpu *v, u32 msr, u64 val, u64 fixed, bool *told
 	if (rdmsr_safe(msr, &old))
 		return -1;
 	if ((val ^ old) & fixed) {
-		if (!__atomic_exchange_n(told, true, __ATOMIC_RELAXED))
+		if (first_refusal(told))
 			log_warn("CPU %u: the guest tried to %s from %#llx to %#llx: refused (#GP)",
 				 v->cpu->index, what, (unsigned long long)(old & fixed),
 				 (unsigned long long)(val & fixed));
@@ -231,7 +238,7 @@ static int microcode_write(struct vcpu *v, u32 msr, u64 val)
 
 	if ((msr == MSR_AMD_PATCH_LOADER) != amd())
 		return wrmsr_safe(msr, val);
-	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+	if (first_refusal(&told))
 		log_warn("CPU %u: the guest tried to load microcode (MSR %#x): dropped; load it "
 			 "before lamina starts (reported once)", v->cpu->index, msr);
 	return 0;
@@ -269,7 +276,7 @@ static int misc_enable_write(struct vcpu *v, u32 msr, u64 val)
 	if (rdmsr_safe(msr, &old))
 		return -1;
 	if (val & ~old & MISC_ENABLE_XD_DISABLE) {
-		if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		if (first_refusal(&told))
 			log_warn("CPU %u: the guest tried to set XD Bit Disable in MISC_ENABLE: "
 				 "refused (#GP), lamina's page tables use NX", v->cpu->index);
 		return -1;
@@ -284,7 +291,7 @@ static int pebs_enable_write(struct vcpu *v, u32 msr, u64 val)
 
 	if (val == 0)
 		return wrmsr_safe(msr, val);
-	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+	if (first_refusal(&told))
 		log_warn("CPU %u: the guest tried to enable PEBS (%#llx): refused (#GP), PEBS "
 			 "would write through lamina's page tables", v->cpu->index,
 			 (unsigned long long)val);
@@ -305,7 +312,7 @@ static int xss_write(struct vcpu *v, u32 msr, u64 val)
 
 	if (!(val & XSS_PT))
 		return wrmsr_safe(msr, val);
-	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+	if (first_refusal(&told))
 		log_warn("CPU %u: the guest tried to enable Processor Trace state in IA32_XSS "
 			 "(%#llx): refused (#GP), XRSTORS would turn PT on", v->cpu->index,
 			 (unsigned long long)val);
@@ -325,7 +332,7 @@ static int amd_smm_write(struct vcpu *v, u32 msr, u64 val)
 
 	if (!amd())
 		return wrmsr_safe(msr, val);
-	if (!__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+	if (first_refusal(&told))
 		log_warn("CPU %u: the guest tried to write %#llx to SMM MSR %#x: refused (#GP), as "
 			 "with firmware's SmmLock (reported once)", v->cpu->index,
 			 (unsigned long long)val, msr);
