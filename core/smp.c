@@ -331,10 +331,10 @@ static void wait_for_start(struct vcpu *v)
 		vendor->host_interrupts(true);
 	__atomic_store_n(&v->parked, true, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) != VCPU_STARTING)
-		safe_halt();
+		halt_for_interrupt();
 	if (!__atomic_exchange_n(&v->parked, false, __ATOMIC_SEQ_CST))
 		while (__atomic_load_n(&v->cpu->wakes, __ATOMIC_ACQUIRE) == wakes)
-			safe_halt();
+			halt_for_interrupt();
 	if (vendor->host_interrupts)
 		vendor->host_interrupts(false);
 	apic_cpu_reset(); /* as INIT would have left it */

@@ -20,7 +20,9 @@ struct idt_entry {
 } __packed;
 
 static struct idt_entry idt[256] __aligned(16);
-extern const u64 isr_stubs[256];
+/* The same but for vectors 0-31, loaded only in halt_for_interrupt. */
+static struct idt_entry halt_idt[256] __aligned(16);
+extern const u64 isr_stubs[256], isr_halt_stubs[32];
 
 struct desc_ptr {
 	u16 limit;
@@ -46,17 +48,39 @@ void arch_cpu_early_bsp(void)
 	set_gs_base(&bsp_cpu);
 }
 
+static struct idt_entry gate(u64 a, u8 ist)
+{
+	return (struct idt_entry){
+		.off0 = a & 0xffff, .sel = GDT_CODE, .ist = ist,
+		.type = 0x8e, /* present, DPL 0, interrupt gate */
+		.off1 = (a >> 16) & 0xffff, .off2 = a >> 32,
+	};
+}
+
 void idt_init(void)
 {
 	for (unsigned int v = 0; v < 256; v++) {
-		u64 a = isr_stubs[v];
 		u8 ist = v == 2 ? IST_NMI : v == 8 ? IST_DF : v == 18 ? IST_MC : 0;
-		idt[v] = (struct idt_entry){
-			.off0 = a & 0xffff, .sel = GDT_CODE, .ist = ist,
-			.type = 0x8e, /* present, DPL 0, interrupt gate */
-			.off1 = (a >> 16) & 0xffff, .off2 = a >> 32,
-		};
+
+		idt[v] = gate(isr_stubs[v], ist);
+		/* An NMI or a machine check is what it is, halted or not. */
+		halt_idt[v] = v < 32 && v != 2 && v != 18 ? gate(isr_halt_stubs[v], 0) : idt[v];
 	}
+}
+
+/* Halt until an interrupt: the one place lamina takes interrupts. While
+ * halted no exception can arise, but an interrupt can come on any vector:
+ * the local APIC delivers fixed ones from 16, an ExtINT (from an I/O APIC
+ * entry or MSI the guest programmed) carries its 8259's vector. The CPU
+ * pushes no error code for them, so vectors 0-31 need stubs that expect
+ * none, and only for as long as the halt lasts. */
+void halt_for_interrupt(void)
+{
+	struct desc_ptr halted = { sizeof(halt_idt) - 1, (uintptr_t)halt_idt };
+	struct desc_ptr normal = { sizeof(idt) - 1, (uintptr_t)idt };
+
+	__asm__ volatile("lidt %0; sti; hlt; cli; lidt %1" ::"m"(halted), "m"(normal)
+			 : "memory");
 }
 
 static void load_tables(struct arch_cpu *a)

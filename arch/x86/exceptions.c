@@ -92,6 +92,24 @@ void nmi_handle(void)
 	c->nmi_pending = true;
 }
 
+/* Vectors 0-31 while halted (halt_for_interrupt): a fixed interrupt the
+ * guest sent a CPU that waits in lamina for its SIPI (from 16, in service
+ * at the APIC), or an ExtINT, which is not. Neither is lamina's: dropped,
+ * as by a CPU whose APIC INIT disabled. */
+static void low_vector_interrupt(u8 vector)
+{
+	static struct log_limit told = LOG_LIMIT("ExtINTs to a halted CPU");
+
+	if (apic_in_service(vector)) {
+		apic_eoi();
+		return;
+	}
+	if (log_limit_pass(&told))
+		log_warn("cpu%u took an interrupt on vector %u that its local APIC did not deliver "
+			 "(an ExtINT from an I/O APIC entry or MSI the guest programmed) while "
+			 "halted in lamina: dropped", this_cpu_index(), vector);
+}
+
 void interrupt_dispatch(struct irq_frame *f);
 void interrupt_dispatch(struct irq_frame *f)
 {
@@ -100,11 +118,8 @@ void interrupt_dispatch(struct irq_frame *f)
 		smp_nmi_taken_in_lamina();
 		return;
 	}
-	/* The local APIC delivers fixed interrupts on vectors 16-31 too: the
-	 * guest can send one to a CPU that waits in lamina with interrupts
-	 * open (core/smp.c). In service at the APIC, it is not an exception. */
-	if (f->vector >= 16 && f->vector < 32 && apic_in_service((u8)f->vector)) {
-		apic_eoi();
+	if (f->vector >= 256) { /* isr_halt_stubs */
+		low_vector_interrupt((u8)f->vector);
 		return;
 	}
 	if (f->vector < 32) {

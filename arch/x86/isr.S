@@ -40,13 +40,23 @@ isr_common:
 	addq $16, %rsp
 	iretq
 
-/* The stubs of vectors for which the CPU pushes an error code push none:
- * 8 and 10-14. Of the others that do, none can be raised in lamina: #AC
- * (17) needs CPL 3, #CP (21) CET, #VC (29) an SEV-ES host, #SX (30) the
- * INIT redirection lamina does not enable; but the local APIC delivers
- * fixed interrupts on 16-31, which push no error code, and the guest can
- * send one to a CPU waiting in lamina (interrupt_dispatch). */
+/* One stub: a zero where the CPU pushes no error code, the vector (plus
+ * mark), the common path; its address goes into the table being built
+ * in .rodata. */
+.macro isr_stub vector, cpu_pushes_error, mark
+	.align 16
+1:
+	.if !(\cpu_pushes_error)
+	pushq $0
+	.endif
+	pushq $(\vector + \mark)
+	jmp isr_common
+	.section .rodata
+	.quad 1b
+	.text
+.endm
 
+/* The CPU pushes an error code for exceptions 8, 10-14, 17, 21, 29, 30. */
 	.globl isr_stubs
 	.section .rodata
 	.align 8
@@ -54,15 +64,21 @@ isr_stubs:
 	.text
 	vector = 0
 	.rept 256
-	.align 16
-1:
-	.if !(vector == 8 || (vector >= 10 && vector <= 14))
-	pushq $0
-	.endif
-	pushq $vector
-	jmp isr_common
+	isr_stub vector, "vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 || vector == 29 || vector == 30", 0
+	vector = vector + 1
+	.endr
+
+/* Vectors 0-31 of the IDT lamina loads only while it halts with interrupts
+ * open (halt_for_interrupt): nothing there raises an exception, but an
+ * interrupt can come on any of them. They push no error code and mark the
+ * vector with bit 8 so that interrupt_dispatch knows. */
+	.globl isr_halt_stubs
 	.section .rodata
-	.quad 1b
+	.align 8
+isr_halt_stubs:
 	.text
+	vector = 0
+	.rept 32
+	isr_stub vector, 0, 256
 	vector = vector + 1
 	.endr

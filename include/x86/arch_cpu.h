@@ -48,6 +48,8 @@ struct cpu *arch_cpu_alloc(unsigned int index, u32 apic_id);
 
 __noreturn void halt_forever(void);
 void idt_init(void);
+/* sti; hlt; cli, taking whatever interrupt wakes the CPU as one. */
+void halt_for_interrupt(void);
 /* An NMI reached lamina: halt if a fatal error is being reported, else
  * mark it pending for the guest (this_cpu()->nmi_pending). */
 void nmi_handle(void);

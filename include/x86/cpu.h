@@ -34,17 +34,6 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
-static inline void irq_enable(void)
-{
-	__asm__ volatile("sti" ::: "memory");
-}
-
-/* Halt until an interrupt; interrupts must be enabled to wake. */
-static inline void safe_halt(void)
-{
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-}
-
 static inline void invlpg(u64 va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");

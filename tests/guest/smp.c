@@ -30,7 +30,13 @@
  *                   0xff, which Bochs 2.7's APIC never takes out of service
  *                   when it is also the spurious vector): an AP that waits
  *                   for its SIPI (in lamina, on AMD-V) takes none of them
- *                   into account and starts as usual */
+ *                   into account and starts as usual
+ *   extint          before starting them, the first AP gets an ExtINT:
+ *                   the PIT's IRQ 0 through the 8259, programmed for
+ *                   vectors 8-15 (vector 8 is #DF's, which pushes an error
+ *                   code where an interrupt does not), routed to that AP by
+ *                   an I/O APIC entry with delivery mode ExtINT; it must
+ *                   start as usual */
 #include "acpi.h"
 #include "ap.h"
 #include "apic.h"
@@ -45,7 +51,7 @@
 
 const char test_name[] = "smp";
 const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", "reinit",
-				      "outside", "aps", "stray", NULL };
+				      "outside", "aps", "stray", "extint", NULL };
 
 #define START_TIMEOUT_US 10000000u /* for all APs together */
 #define MAX_ID 256
@@ -275,6 +281,66 @@ static void send_strays(const char *how)
 		  no_ff ? "" : ", 0xff");
 }
 
+/* The extint option. Both emulators' firmware puts the I/O APIC at
+ * 0xfec00000 and wire the PIT's IRQ 0 to its pin 2. Both also sample the
+ * pin before the 8259 sees the edge, so an edge-triggered entry would
+ * acknowledge an 8259 with nothing pending and carry its spurious vector
+ * (15): the PIT holds the line high instead (mode 0) and the entry, level
+ * triggered, is opened only once the 8259 has the request. */
+#define IOAPIC_BASE 0xfec00000u
+#define IOAPIC_PIT_PIN 2
+#define IOAPIC_REDIR_LO(pin) (0x10 + 2 * (pin))
+#define IOAPIC_MASKED BIT(16)
+#define IOAPIC_LEVEL BIT(15)
+#define IOAPIC_DM_EXTINT (7u << 8)
+
+static void ioapic_write(u32 reg, u32 val)
+{
+	*(volatile u32 *)IOAPIC_BASE = reg;
+	*(volatile u32 *)(IOAPIC_BASE + 0x10) = val;
+}
+
+static bool pic_irq0_in_service(void)
+{
+	outb(0x20, 0x0b); /* OCW3: read the ISR */
+	return inb(0x20) & 1;
+}
+
+static void send_extints(void)
+{
+	u32 ap = cpus.apic_id[0] == bsp_id ? cpus.apic_id[1] : cpus.apic_id[0];
+	u32 entry = IOAPIC_LEVEL | IOAPIC_DM_EXTINT;
+	u64 deadline;
+	bool taken;
+
+	/* 8259 master at vectors 8-15, everything closed for now. */
+	outb(0x20, 0x11);
+	outb(0x21, 0x08);
+	outb(0x21, 0x04);
+	outb(0x21, 0x01);
+	outb(0xa1, 0xff);
+	outb(0x21, 0xff);
+	ioapic_write(IOAPIC_REDIR_LO(IOAPIC_PIT_PIN) + 1, ap << 24);
+	ioapic_write(IOAPIC_REDIR_LO(IOAPIC_PIT_PIN), entry | IOAPIC_MASKED);
+	/* PIT channel 0, mode 0: IRQ 0 goes high after 2 counts and stays. */
+	outb(0x43, 0x30);
+	outb(0x40, 2);
+	outb(0x40, 0);
+	udelay(1000);
+	outb(0x21, 0xfe);
+	ioapic_write(IOAPIC_REDIR_LO(IOAPIC_PIT_PIN), entry);
+	/* The I/O APIC acknowledges the 8259 as it delivers: IRQ 0 in service
+	 * there means the ExtINT (vector 8) went out to the AP. */
+	deadline = time_us() + 200000;
+	while (!(taken = pic_irq0_in_service()) && time_us() < deadline)
+		;
+	ioapic_write(IOAPIC_REDIR_LO(IOAPIC_PIT_PIN), entry | IOAPIC_MASKED);
+	outb(0x21, 0xff);
+	outb(0x20, 0x20); /* non-specific EOI */
+	udelay(20000);
+	tap_check(taken, "extint: the 8259's IRQ 0 (vector 8) went to APIC ID %u as an ExtINT", ap);
+}
+
 static bool setup_bsp(void)
 {
 	bool timer = timer_init();
@@ -322,6 +388,8 @@ void test_main(void)
 		check_icr_msr_init_faults(BIT(20), "x2apic: an ICR write with reserved bit 20");
 	if (boot_opt("stray") && n_aps)
 		send_strays(boot_opt("stray"));
+	if (boot_opt("extint") && n_aps)
+		send_extints();
 	t0 = time_us();
 	tap_check(start_aps(vector, broadcast), "smp: INIT/SIPI/SIPI sent and all APs up");
 	check_checkins(time_us() - t0);
