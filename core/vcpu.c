@@ -1,6 +1,7 @@
 /* The vendor-neutral vCPU: the run loop, instruction skipping, event
  * injection, and stopping the guest. */
 #include <core/exit_handlers.h>
+#include <core/exit_history.h>
 #include <core/format.h>
 #include <core/guest_mem.h>
 #include <core/log.h>
@@ -412,6 +413,7 @@ __noreturn void vcpu_loop(struct vcpu *v)
 		vendor->run(v);
 		v->injected = false;
 		v->exit_counts[v->exit.reason]++;
+		exit_history_record(v);
 		if (guest_stopped)
 			park(v);
 		exit_dispatch(v);

@@ -2,6 +2,7 @@
  * call chain, stop all CPUs. CPUs running the guest are stopped by an NMI,
  * which lamina intercepts. */
 #include <core/cpu.h>
+#include <core/exit_history.h>
 #include <core/format.h>
 #include <core/log.h>
 #include <core/panic.h>
@@ -33,6 +34,7 @@ void fatal_begin(void)
 
 __noreturn void fatal_end(void)
 {
+	exit_history_print();
 	log_raw("lamina: stopping all CPUs\n");
 	apic_send_nmi_all_but_self();
 	halt_forever();

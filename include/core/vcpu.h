@@ -78,6 +78,15 @@ struct vm_exit {
 /* Event types for inject (match the VT-x/AMD encodings' meaning). */
 enum event_type { EVENT_EXTINT = 0, EVENT_NMI = 2, EVENT_EXCEPTION = 3, EVENT_SOFTINT = 4 };
 
+/* One exit as it came (core/exit_history.c). */
+struct exit_record {
+	u64 tsc;
+	u64 rip, rax, rcx;
+	struct vm_exit exit;
+};
+
+#define EXIT_HISTORY 16
+
 struct vcpu {
 	struct cpu *cpu;
 	u64 gpr[16];            /* enum x86_gpr order, RSP included */
@@ -92,6 +101,8 @@ struct vcpu {
 	u8 db_hits;             /* DR6 B0-B3 of data breakpoints lamina's accesses hit */
 	u64 nested_gen;         /* nested tables as of the last flush */
 	u64 exit_counts[LAMINA_EXIT_COUNT];
+	struct exit_record history[EXIT_HISTORY];
+	u32 history_next;       /* total exits recorded; the next slot mod EXIT_HISTORY */
 	void *vendor;           /* the back end's per-vCPU data */
 };
 

@@ -3,7 +3,8 @@
 # exception or panic, shows registers and a call chain with function
 # names, and every CPU ends up halted — also CPUs that were running the
 # guest (they are stopped by an NMI that lamina intercepts). QEMU's
-# monitor tells whether each CPU is halted (HLT=1).
+# monitor tells whether each CPU is halted (HLT=1). The report ends with
+# each CPU's last exits.
 . "$(dirname "$0")/../guest/guest.sh"
 need_built "$LAMINA" "$GUEST_DIR/smp.elf"
 PORT=$((20000 + $$ % 30000))
@@ -51,6 +52,7 @@ expect_in "$WORK/fault.log" 'FATAL: exception #UD invalid opcode \(vector 6' "cr
 expect_in "$WORK/fault.log" '^  rip ffffffff8[0-9a-f]+  rsp ' "crash=fault: registers are shown"
 expect_in "$WORK/fault.log" '^    ffffffff8[0-9a-f]+ crash_on_purpose\+0x' "crash=fault: the call chain names the faulting function"
 expect_in "$WORK/fault.log" '^    ffffffff8[0-9a-f]+ lamina_main\+0x' "crash=fault: and its caller"
+expect_not_in "$WORK/fault.log" 'exits, newest first' "crash=fault: no exit history before the guest ran"
 
 crash_run panic 2 ""
 expect_in "$WORK/panic.log" 'PANIC on cpu0: crash=panic given on the command line' "crash=panic: the message is shown"
@@ -60,4 +62,9 @@ expect_in "$WORK/panic.log" '^    ffffffff8[0-9a-f]+ lamina_main\+0x' "crash=pan
 crash_run hypercall 4 "$GUEST_DIR/smp.elf smp.elf"
 expect_in "$WORK/hypercall.log" 'every AP runs the guest' "crash=hypercall: the APs were running the guest"
 expect_in "$WORK/hypercall.log" '^    ffffffff8[0-9a-f]+ exit_hypercall\+0x' "crash=hypercall: the chain goes through the exit handler"
+newest=$(grep -a -A1 "^  cpu0's last [0-9]* of [0-9]* exits, newest first:" "$WORK/hypercall.log" | sed -n 2p)
+check "crash=hypercall: the crashing CPU's newest exit is the hypercall, with its function (${newest:-none})" \
+	grep -qE '^    hypercall +rip 0+1[0-9a-f]+  code 0x81  [0-9]+ us before  function 0x4c4d' <<<"$newest"
+expect_in "$WORK/hypercall.log" "^  cpu0's last 16 of [0-9]+ exits" "crash=hypercall: up to 16 of them"
+expect_in "$WORK/hypercall.log" "^  cpu[123]'s last [0-9]+ of [0-9]+ exits" "crash=hypercall: and the other CPUs' last ones"
 finish
