@@ -120,6 +120,9 @@ void arch_cpu_init(struct cpu *c)
 	}
 	load_tables(a);
 	set_gs_base(c);
+	/* Without CR4.MCE a machine check shuts the CPU down unreported. */
+	if (cpu_has(1, CPUID_EDX, 7))
+		write_cr4(read_cr4() | CR4_MCE);
 }
 
 struct cpu *arch_cpu_alloc(unsigned int index, u32 apic_id)

@@ -62,6 +62,24 @@ static void dump_frame(const struct irq_frame *f)
 		(unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
 
+/* What the machine-check banks hold (those with a valid status). */
+static void dump_machine_check(void)
+{
+	u64 cap = 0, status = 0, mcg = 0, addr;
+
+	if (rdmsr_safe(MSR_MCG_CAP, &cap) || rdmsr_safe(MSR_MCG_STATUS, &mcg))
+		return;
+	log_raw("  MCG_STATUS %#llx\n", (unsigned long long)mcg);
+	for (unsigned int bank = 0; bank < (cap & 0xff); bank++) {
+		if (rdmsr_safe(MSR_MC_STATUS(bank), &status) || !(status & MC_STATUS_VAL))
+			continue;
+		if (rdmsr_safe(MSR_MC_ADDR(bank), &addr))
+			addr = 0;
+		log_raw("  MC%u_STATUS %016llx  ADDR %016llx\n", bank,
+			(unsigned long long)status, (unsigned long long)addr);
+	}
+}
+
 static __noreturn void fatal_exception(struct irq_frame *f)
 {
 	const char *name = f->vector < 32 ? exception_names[f->vector] : "interrupt";
@@ -71,6 +89,8 @@ static __noreturn void fatal_exception(struct irq_frame *f)
 		name, (unsigned long long)f->vector, (unsigned long long)f->error,
 		this_cpu_index());
 	dump_frame(f);
+	if (f->vector == 18)
+		dump_machine_check();
 	backtrace(f->rip, f->rbp);
 	fatal_end();
 }

@@ -17,6 +17,11 @@
 #define MSR_APIC_BASE 0x1b
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_PAT 0x277
+#define MSR_MCG_CAP 0x179
+#define MSR_MCG_STATUS 0x17a
+#define MSR_MC_STATUS(bank) (0x401 + 4 * (bank))
+#define MSR_MC_ADDR(bank) (0x402 + 4 * (bank))
+#define MC_STATUS_VAL BIT(63)
 #define MSR_STAR 0xc0000081
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -52,6 +57,7 @@
 #define CR0_PG BIT(31)
 #define CR4_PSE BIT(4)
 #define CR4_PAE BIT(5)
+#define CR4_MCE BIT(6)
 #define CR4_PGE BIT(7)
 #define CR4_OSFXSR BIT(9)
 #define CR4_VMXE BIT(13)

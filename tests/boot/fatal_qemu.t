@@ -27,24 +27,39 @@ halted_cpus() {
 		[ "$n" -eq "$1" -a "$h" -eq "$1" ]
 }
 
-# crash_run MODE SMP MODULES: run until the report ends, then ask QEMU.
-crash_run() {
-	local mode=$1 smp=$2 mods=$3 log=$WORK/$1.log initrd=()
+# start_qemu LOG SMP APPEND MODULES: lamina in the background ($QEMU_PID),
+# its console in LOG, the monitor on $PORT.
+start_qemu() {
+	local log=$1 smp=$2 append=$3 mods=$4 initrd=()
 	[ -n "$mods" ] && initrd=(-initrd "$mods")
 	: >"$log"
 	setsid qemu-system-x86_64 -accel tcg -machine q35 -cpu "$QEMU_CPU" -smp "$smp" \
-		-m 512 -kernel "$LAMINA" -append "crash=$mode" "${initrd[@]}" \
+		-m 512 -kernel "$LAMINA" -append "$append" "${initrd[@]}" \
 		-serial "file:$log" -display none -no-reboot \
 		-monitor "tcp:127.0.0.1:$PORT,server,nowait" </dev/null >"$log.out" 2>&1 &
-	local pid=$!
-	if wait_for "$log" '^lamina: stopping all CPUs' 60 "$pid"; then
-		halted_cpus "$smp"
+	QEMU_PID=$!
+}
+
+stop_qemu() {
+	kill -- -"$QEMU_PID" 2>/dev/null
+	wait "$QEMU_PID" 2>/dev/null
+}
+
+# reported_and_halted WHAT LOG SMP: the report ends and every CPU halts.
+reported_and_halted() {
+	if wait_for "$2" '^lamina: stopping all CPUs' 60 "$QEMU_PID"; then
+		halted_cpus "$3"
 	else
-		not_ok "crash=$mode: lamina reported and stopped"
-		show_log "$log"
+		not_ok "$1: lamina reported and stopped"
+		show_log "$2"
 	fi
-	kill -- -"$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+}
+
+# crash_run MODE SMP MODULES: run until the report ends, then ask QEMU.
+crash_run() {
+	start_qemu "$WORK/$1.log" "$2" "crash=$1" "$3"
+	reported_and_halted "crash=$1" "$WORK/$1.log" "$2"
+	stop_qemu
 }
 
 crash_run fault 2 ""
@@ -67,4 +82,21 @@ check "crash=hypercall: the crashing CPU's newest exit is the hypercall, with it
 	grep -qE '^    hypercall +rip 0+1[0-9a-f]+  code 0x81  [0-9]+ us before  function 0x4c4d' <<<"$newest"
 expect_in "$WORK/hypercall.log" "^  cpu0's last 16 of [0-9]+ exits" "crash=hypercall: up to 16 of them"
 expect_in "$WORK/hypercall.log" "^  cpu[123]'s last [0-9]+ of [0-9]+ exits" "crash=hypercall: and the other CPUs' last ones"
+
+# A machine check while lamina runs: QEMU's monitor injects one (bank 1,
+# uncorrected, address 0x12345000) into CPU 0, idle in lamina after
+# refusing its module. It is reported with the bank's status and address
+# and every CPU stops; without CR4.MCE it shut the machine down unreported.
+printf 'not a kernel\n' >"$WORK/notes.txt"
+start_qemu "$WORK/mce.log" 2 "" "$WORK/notes.txt"
+if wait_for "$WORK/mce.log" 'lamina stays up with no guest running' 60 "$QEMU_PID"; then
+	(exec 3<>/dev/tcp/127.0.0.1/$PORT && echo "mce 0 1 0xb200000000000000 0x5 0x12345000 0" >&3 &&
+	 timeout 1 cat <&3 >/dev/null) 2>/dev/null
+	reported_and_halted "machine check" "$WORK/mce.log" 2
+else
+	not_ok "machine check: lamina came up idle"
+fi
+stop_qemu
+expect_in "$WORK/mce.log" 'FATAL: exception #MC machine check \(vector 18' "machine check: the exception is named"
+expect_in "$WORK/mce.log" '^  MC1_STATUS b200000000000000  ADDR 0000000012345000' "machine check: the bank's status and address are shown"
 finish
