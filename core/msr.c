@@ -339,6 +339,30 @@ static int amd_smm_write(struct vcpu *v, u32 msr, u64 val)
 	return -1;
 }
 
+#define MSR_INTEL_OC_MAILBOX 0x150
+#define MSR_AMD_PSTATE_DEF_FIRST 0xc0010064
+#define MSR_AMD_PSTATE_DEF_LAST 0xc001006b
+#define MSR_AMD_COFVID_CTL 0xc0010070
+
+/* Voltage and frequency definitions: Intel's overclocking mailbox (core
+ * voltage offsets), AMD's P-state definitions and, on family 10h-15h,
+ * COFVID control (VID and FID directly). Set out of spec, they make the
+ * CPU compute wrongly in lamina as well (Plundervolt, VoltJockey); an OS
+ * selects among firmware's P-states (PERF_CTL, P-state control), which
+ * pass. Writes get #GP as where firmware locked them. */
+static int voltage_write(struct vcpu *v, u32 msr, u64 val)
+{
+	static bool told;
+
+	if (amd() != (msr != MSR_INTEL_OC_MAILBOX))
+		return wrmsr_safe(msr, val); /* the other vendor's: the CPU's answer */
+	if (first_refusal(&told))
+		log_warn("CPU %u: the guest tried to write %#llx to voltage/frequency MSR %#x: "
+			 "refused (#GP, reported once)", v->cpu->index, (unsigned long long)val,
+			 msr);
+	return -1;
+}
+
 static const struct msr_rule rules[] = {
 	{ MSR_APIC_BASE, MSR_APIC_BASE, NULL, apic_base_write },
 	{ MSR_MMIO_CFG_BASE, MSR_MMIO_CFG_BASE, NULL, mmio_cfg_base_write },
@@ -367,6 +391,9 @@ static const struct msr_rule rules[] = {
 	{ MSR_MISC_ENABLE, MSR_MISC_ENABLE, misc_enable_read, misc_enable_write },
 	{ MSR_PEBS_ENABLE, MSR_PEBS_ENABLE, NULL, pebs_enable_write },
 	{ MSR_XSS, MSR_XSS, NULL, xss_write },
+	{ MSR_INTEL_OC_MAILBOX, MSR_INTEL_OC_MAILBOX, NULL, voltage_write },
+	{ MSR_AMD_PSTATE_DEF_FIRST, MSR_AMD_PSTATE_DEF_LAST, NULL, voltage_write },
+	{ MSR_AMD_COFVID_CTL, MSR_AMD_COFVID_CTL, NULL, voltage_write },
 	{ MSR_X2APIC_ICR, MSR_X2APIC_ICR, NULL, x2apic_icr_write },
 	{ MSR_X2APIC_EOI, MSR_X2APIC_EOI, NULL, x2apic_eoi_write },
 };
@@ -403,11 +430,14 @@ void msr_prepare_guest(void)
 		vendor->intercept_msr(MSR_MISC_ENABLE, true, true);
 		vendor->intercept_msr(MSR_PEBS_ENABLE, false, true);
 		vendor->intercept_msr(MSR_XSS, false, true);
+		vendor->intercept_msr(MSR_INTEL_OC_MAILBOX, false, true);
 		return;
 	}
 	vendor->intercept_msr(MSR_MMIO_CFG_BASE, false, true);
 	vendor->intercept_msr(MSR_AMD_SMI_TRIGGER_IO, false, true);
 	vendor->intercept_msr(MSR_AMD_SMM_CTL, false, true);
+	intercept_range(MSR_AMD_PSTATE_DEF_FIRST, MSR_AMD_PSTATE_DEF_LAST, false, true);
+	vendor->intercept_msr(MSR_AMD_COFVID_CTL, false, true);
 	for (unsigned int i = 0; i < AMD_MEMMAP_NRULES; i++)
 		vendor->intercept_msr(amd_memmap_rules[i].msr, false, true);
 }

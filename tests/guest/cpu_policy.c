@@ -828,6 +828,29 @@ static void check_intel_misc_enable(void)
 	check_refused_write("PEBS_ENABLE", MSR_PEBS_ENABLE, 1, "PEBS on counter 0");
 }
 
+/* Voltage and frequency definitions (Intel's overclocking mailbox, AMD's
+ * P-state definitions and COFVID control) cannot be written under lamina.
+ * Neither emulator has them and both ignore the writes, as a CPU whose
+ * firmware left them open would take them: bare, that is only shown. */
+static void check_voltage_refused(bool amd)
+{
+	if (!lamina_present()) {
+		kprintf("# bare: a write to MSR 0x%x %s\n", amd ? 0xc0010064 : 0x150,
+			wrmsr_probe(amd ? 0xc0010064 : 0x150, amd ? 0 : 0x8000001000000000ull) ==
+					TRAP_NONE ? "passes" : "faults");
+		tap_skip("bare", "msr: voltage and frequency definitions refused");
+		return;
+	}
+	if (!amd) {
+		check_refused_write("OC_MAILBOX", 0x150, 0x8000001100000000ull,
+				    "voltage offset command");
+		return;
+	}
+	check_refused_write("PStateDef0", 0xc0010064, BIT(63) | (0x20u << 9) | 0x10,
+			    "P-state 0 redefined");
+	check_refused_write("COFVID_CTL", 0xc0010070, (0x20u << 9) | 0x10, "VID and FID set");
+}
+
 void test_main(void)
 {
 	bool amd = cpu_is_amd();
@@ -846,6 +869,7 @@ void test_main(void)
 	check_sti_shadow();
 	check_trace_hidden();
 	check_microcode_dropped(amd);
+	check_voltage_refused(amd);
 	if (amd) {
 		check_svm_hidden();
 		check_svm_insns();

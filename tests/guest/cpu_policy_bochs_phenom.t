@@ -6,4 +6,5 @@ guest_report cpu_policy
 expect_in "$HVLOG" 'AMD-V: .*NRIPS off' "lamina finds the next RIP itself without NRIPS"
 expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\): dropped" \
 	"lamina logged the dropped microcode load"
+check_amd_voltage_refusal
 finish

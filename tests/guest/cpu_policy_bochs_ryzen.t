@@ -8,4 +8,5 @@ expect_in "$HVLOG" "the guest tried to change TOP_MEM \\(C001_001A\\) from 0x[0-
 	"lamina logged the refused TOP_MEM write"
 expect_in "$HVLOG" "the guest tried to load microcode \\(MSR 0x(79|c0010020)\\): dropped" \
 	"lamina logged the dropped microcode load"
+check_amd_voltage_refusal
 finish

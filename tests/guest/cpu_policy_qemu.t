@@ -15,4 +15,5 @@ expect_in "$HVLOG" "the guest tried to move SMM_BASE \\(C001_0111\\) from 0x[0-9
 	"lamina logged the refused SMM_BASE move"
 expect_in "$HVLOG" "the guest tried to write 0x2 to SMM MSR 0xc0010116: refused" \
 	"lamina logged the refused SMM_CTL write"
+check_amd_voltage_refusal
 finish

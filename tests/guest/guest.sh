@@ -205,7 +205,7 @@ guest_report() {
 # page. The kernel names one sampled page in the middle; lamina's log
 # must mention an address in it on exactly one line.
 # check_intel_msr_refusals: lamina logged cpu_policy's refused XD Bit
-# Disable, PEBS_ENABLE and IA32_XSS writes (Intel).
+# Disable, PEBS_ENABLE, IA32_XSS and overclocking mailbox writes (Intel).
 check_intel_msr_refusals() {
 	expect_in "$HVLOG" "the guest tried to set XD Bit Disable in MISC_ENABLE: refused" \
 		"lamina logged the refused XD Bit Disable"
@@ -213,6 +213,15 @@ check_intel_msr_refusals() {
 		"lamina logged the refused PEBS_ENABLE write"
 	expect_in "$HVLOG" "the guest tried to enable Processor Trace state in IA32_XSS \\(0x100\\): refused" \
 		"lamina logged the refused IA32_XSS write"
+	expect_in "$HVLOG" "the guest tried to write 0x8000001100000000 to voltage/frequency MSR 0x150: refused" \
+		"lamina logged the refused overclocking mailbox write"
+}
+
+# check_amd_voltage_refusal: lamina logged cpu_policy's refused P-state
+# definition write (AMD; the first such write, reported once).
+check_amd_voltage_refusal() {
+	expect_in "$HVLOG" "the guest tried to write 0x8000000000004010 to voltage/frequency MSR 0xc0010064: refused" \
+		"lamina logged the refused P-state definition write"
 }
 
 # check_port_refusals: lamina logged protect's a20=1 and cmos=1 refusals.
