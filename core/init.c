@@ -125,7 +125,7 @@ __noreturn void lamina_main(void)
 		idle(err);
 	protect_init();
 	a20_keep_open();
-	qemu_vapic_close();
+	qemu_ports_guard();
 	cmos_shutdown_keep_clear();
 	hpet_guard_init();
 	acpi_sleep_init();

@@ -36,7 +36,11 @@
  *                   vectors 8-15 (vector 8 is #DF's, which pushes an error
  *                   code where an interrupt does not), routed to that AP by
  *                   an I/O APIC entry with delivery mode ExtINT; it must
- *                   start as usual */
+ *                   start as usual
+ *   eject           QEMU q35: afterwards, the first AP is ejected through
+ *                   QEMU's ACPI CPU hot-plug registers (port 0xcd8): bare
+ *                   QEMU removes it, under lamina (which runs on it) it
+ *                   stays */
 #include "acpi.h"
 #include "ap.h"
 #include "apic.h"
@@ -51,7 +55,7 @@
 
 const char test_name[] = "smp";
 const char *const test_options[] = { "x2apic", "ipi", "init_delay", "sipi_delay", "reinit",
-				      "outside", "aps", "stray", "extint", NULL };
+				      "outside", "aps", "stray", "extint", "eject", NULL };
 
 #define START_TIMEOUT_US 10000000u /* for all APs together */
 #define MAX_ID 256
@@ -341,6 +345,44 @@ static void send_extints(void)
 	tap_check(taken, "extint: the 8259's IRQ 0 (vector 8) went to APIC ID %u as an ExtINT", ap);
 }
 
+/* The eject option: QEMU's "modern" CPU hot-plug block (q35: 0xcd8),
+ * which a write of 0 at offset 0 switches to from the legacy bitmap (the
+ * DSDT's code does so under an OS). Offset 0 then selects a CPU by its
+ * index among the possible ones; the byte at 4 reads bit 0 set while it is
+ * there and, written with bit 3, ejects it. */
+#define CPUHP_BASE 0xcd8
+#define CPUHP_FLAGS (CPUHP_BASE + 4)
+#define CPUHP_ENABLED BIT(0)
+#define CPUHP_EJECT BIT(3)
+
+static u8 cpuhp_flags(u32 cpu)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(cpu), "Nd"((u16)CPUHP_BASE));
+	return inb(CPUHP_FLAGS);
+}
+
+static void check_eject(void)
+{
+	u8 before, after;
+
+	cpuhp_flags(0); /* to modern mode */
+	before = cpuhp_flags(1);
+	if (before == 0xff) {
+		tap_skip("no CPU hot-plug block at 0xcd8", "eject: the first AP");
+		return;
+	}
+	tap_eq(before & CPUHP_ENABLED, CPUHP_ENABLED, "eject: CPU 1 present (flags 0x%x)", before);
+	outb(CPUHP_FLAGS, CPUHP_EJECT);
+	udelay(100000);
+	after = cpuhp_flags(1);
+	if (lamina_present())
+		tap_eq(after & CPUHP_ENABLED, CPUHP_ENABLED,
+		       "eject: CPU 1, which lamina runs on, stays (flags 0x%x)", after);
+	else
+		tap_eq(after & CPUHP_ENABLED, 0, "eject: bare, QEMU removed CPU 1 (flags 0x%x)",
+		       after);
+}
+
 static bool setup_bsp(void)
 {
 	bool timer = timer_init();
@@ -402,4 +444,6 @@ void test_main(void)
 	check_steady_state();
 	if (boot_opt("reinit"))
 		check_reinit(vector, boot_opt("reinit"));
+	if (boot_opt("eject"))
+		check_eject();
 }
