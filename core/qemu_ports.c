@@ -11,8 +11,8 @@
  * Its ACPI CPU hot-plug block (q35: 0xcd8, PIIX4: 0xaf00) ejects the
  * selected CPU, any but the first, when its flags byte (offset 4) is
  * written with bit 3: QEMU destroys that CPU, lamina running on it or not
- * (smp kernel's eject). lamina drops those writes; the rest passes (an OS
- * scans for CPUs there). CPUs plugged in later, which lamina does not
+ * (smp kernel's eject). lamina clears that bit in every write; the rest
+ * passes (an OS scans for CPUs there). CPUs plugged in later, which lamina does not
  * run, cannot be ejected under it either. */
 #include <core/io.h>
 #include <core/log.h>
@@ -50,17 +50,20 @@ static struct io_hook vapic_hook = {
 
 static struct log_limit ejects = LOG_LIMIT("CPU ejects");
 
+/* The eject bit is taken out of a write that reaches the flags byte; the
+ * rest of it (clearing insert or remove events) goes on. */
 static void cpuhp_write(struct vcpu *v, struct io_hook *h, u16 port, unsigned int size, u32 val)
 {
 	unsigned int off = port - h->base;
+	u32 eject = off <= CPUHP_FLAGS && off + size > CPUHP_FLAGS ?
+			    CPUHP_EJECT << (8 * (CPUHP_FLAGS - off)) : 0;
 
-	if (off <= CPUHP_FLAGS && off + size > CPUHP_FLAGS &&
-	    (val >> (8 * (CPUHP_FLAGS - off)) & CPUHP_EJECT)) {
+	if (val & eject) {
+		val &= ~eject;
 		if (log_limit_pass(&ejects))
 			log_warn("CPU %u: the guest asked QEMU to eject a CPU through its hot-plug "
 				 "registers (port %#x): dropped, QEMU would destroy it under lamina",
 				 v->cpu->index, h->base + CPUHP_FLAGS);
-		return;
 	}
 	io_port_write(port, size, val);
 }

@@ -318,7 +318,7 @@ void smp_cpu_may_go_offline(struct vcpu *v)
 /* Wait in lamina, interrupts open, until the guest's SIPI for v. A sender
  * that took parked sends VECTOR_WAKE: that interrupt is waited for here,
  * rather than left to strike later, in the guest. Whatever else the guest
- * sends this CPU meanwhile (an IPI, an MSI, on any vector from 16) is
+ * sends this CPU meanwhile (an IPI, an MSI, an ExtINT, on any vector) is
  * taken and dropped, as an APIC that INIT disabled would not accept it
  * (arch/x86/exceptions.c). */
 static void wait_for_start(struct vcpu *v)

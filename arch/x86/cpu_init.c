@@ -29,6 +29,9 @@ struct desc_ptr {
 	u64 base;
 } __packed;
 
+/* What isr_common loads while a handler runs (arch/x86/isr.S). */
+struct desc_ptr idt_normal = { sizeof(idt) - 1, 0 };
+
 __noreturn void halt_forever(void)
 {
 	for (;;)
@@ -59,12 +62,15 @@ static struct idt_entry gate(u64 a, u8 ist)
 
 void idt_init(void)
 {
+	idt_normal.base = (uintptr_t)idt;
 	for (unsigned int v = 0; v < 256; v++) {
 		u8 ist = v == 2 ? IST_NMI : v == 8 ? IST_DF : v == 18 ? IST_MC : 0;
 
 		idt[v] = gate(isr_stubs[v], ist);
-		/* An NMI or a machine check is what it is, halted or not. */
-		halt_idt[v] = v < 32 && v != 2 && v != 18 ? gate(isr_halt_stubs[v], 0) : idt[v];
+		/* An NMI is what it is, halted or not. A machine check
+		 * pushes no error code: its halt stub tells it from a fixed
+		 * interrupt or ExtINT on 18, on the same stack. */
+		halt_idt[v] = v < 32 && v != 2 ? gate(isr_halt_stubs[v], ist) : idt[v];
 	}
 }
 
@@ -77,16 +83,14 @@ void idt_init(void)
 void halt_for_interrupt(void)
 {
 	struct desc_ptr halted = { sizeof(halt_idt) - 1, (uintptr_t)halt_idt };
-	struct desc_ptr normal = { sizeof(idt) - 1, (uintptr_t)idt };
 
-	__asm__ volatile("lidt %0; sti; hlt; cli; lidt %1" ::"m"(halted), "m"(normal)
+	__asm__ volatile("lidt %0; sti; hlt; cli; lidt %1" ::"m"(halted), "m"(idt_normal)
 			 : "memory");
 }
 
 static void load_tables(struct arch_cpu *a)
 {
 	struct desc_ptr gdtr = { sizeof(a->gdt) - 1, (uintptr_t)a->gdt };
-	struct desc_ptr idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
 	__asm__ volatile("lgdt %0" ::"m"(gdtr));
 	/* Reload CS through a far return, then the data segments. */
@@ -96,7 +100,7 @@ static void load_tables(struct arch_cpu *a)
 			 "xorl %%eax, %%eax; movl %%eax, %%fs; movl %%eax, %%gs"
 			 ::"r"(GDT_DATA) : "rax");
 	__asm__ volatile("ltr %w0" ::"r"(GDT_TSS));
-	__asm__ volatile("lidt %0" ::"m"(idtr));
+	__asm__ volatile("lidt %0" ::"m"(idt_normal));
 }
 
 void arch_cpu_init(struct cpu *c)

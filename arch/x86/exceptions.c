@@ -73,7 +73,7 @@ static void dump_machine_check(void)
 	for (unsigned int bank = 0; bank < (cap & 0xff); bank++) {
 		if (rdmsr_safe(MSR_MC_STATUS(bank), &status) || !(status & MC_STATUS_VAL))
 			continue;
-		if (rdmsr_safe(MSR_MC_ADDR(bank), &addr))
+		if (!(status & MC_STATUS_ADDRV) || rdmsr_safe(MSR_MC_ADDR(bank), &addr))
 			addr = 0;
 		log_raw("  MC%u_STATUS %016llx  ADDR %016llx\n", bank,
 			(unsigned long long)status, (unsigned long long)addr);
@@ -112,17 +112,30 @@ void nmi_handle(void)
 	c->nmi_pending = true;
 }
 
+static bool machine_check_in_progress(void)
+{
+	u64 mcg = 0;
+
+	return !rdmsr_safe(MSR_MCG_STATUS, &mcg) && (mcg & MCG_STATUS_MCIP);
+}
+
 /* Vectors 0-31 while halted (halt_for_interrupt): a fixed interrupt the
  * guest sent a CPU that waits in lamina for its SIPI (from 16, in service
  * at the APIC), or an ExtINT, which is not. Neither is lamina's: dropped,
- * as by a CPU whose APIC INIT disabled. */
-static void low_vector_interrupt(u8 vector)
+ * as by a CPU whose APIC INIT disabled. On 18 it may also be a machine
+ * check, which pushes no error code either: MCG_STATUS.MCIP tells. */
+static void low_vector_interrupt(struct irq_frame *f)
 {
 	static struct log_limit told = LOG_LIMIT("ExtINTs to a halted CPU");
+	u8 vector = (u8)f->vector;
 
 	if (apic_in_service(vector)) {
 		apic_eoi();
 		return;
+	}
+	if (vector == 18 && machine_check_in_progress()) {
+		f->vector = vector;
+		fatal_exception(f);
 	}
 	if (log_limit_pass(&told))
 		log_warn("cpu%u took an interrupt on vector %u that its local APIC did not deliver "
@@ -139,7 +152,7 @@ void interrupt_dispatch(struct irq_frame *f)
 		return;
 	}
 	if (f->vector >= 256) { /* isr_halt_stubs */
-		low_vector_interrupt((u8)f->vector);
+		low_vector_interrupt(f);
 		return;
 	}
 	if (f->vector < 32) {

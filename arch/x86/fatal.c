@@ -32,11 +32,14 @@ void fatal_begin(void)
 	log_fatal_mode();
 }
 
+/* The other CPUs are stopped first: a CPU the NMI takes out of the guest
+ * halts before it records that exit, so the exit histories hold still
+ * while they are printed. */
 __noreturn void fatal_end(void)
 {
+	apic_send_nmi_all_but_self();
 	exit_history_print();
 	log_raw("lamina: stopping all CPUs\n");
-	apic_send_nmi_all_but_self();
 	halt_forever();
 }
 

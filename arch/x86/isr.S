@@ -1,6 +1,9 @@
 /* Interrupt and exception entry: one stub per vector pushes the vector
  * (and a zero where the CPU pushes no error code), then a common path
- * saves the registers as struct irq_frame and calls interrupt_dispatch. */
+ * saves the registers as struct irq_frame and calls interrupt_dispatch.
+ * The handler runs with the normal IDT (idt_normal) whatever IDT took the
+ * event: an exception inside it must not meet halt_for_interrupt's stubs,
+ * which expect no error code. The IDT it came with is back for the iretq. */
 	.text
 	.align 16
 isr_common:
@@ -20,8 +23,13 @@ isr_common:
 	pushq %r14
 	pushq %r15
 	cld
-	movq %rsp, %rdi
+	movq %rsp, %rdi /* struct irq_frame; the IDTR is saved below it */
+	subq $16, %rsp
+	sidt (%rsp)
+	lidt idt_normal(%rip)
 	call interrupt_dispatch
+	lidt (%rsp)
+	addq $16, %rsp
 	popq %r15
 	popq %r14
 	popq %r13

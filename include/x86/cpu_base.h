@@ -22,6 +22,8 @@
 #define MSR_MC_STATUS(bank) (0x401 + 4 * (bank))
 #define MSR_MC_ADDR(bank) (0x402 + 4 * (bank))
 #define MC_STATUS_VAL BIT(63)
+#define MC_STATUS_ADDRV BIT(58)
+#define MCG_STATUS_MCIP BIT(2)
 #define MSR_STAR 0xc0000081
 #define MSR_VM_CR 0xc0010114
 #define MSR_VM_HSAVE_PA 0xc0010117

@@ -84,13 +84,13 @@ expect_in "$WORK/hypercall.log" "^  cpu0's last 16 of [0-9]+ exits" "crash=hyper
 expect_in "$WORK/hypercall.log" "^  cpu[123]'s last [0-9]+ of [0-9]+ exits" "crash=hypercall: and the other CPUs' last ones"
 
 # A machine check while lamina runs: QEMU's monitor injects one (bank 1,
-# uncorrected, address 0x12345000) into CPU 0, idle in lamina after
+# uncorrected, address 0x12345000 valid) into CPU 0, idle in lamina after
 # refusing its module. It is reported with the bank's status and address
 # and every CPU stops; without CR4.MCE it shut the machine down unreported.
 printf 'not a kernel\n' >"$WORK/notes.txt"
 start_qemu "$WORK/mce.log" 2 "" "$WORK/notes.txt"
 if wait_for "$WORK/mce.log" 'lamina stays up with no guest running' 60 "$QEMU_PID"; then
-	(exec 3<>/dev/tcp/127.0.0.1/$PORT && echo "mce 0 1 0xb200000000000000 0x5 0x12345000 0" >&3 &&
+	(exec 3<>/dev/tcp/127.0.0.1/$PORT && echo "mce 0 1 0xb600000000000000 0x5 0x12345000 0" >&3 &&
 	 timeout 1 cat <&3 >/dev/null) 2>/dev/null
 	reported_and_halted "machine check" "$WORK/mce.log" 2
 else
@@ -98,5 +98,5 @@ else
 fi
 stop_qemu
 expect_in "$WORK/mce.log" 'FATAL: exception #MC machine check \(vector 18' "machine check: the exception is named"
-expect_in "$WORK/mce.log" '^  MC1_STATUS b200000000000000  ADDR 0000000012345000' "machine check: the bank's status and address are shown"
+expect_in "$WORK/mce.log" '^  MC1_STATUS b600000000000000  ADDR 0000000012345000' "machine check: the bank's status and address are shown"
 finish

@@ -25,8 +25,9 @@
  *                   later (hot-plug), which lamina does not run: the APIC
  *                   intercepts stay on
  *   stray[=no-ff]   before starting them, every AP gets fixed IPIs on
- *                   vectors 0x11, 0x14 and 0x1f (exception vectors, which a
- *                   local APIC still delivers), 0x30 and 0xff (no-ff: not
+ *                   vectors 0x11, 0x12, 0x14 and 0x1f (exception vectors,
+ *                   which a local APIC still delivers; 0x12 is #MC's),
+ *                   0x30 and 0xff (no-ff: not
  *                   0xff, which Bochs 2.7's APIC never takes out of service
  *                   when it is also the spurious vector): an AP that waits
  *                   for its SIPI (in lamina, on AMD-V) takes none of them
@@ -270,7 +271,7 @@ static void check_reinit(u32 vector, const char *expect)
  * be brought down by. */
 static void send_strays(const char *how)
 {
-	static const u32 vectors[] = { 0x11, 0x14, 0x1f, 0x30, 0xff };
+	static const u32 vectors[] = { 0x11, 0x12, 0x14, 0x1f, 0x30, 0xff };
 	bool no_ff = strcmp(how, "no-ff") == 0;
 	u32 n = ARRAY_SIZE(vectors) - no_ff;
 	bool sent = true;
@@ -281,7 +282,7 @@ static void send_strays(const char *how)
 		for (u32 j = 0; j < n && cpus.apic_id[i] != bsp_id; j++)
 			sent &= apic_send_ipi(cpus.apic_id[i], vectors[j]);
 	udelay(20000);
-	tap_check(sent, "stray: fixed IPIs on vectors 0x11, 0x14, 0x1f, 0x30%s sent to every AP",
+	tap_check(sent, "stray: fixed IPIs on vectors 0x11, 0x12, 0x14, 0x1f, 0x30%s sent to every AP",
 		  no_ff ? "" : ", 0xff");
 }
 
