@@ -64,8 +64,9 @@ static void describe(const struct exit_record *r, char *buf, size_t len)
 	}
 }
 
-/* Microseconds from then to now on this CPU's TSC (negative if the guest
- * set it back since). */
+/* Microseconds from then to now by the TSC (the reporting CPU's now, the
+ * recording CPU's then: in step unless the guest wrote one; negative if
+ * it set it back). */
 static long long us_before(u64 now, u64 then)
 {
 	u64 khz = tsc_khz();

@@ -12,8 +12,8 @@
  * selected CPU, any but the first, when its flags byte (offset 4) is
  * written with bit 3: QEMU destroys that CPU, lamina running on it or not
  * (smp kernel's eject). lamina clears that bit in every write; the rest
- * passes (an OS scans for CPUs there). CPUs plugged in later, which lamina does not
- * run, cannot be ejected under it either. */
+ * passes (an OS scans for CPUs there). CPUs plugged in later, which
+ * lamina does not run, cannot be ejected under it either. */
 #include <core/io.h>
 #include <core/log.h>
 #include <core/pci.h>
@@ -80,10 +80,10 @@ static u16 cpuhp_base(void)
 {
 	const struct pci_func *f = pci_find(0, 0, 0x1f, 0);
 
-	if (f && f->vendor == 0x8086 && f->device == 0x2918)
+	if (f && f->vendor == PCI_VENDOR_INTEL && f->device == 0x2918)
 		return CPUHP_Q35;
 	f = pci_find(0, 0, 1, 3);
-	if (f && f->vendor == 0x8086 && f->device == 0x7113)
+	if (f && f->vendor == PCI_VENDOR_INTEL && f->device == 0x7113)
 		return CPUHP_PIIX4;
 	return 0;
 }
