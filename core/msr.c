@@ -40,24 +40,55 @@ static int efer_read(struct vcpu *v, u32 msr, u64 *val)
 	return 0;
 }
 
-/* Architectural checks of WRMSR EFER; SVME is reserved (SVM is hidden).
- * The bits the CPU says it has may be set (LMSLE, UAIE and INTWB are
- * left out: how each CPU reports them is not settled enough to rely on). */
-static int efer_write(struct vcpu *v, u32 msr, u64 val)
+/* The EFER bits the guest may set: those CPUID announces and WRMSR then
+ * takes on this CPU (SVME aside: SVM is hidden; LMSLE, UAIE and INTWB are
+ * left out: how each CPU reports them is not settled enough to rely on).
+ * Both, because VMRUN and VM entry check the guest's EFER against what
+ * the CPU takes, not what it announces: Bochs's Ryzen announces TCE and
+ * refuses it, and a guest that set it stopped with an invalid VMCB. Found
+ * once, at boot; each bit is tried on lamina's own EFER and put back. */
+static u64 efer_guest_bits;
+
+static u64 efer_announced_bits(void)
 {
-	u64 allowed = EFER_SCE | EFER_LME | EFER_LMA;
-	u64 old = vendor->get_reg(v, GUEST_EFER);
+	u64 bits = EFER_SCE | EFER_LME | EFER_LMA;
 
 	if (cpu_has(0x80000001, CPUID_EDX, 20))
-		allowed |= EFER_NXE;
+		bits |= EFER_NXE;
 	if (cpu_has(0x80000001, CPUID_EDX, 25))
-		allowed |= BIT(14); /* FFXSR */
+		bits |= BIT(14); /* FFXSR */
 	if (cpu_has(0x80000001, CPUID_ECX, 17))
-		allowed |= BIT(15); /* TCE */
+		bits |= BIT(15); /* TCE */
 	if (cpu_has(0x80000021, CPUID_EAX, 8))
-		allowed |= BIT(21); /* AutoIBRS: Linux uses it on Zen 4 */
+		bits |= BIT(21); /* AutoIBRS: Linux uses it on Zen 4 */
 	if (cpu_has(0x80000008, CPUID_EBX, 8))
-		allowed |= BIT(17); /* MCOMMIT */
+		bits |= BIT(17); /* MCOMMIT */
+	return bits;
+}
+
+static void efer_find_guest_bits(void)
+{
+	u64 host = rdmsr(MSR_EFER), bits = efer_announced_bits();
+
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		if (!(bits & ~host & BIT(bit)))
+			continue;
+		if (wrmsr_safe(MSR_EFER, host | BIT(bit))) {
+			log_info("EFER bit %u: CPUID announces it, WRMSR refuses it: #GP for the guest "
+				 "as well", bit);
+			bits &= ~BIT(bit);
+		}
+		wrmsr(MSR_EFER, host);
+	}
+	efer_guest_bits = bits;
+}
+
+/* Architectural checks of WRMSR EFER. */
+static int efer_write(struct vcpu *v, u32 msr, u64 val)
+{
+	u64 allowed = efer_guest_bits;
+	u64 old = vendor->get_reg(v, GUEST_EFER);
+
 	if (val & ~allowed)
 		return -1;
 	if ((vendor->get_reg(v, GUEST_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
@@ -417,6 +448,7 @@ static void intercept_range(u32 first, u32 last, bool read, bool write)
  * MiB only, where lamina never is: not intercepted. */
 void msr_prepare_guest(void)
 {
+	efer_find_guest_bits();
 	intercept_range(MSR_RTIT_OUTPUT_FIRST, MSR_RTIT_OUTPUT_LAST, true, true);
 	intercept_range(MSR_RTIT_CTL_FIRST, MSR_RTIT_CTL_LAST, true, true);
 	intercept_range(MSR_RTIT_ADDR_FIRST, MSR_RTIT_ADDR_LAST, true, true);

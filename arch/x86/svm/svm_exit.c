@@ -119,10 +119,15 @@ void svm_run(struct vcpu *v)
 	vmcb->save.rip = v->rip;
 	vmcb->save.rflags = v->rflags;
 	svm_enter(v->gpr, s->vmcb_pa, s->host_vmcb_pa);
-	v->gpr[X86_RAX] = vmcb->save.rax;
-	v->gpr[X86_RSP] = vmcb->save.rsp;
-	v->rip = vmcb->save.rip;
-	v->rflags = vmcb->save.rflags;
+	/* After a refused VMRUN the save area may hold what the CPU was
+	 * checking, not a guest's state (Bochs leaves lamina's RIP there):
+	 * the report names the guest's RIP from before. */
+	if (vmcb->ctl.exit_code != SVM_EXIT_INVALID) {
+		v->gpr[X86_RAX] = vmcb->save.rax;
+		v->gpr[X86_RSP] = vmcb->save.rsp;
+		v->rip = vmcb->save.rip;
+		v->rflags = vmcb->save.rflags;
+	}
 	vmcb->ctl.tlb_control = 0;
 	vmcb->ctl.event_inj = 0;
 	if (vmcb->ctl.exit_code == SVM_EXIT_NMI) {
