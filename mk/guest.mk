@@ -1,7 +1,7 @@
 # Test kernels that run as lamina's guest (tests/guest/): 32-bit Multiboot1
 # ELF images built from tests/guest/NAME.c and the library in
 # tests/guest/lib/, with no libc and no libgcc (so no gcc-multilib needed).
-GUEST_KERNELS := cpu_policy debug hypercall mmio nmi pci protect smp task_switch triple_fault
+GUEST_KERNELS := chaos cpu_policy debug hypercall mmio nmi pci protect smp task_switch triple_fault
 GUEST_ELFS := $(GUEST_KERNELS:%=$(BUILD)/guest/%.elf)
 GUEST_OBJ := $(BUILD)/guest/obj
 GUEST_LD_SCRIPT := tests/guest/lib/guest.ld
