@@ -8,7 +8,9 @@
  *    through CF8/CFC in every width and lane, and through ECAM where
  *    there is one, compared with a table of vendor IDs taken at start
  *    (random writes to functions that read all-ones, concealed ones
- *    among them, must leave them so), and loads and stores at lamina's own memory (all-ones, dropped);
+ *    among them, must leave them so), the MMIO emulator (with page=,
+ *    lamina's mmiotest= page: MOV, ALU, XCHG, BTS/BTC and REP MOVSB/STOSB
+ *    on each CPU's slot of it, compared with the same on RAM), and loads and stores at lamina's own memory (all-ones, dropped);
  *  - the BSP also: MSRs of every kind lamina intercepts and some it does
  *    not, read twice and written with one bit flipped, then put back (a
  *    write either takes or raises #GP, and the guest can always restore
@@ -35,7 +37,7 @@
 #include "util.h"
 
 const char test_name[] = "chaos";
-const char *const test_options[] = { "seed", "rounds", "trace", NULL };
+const char *const test_options[] = { "seed", "rounds", "trace", "page", NULL };
 
 #define PORT_ADDR 0xcf8
 #define PORT_DATA 0xcfc
@@ -49,6 +51,7 @@ enum op {
 	OP_MTRR,
 	OP_PCI,
 	OP_HOME,
+	OP_MMIO,
 	OP_SHARED, /* the operations every CPU makes; the BSP's alone follow */
 	OP_MSR_READ = OP_SHARED,
 	OP_MSR_FLIP,
@@ -61,7 +64,7 @@ enum op {
 
 static const char *const op_name[OP_COUNT] = {
 	"CPUID", "hypercalls", "MTRR write-backs", "PCI configuration accesses",
-	"accesses to lamina's memory", "MSR reads", "MSR bit flips", "guest-state MSRs",
+	"accesses to lamina's memory", "emulated MMIO instructions", "MSR reads", "MSR bit flips", "guest-state MSRs",
 	"CR0/CR4 bit flips", "XSETBV", "ring-3 hypercalls",
 };
 
@@ -75,6 +78,8 @@ static u32 vendor_id[NBDF]; /* dword 0 of each function on bus 0 */
 static u32 ecam_base;
 static u64 home_base, home_size;
 static bool on_lamina, home_reachable;
+static u32 mmio_page; /* option page=: lamina's test page (its mmiotest=) */
+static u8 mmio_shadow[ACPI_MAX_CPUS][64]; /* each CPU's slot, as RAM */
 static u32 n_mtrr;
 static u32 trace_level; /* option trace= */
 
@@ -328,6 +333,107 @@ static void op_home(struct rng *r)
 		fail(OP_HOME, "%#x read %#x, then %#x after a write", addr, before, after);
 }
 
+/* ---- the MMIO emulator, on every CPU at once ---- */
+
+/* Each CPU has a 64-byte slot of the test page and a RAM copy of it
+ * that the same operations reach natively. */
+static u8 *slot_of(u32 cpu)
+{
+	return phys(mmio_page + 64 * cpu);
+}
+
+static u32 this_slot(void)
+{
+	return (cpuid(1).ebx >> 24) % ACPI_MAX_CPUS;
+}
+
+static void mmio_slot_clear(void)
+{
+	u32 cpu = this_slot();
+
+	for (u32 i = 0; i < 64; i += 4)
+		mmio_write32((u32)slot_of(cpu) + i, 0);
+	memset(mmio_shadow[cpu], 0, 64);
+}
+
+/* One read-modify-write form on both copies; false if their results
+ * (a returned value or CF) differ. */
+static bool mmio_rmw(struct rng *r, volatile u32 *dev, u32 *ram)
+{
+	u32 v = (u32)rnd(r), a = v, b = v, bit = rnd_below(r, 32);
+	u8 cfa, cfb;
+
+	switch (rnd_below(r, 6)) {
+	case 0:
+		__asm__ volatile("addl %1, %0" : "+m"(*dev) : "r"(v));
+		__asm__ volatile("addl %1, %0" : "+m"(*ram) : "r"(v));
+		return true;
+	case 1:
+		__asm__ volatile("xorl %1, %0" : "+m"(*dev) : "r"(v));
+		__asm__ volatile("xorl %1, %0" : "+m"(*ram) : "r"(v));
+		return true;
+	case 2:
+		__asm__ volatile("andl %1, %0" : "+m"(*dev) : "r"(v | 0x0f0f0f0f));
+		__asm__ volatile("andl %1, %0" : "+m"(*ram) : "r"(v | 0x0f0f0f0f));
+		return true;
+	case 3:
+		__asm__ volatile("xchgl %0, %1" : "+r"(a), "+m"(*dev));
+		__asm__ volatile("xchgl %0, %1" : "+r"(b), "+m"(*ram));
+		return a == b;
+	case 4:
+		__asm__ volatile("btsl %2, %1; setc %0" : "=q"(cfa), "+m"(*dev) : "r"(bit));
+		__asm__ volatile("btsl %2, %1; setc %0" : "=q"(cfb), "+m"(*ram) : "r"(bit));
+		return cfa == cfb;
+	default:
+		__asm__ volatile("btcl %2, %1; setc %0" : "=q"(cfa), "+m"(*dev) : "r"(bit));
+		__asm__ volatile("btcl %2, %1; setc %0" : "=q"(cfb), "+m"(*ram) : "r"(bit));
+		return cfa == cfb;
+	}
+}
+
+/* A string form: REP MOVSB from RAM into the slot, or REP STOSB. */
+static void mmio_string(struct rng *r, u8 *dev, u8 *ram)
+{
+	static const u8 pattern[64] = "lamina chaos: bytes moved into the test page by REP MOVSB.";
+	u32 n = 1 + rnd_below(r, 16), at = rnd_below(r, 64 - n), n2 = n;
+	u8 *d = dev + at, *d2 = ram + at, fill = (u8)rnd(r);
+	const u8 *src = pattern + rnd_below(r, 64 - n), *src2 = src;
+
+	if (rnd_below(r, 2)) {
+		__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n)::"memory");
+		__asm__ volatile("rep movsb" : "+D"(d2), "+S"(src2), "+c"(n2)::"memory");
+	} else {
+		__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(fill) : "memory");
+		__asm__ volatile("rep stosb" : "+D"(d2), "+c"(n2) : "a"(fill) : "memory");
+	}
+}
+
+static void op_mmio(struct rng *r)
+{
+	u32 cpu = this_slot(), at = rnd_below(r, 16) * 4, v = (u32)rnd(r);
+	u8 *dev = slot_of(cpu), *ram = mmio_shadow[cpu];
+	bool same = true;
+
+	switch (rnd_below(r, 4)) {
+	case 0:
+		mmio_write32((u32)dev + at, v);
+		*(u32 *)(ram + at) = v;
+		break;
+	case 1:
+		same = mmio_rmw(r, (volatile u32 *)(dev + at), (u32 *)(ram + at));
+		break;
+	case 2:
+		mmio_string(r, dev, ram);
+		break;
+	default:
+		for (u32 i = 0; i < 64; i += 4)
+			same &= mmio_read32((u32)dev + i) == *(u32 *)(ram + i);
+		break;
+	}
+	if (!same)
+		fail(OP_MMIO, "slot %u of the test page differs from its copy in RAM", cpu);
+}
+
 static void shared_op(struct rng *r, enum op op)
 {
 	switch (op) {
@@ -352,6 +458,11 @@ static void shared_op(struct rng *r, enum op op)
 			return op_cpuid(r);
 		op_home(r);
 		break;
+	case OP_MMIO:
+		if (!mmio_page)
+			return op_cpuid(r);
+		op_mmio(r);
+		break;
 	default:
 		break;
 	}
@@ -364,6 +475,8 @@ static void chaos_ap(void)
 			 boot_opt_num("seed", 1) };
 	u32 ops = 0;
 
+	if (mmio_page)
+		mmio_slot_clear();
 	__atomic_add_fetch(&aps_started, 1, __ATOMIC_SEQ_CST);
 	while (!stop) {
 		enum op op = (enum op)rnd_below(&r, OP_SHARED);
@@ -719,6 +832,10 @@ static bool setup(void)
 		return false;
 	on_lamina = lamina_present();
 	trace_level = (u32)boot_opt_num("trace", 0);
+	if (on_lamina)
+		mmio_page = (u32)boot_opt_num("page", 0);
+	if (mmio_page)
+		mmio_slot_clear();
 	if (on_lamina && hc_meminfo(&home_base, &home_size))
 		home_reachable = home_base + home_size <= 0x100000000ull;
 	if (cpu_has(1, CPUID_EDX, 12))

@@ -9,6 +9,6 @@ MODEL=${CHAOS_MODEL:-$BOCHS_HASWELL}
 ARGS="seed=${CHAOS_SEED:-20261122} rounds=${CHAOS_ROUNDS:-4000}"
 guest_bochs_bare chaos "$ARGS" "$MODEL" 2
 guest_report chaos
-HV_ARGS="conceal=00:01.2 nodma=00:01.1" guest_bochs_lamina chaos "$ARGS" "$MODEL" 2
+HV_ARGS="mmiotest=0x2000000 conceal=00:01.2 nodma=00:01.1" guest_bochs_lamina chaos "$ARGS page=0x2000000" "$MODEL" 2
 guest_report chaos
 finish
