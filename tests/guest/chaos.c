@@ -10,7 +10,9 @@
  *    (random writes to functions that read all-ones, concealed ones
  *    among them, must leave them so), the MMIO emulator (with page=,
  *    lamina's mmiotest= page: MOV, ALU, XCHG, BTS/BTC and REP MOVSB/STOSB
- *    on each CPU's slot of it, compared with the same on RAM), and loads and stores at lamina's own memory (all-ones, dropped);
+ *    on each CPU's slot of it, compared with the same on RAM), ports
+ *    lamina hooks (CMOS registers compared with a table taken at start
+ *    and written back, reads in every width and alignment), and loads and stores at lamina's own memory (all-ones, dropped);
  *  - the BSP also: MSRs of every kind lamina intercepts and some it does
  *    not, read twice and written with one bit flipped, then put back (a
  *    write either takes or raises #GP, and the guest can always restore
@@ -52,6 +54,7 @@ enum op {
 	OP_PCI,
 	OP_HOME,
 	OP_MMIO,
+	OP_PORTS,
 	OP_SHARED, /* the operations every CPU makes; the BSP's alone follow */
 	OP_MSR_READ = OP_SHARED,
 	OP_MSR_FLIP,
@@ -64,7 +67,8 @@ enum op {
 
 static const char *const op_name[OP_COUNT] = {
 	"CPUID", "hypercalls", "MTRR write-backs", "PCI configuration accesses",
-	"accesses to lamina's memory", "emulated MMIO instructions", "MSR reads", "MSR bit flips", "guest-state MSRs",
+	"accesses to lamina's memory", "emulated MMIO instructions",
+	"accesses to ports lamina hooks", "MSR reads", "MSR bit flips", "guest-state MSRs",
 	"CR0/CR4 bit flips", "XSETBV", "ring-3 hypercalls",
 };
 
@@ -76,6 +80,8 @@ static volatile u32 pci_lock;
 static struct acpi_cpus cpus;
 static u32 vendor_id[NBDF]; /* dword 0 of each function on bus 0 */
 static u32 ecam_base;
+static u8 cmos_table[0x40]; /* CMOS registers 0x10-0x3f at start */
+static volatile u32 cmos_lock;
 static u64 home_base, home_size;
 static bool on_lamina, home_reachable;
 static u32 mmio_page; /* option page=: lamina's test page (its mmiotest=) */
@@ -227,15 +233,15 @@ static void op_mtrr(struct rng *r)
 		     (unsigned long long)old);
 }
 
-static void lock_pci(void)
+static void lock(volatile u32 *l)
 {
-	while (__atomic_exchange_n(&pci_lock, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
 		cpu_relax();
 }
 
-static void unlock_pci(void)
+static void unlock(volatile u32 *l)
 {
-	__atomic_store_n(&pci_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }
 
 static u32 cfg_in(u32 port, u32 width)
@@ -270,13 +276,13 @@ static void cfg_out(u32 port, u32 width, u32 v)
  * OS takes around the pair. */
 static u32 cf8_access(u32 bdf, u32 reg, u32 width, bool write, u32 v)
 {
-	lock_pci();
+	lock(&pci_lock);
 	cfg_out(PORT_ADDR, 4, BIT(31) | bdf << 8 | (reg & 0xfc));
 	if (write)
 		cfg_out(PORT_DATA + (reg & 3), width, v);
 	else
 		v = cfg_in(PORT_DATA + (reg & 3), width);
-	unlock_pci();
+	unlock(&pci_lock);
 	return v;
 }
 
@@ -317,6 +323,50 @@ static void op_pci(struct rng *r)
 	if (vendor_id[bdf] == ~0u)
 		v = (u32)rnd(r);
 	cf8_access(bdf, reg, width, true, v);
+}
+
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+
+/* A CMOS register outside the clock (0x10-0x3f), NMIs left enabled. */
+static u8 cmos_access(u32 reg, bool write, u8 v)
+{
+	lock(&cmos_lock);
+	cfg_out(CMOS_INDEX, 1, reg);
+	if (write)
+		cfg_out(CMOS_DATA, 1, v);
+	else
+		v = (u8)cfg_in(CMOS_DATA, 1);
+	unlock(&cmos_lock);
+	return v;
+}
+
+/* Ports lamina hooks on some machine: CMOS (and its alias), QEMU's
+ * kvmvapic port, port 0x92 (A20), the configuration ports. Reads in any
+ * width and alignment; the CMOS registers also written back. */
+static void op_ports(struct rng *r)
+{
+	static const u16 ports[] = { 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77,
+				     0x7e, 0x92, 0xcf8, 0xcf9, 0xcfa, 0xcfb, 0xcfc, 0xcfd,
+				     0xcfe, 0xcff };
+	u32 reg = 0x10 + rnd_below(r, 0x30), got;
+	u16 port = ports[rnd_below(r, ARRAY_SIZE(ports))];
+
+	if (rnd_below(r, 2)) {
+		if (rnd_below(r, 4) == 0)
+			cmos_access(reg, true, cmos_table[reg]);
+		got = cmos_access(reg, false, 0);
+		if (got != cmos_table[reg])
+			fail(OP_PORTS, "CMOS register %#x reads %#x, %#x at start", reg, got,
+			     cmos_table[reg]);
+		return;
+	}
+	/* The CMOS pair and the configuration pair under their locks, as an
+	 * OS would: a read of port 0x71 between another CPU's index and
+	 * data would be that CPU's. */
+	lock(port < 0x80 ? &cmos_lock : &pci_lock);
+	cfg_in(port, 1u << rnd_below(r, 3));
+	unlock(port < 0x80 ? &cmos_lock : &pci_lock);
 }
 
 /* Four pages of lamina's memory (a few log lines, not thousands). */
@@ -457,6 +507,9 @@ static void shared_op(struct rng *r, enum op op)
 		if (!home_reachable)
 			return op_cpuid(r);
 		op_home(r);
+		break;
+	case OP_PORTS:
+		op_ports(r);
 		break;
 	case OP_MMIO:
 		if (!mmio_page)
@@ -843,6 +896,8 @@ static bool setup(void)
 	find_ecam();
 	for (u32 bdf = 0; bdf < NBDF; bdf++)
 		vendor_id[bdf] = cf8_access(bdf, 0, 4, false, 0);
+	for (u32 reg = 0x10; reg < 0x40; reg++)
+		cmos_table[reg] = cmos_access(reg, false, 0);
 	kprintf("# %u CPUs, %u variable MTRRs, lamina's memory %#llx+%#llx%s\n", cpus.count,
 		n_mtrr, (unsigned long long)home_base, (unsigned long long)home_size,
 		home_reachable ? "" : " (not reached)");

@@ -6,8 +6,8 @@
 # hardware or the ABI gives it, lamina's memory intact, no panic.
 . "$(dirname "$0")/guest.sh"
 ARGS="seed=${CHAOS_SEED:-20261122} rounds=${CHAOS_ROUNDS:-20000}"
-guest_qemu_bare chaos "$ARGS" 2
+guest_qemu_bare chaos "$ARGS" ${CHAOS_CPUS:-2}
 guest_report chaos
-HV_ARGS="mmiotest=0x2000000 conceal=00:02.0 nodma=00:1f.3 nomsi=00:1f.2" guest_qemu_lamina chaos "$ARGS page=0x2000000" 2
+HV_ARGS="mmiotest=0x2000000 conceal=00:02.0 nodma=00:1f.3 nomsi=00:1f.2" guest_qemu_lamina chaos "$ARGS page=0x2000000" ${CHAOS_CPUS:-2}
 guest_report chaos
 finish
