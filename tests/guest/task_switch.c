@@ -92,12 +92,15 @@ struct seen seen_b, seen_c, seen_d, seen_e, seen_f, seen_n;
 /* What the #DB handler saw: DR6, the EIP it interrupted, TR, how often. */
 u32 db_dr6, db_eip, db_tr, db_count, t_ran;
 u32 n_self_nmi; /* N sends itself an NMI before its next IRET */
+u32 n_decoy;    /* N calls n_prepare_decoy first */
+u32 nmi_count;  /* NMIs through the interrupt gate nmi_counter */
 u32 a_regs[8];           /* A's registers after it got back (pushal order) */
 struct tss32 *a_tss;
 u32 gp_resume = (u32)a_gp_resume, df_resume = (u32)a_df_resume;
 static struct tss32 tss_b, tss_c, tss_d, tss_e, tss_f, tss_n, tss_t;
 static u8 stacks[7][1024] __aligned(16);
 static u32 pd[1024] __aligned(4096);
+static u32 pd_n[1024] __aligned(4096); /* N's own, in check_nmi_tss_cr3 */
 static u64 switches; /* the task switches the checks ran */
 static struct {
 	u16 pad, limit;
@@ -171,8 +174,11 @@ __asm__(".text\n"
 	"iret\n jmp task_f\n"
 	/* N: the NMI handler task. */
 	"task_n:\n" TASK_RECORD("seen_n", "112")
-	"cmpl $0, n_self_nmi\n je 1f\n movl $0, n_self_nmi\n call n_send_nmi\n"
+	"cmpl $0, n_decoy\n je 2f\n call n_prepare_decoy\n"
+	"2: cmpl $0, n_self_nmi\n je 1f\n movl $0, n_self_nmi\n call n_send_nmi\n"
 	"1: iret\n jmp task_n\n"
+	/* An NMI through an interrupt gate: counts. */
+	".globl nmi_counter\n nmi_counter:\n incl nmi_count\n iret\n"
 	/* T: counts its runs and JMPs back to A. */
 	"task_t:\n incl t_ran\n ljmp $0x28, $0\n jmp task_t\n"
 	/* #DB (interrupt gate): records, resets DR6 and returns. */
@@ -456,9 +462,10 @@ void n_send_nmi(void)
 	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
 }
 
-static u64 db_gate(void)
+/* A present DPL-0 32-bit interrupt gate to handler. */
+static u64 interrupt_gate(const void *handler)
 {
-	u32 h = (u32)db_handler;
+	u32 h = (u32)handler;
 
 	return (h & 0xffff) | ((u64)SEL_KCODE << 16) | (0x8eull << 40) | ((u64)(h >> 16) << 48);
 }
@@ -472,7 +479,7 @@ static void check_nmi_in_nmi_task(void)
 	u64 *idt = idt_base(), saved = idt[VEC_DB];
 	u32 db0 = db_count;
 
-	idt[VEC_DB] = db_gate();
+	idt[VEC_DB] = interrupt_gate(db_handler);
 	n_self_nmi = 1;
 	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
 	tap_eq(wait_ran(&seen_n, 4), 4, "nmi: an NMI task N sent itself ran N again after its IRET");
@@ -480,6 +487,59 @@ static void check_nmi_in_nmi_task(void)
 	tap_eq(tss_n.eflags & RFLAGS_TF, 0, "nmi: no TF in N's TSS after (EFLAGS %#x)", tss_n.eflags);
 	tap_eq(seen_n.eflags & RFLAGS_TF, 0, "nmi: N ran without TF");
 	tap_eq(db_count, db0, "nmi: no #DB");
+}
+
+#define TSS_ALIAS 0x40000000u /* PDE 256: where N's TSS is seen */
+#define DECOY 0x03000000u     /* 48 MiB: what A's PDE 256 turns to */
+
+extern char nmi_counter[];
+void n_prepare_decoy(void);
+
+/* In N, before its IRET: A's page tables now map N's TSS alias to the
+ * decoy, and the NMI N sends itself comes through an interrupt gate (the
+ * task gate would read N's TSS through A's tables). */
+void n_prepare_decoy(void)
+{
+	pd[TSS_ALIAS >> 22] = DECOY | PG_PRESENT_RW_4M;
+	idt_base()[VEC_NMI] = interrupt_gate(nmi_counter);
+	n_decoy = 0;
+	n_self_nmi = 1;
+}
+
+/* N's IRET back to A saves N's EFLAGS through N's page tables (the CPU
+ * loads A's CR3 after): with 32-bit paging, N's TSS at an alias that A's
+ * tables map to it when the NMI switches to N and to a decoy by the time
+ * N IRETs. The TF lamina's single step of that IRET left must be cleared
+ * where N's tables put the TSS. */
+static void check_nmi_tss_cr3(void)
+{
+	u64 saved_desc = gdt2[SEL_TSS_N / 8];
+	u32 cr0 = read_cr0(), a_cr3 = a_tss->cr3, n_cr3 = tss_n.cr3;
+	u32 page = (u32)&tss_n & ~0x3fffffu, alias = TSS_ALIAS + ((u32)&tss_n & 0x3fffff);
+
+	for (u32 i = 0; i < 1024; i++)
+		pd[i] = pd_n[i] = (i << 22) | PG_PRESENT_RW_4M;
+	pd[TSS_ALIAS >> 22] = pd_n[TSS_ALIAS >> 22] = page | PG_PRESENT_RW_4M;
+	gdt2[SEL_TSS_N / 8] = tss_desc_at(alias);
+	tss_n.cr3 = (u32)pd_n;
+	a_tss->cr3 = (u32)pd;
+	nmi_count = 0;
+	n_decoy = 1;
+	write_cr4(read_cr4() | CR4_PSE_BIT);
+	write_cr3((u32)pd);
+	clts();
+	write_cr0(cr0 | CR0_PG_BIT);
+	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
+	for (u32 i = 0; i < 10000000 && !*(volatile u32 *)&nmi_count; i++)
+		__asm__ volatile("pause");
+	write_cr0(cr0);
+	gdt2[SEL_TSS_N / 8] = saved_desc;
+	tss_n.cr3 = n_cr3;
+	a_tss->cr3 = a_cr3;
+	tap_eq(nmi_count, 1, "nmi: the NMI N sent itself came after its IRET to A");
+	tap_eq(tss_n.eflags & RFLAGS_TF, 0,
+	       "nmi: no TF in N's TSS, which N's page tables map elsewhere than A's (EFLAGS %#x)",
+	       tss_n.eflags);
 }
 
 static void check_nmi(void)
@@ -497,6 +557,7 @@ static void check_nmi(void)
 	apic_send_ipi(apic_self_id(), ICR_NMI | ICR_ASSERT);
 	tap_eq(wait_ran(&seen_n, 2), 2, "nmi: task N ran for the second NMI (IRET ended NMI blocking)");
 	check_nmi_in_nmi_task();
+	check_nmi_tss_cr3();
 	idt[VEC_NMI] = saved;
 	tap_eq(tss_n.link, SEL_TSS, "nmi: N's back link is A's TSS");
 	tap_eq(desc_access(gdt2[SEL_TSS_N / 8]), TYPE_AVAIL, "nmi: N's TSS available after");
@@ -513,7 +574,7 @@ static void check_t_bit(void)
 		tap_skip("QEMU ignores it", "T bit: #DB after the switch to a TSS with T set");
 		return;
 	}
-	idt[VEC_DB] = db_gate();
+	idt[VEC_DB] = interrupt_gate(db_handler);
 	write_dr6(DR6_INIT);
 	clts();
 	run_t();

@@ -22,7 +22,7 @@ struct svm_vcpu {
 		bool guest_tf;  /* the guest's own TF then */
 		u64 iret_rip;   /* where the IRET is */
 		/* As before the step: */
-		u64 dr6, dr7, tr_base;
+		u64 dr6, dr7, tr_base, cr3;
 		u16 tr_attr;
 	} nmi;
 };

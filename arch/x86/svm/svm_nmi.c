@@ -49,6 +49,7 @@ static void start_step(struct vcpu *v, struct svm_vcpu *s)
 	n->dr7 = s->vmcb->save.dr7;
 	n->tr_base = s->vmcb->save.tr.base;
 	n->tr_attr = s->vmcb->save.tr.attr;
+	n->cr3 = s->vmcb->save.cr3;
 	c->intercept_exc |= STEP_EXCEPTIONS;
 	c->intercept_misc1 |= SVM_INTERCEPT_INTR;
 	v->rflags |= RFLAGS_TF;
@@ -114,17 +115,24 @@ void svm_nmi_before_entry(struct vcpu *v, struct svm_vcpu *s)
 }
 
 /* An IRET that switched tasks saved EFLAGS, lamina's TF with it, into the
- * old task's TSS (32-bit: at 0x24; 16-bit: FLAGS at 0x10). */
-static void clear_tf_in_old_tss(struct vcpu *v, const struct svm_nmi *n)
+ * old task's TSS (32-bit: at 0x24; 16-bit: FLAGS at 0x10), through the
+ * old task's page tables: the CPU saves the old state before it loads the
+ * new CR3 (SDM Vol. 3A 7.3). The walk takes the guest's CR3 from the
+ * VMCB, so the old one stands there for the copy. */
+static void clear_tf_in_old_tss(struct vcpu *v, struct svm_vcpu *s)
 {
+	const struct svm_nmi *n = &s->nmi;
 	u64 at = n->tr_base + (n->tr_attr & TSS_TYPE_32BIT ? 0x24 : 0x10);
+	u64 new_cr3 = s->vmcb->save.cr3;
 	struct emu_fault f;
 	u16 flags;
 
-	if (guest_copy_system(v, at, &flags, sizeof(flags), false, &f))
-		return;
-	flags &= ~(u16)RFLAGS_TF;
-	guest_copy_system(v, at, &flags, sizeof(flags), true, &f);
+	s->vmcb->save.cr3 = n->cr3;
+	if (!guest_copy_system(v, at, &flags, sizeof(flags), false, &f)) {
+		flags &= ~(u16)RFLAGS_TF;
+		guest_copy_system(v, at, &flags, sizeof(flags), true, &f);
+	}
+	s->vmcb->save.cr3 = new_cr3;
 }
 
 /* The single-step #DB after the IRET: also the guest's if it was
@@ -177,7 +185,7 @@ void svm_nmi_after_exit(struct vcpu *v, struct svm_vcpu *s)
 		return;
 	}
 	if (stepped && !n->guest_tf && s->vmcb->save.tr.base != n->tr_base)
-		clear_tf_in_old_tss(v, n);
+		clear_tf_in_old_tss(v, s);
 	if (stepped && e->vendor_code == SVM_EXIT_EXCP_BASE + X86_EXC_DB)
 		step_trap(v, s);
 	unblock(s);
