@@ -23,6 +23,8 @@
 #include <core/panic.h>
 #include <core/smp.h>
 #include <core/spinlock.h>
+#include <core/suspend.h>
+#include <core/time.h>
 #include <x86/apic.h>
 #include <x86/arch_cpu.h>
 #include <x86/cpu.h>
@@ -37,6 +39,11 @@ static volatile u32 *real_apic;
 
 static void update_icr_trap(void);
 static void update_icr_trap_locked(void);
+
+/* The other CPUs held in lamina (a sleep state on its way, core/suspend.c):
+ * each leaves the guest, or its wait for SIPI, and spins until released. */
+static struct cpu *volatile holder;
+static volatile u32 held;
 
 /* Make CPU c leave the guest (or lamina's own code) once: the NMI exits,
  * and nmi_handle() knows it for lamina's. */
@@ -65,6 +72,62 @@ void smp_nmi_taken_in_lamina(void)
 
 	if (v && vendor && vendor->nmi_missed)
 		vendor->nmi_missed(v);
+}
+
+static void held_here(void)
+{
+	struct cpu *h = __atomic_load_n(&holder, __ATOMIC_ACQUIRE);
+
+	if (!h || h == this_cpu())
+		return;
+	__atomic_fetch_add(&held, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&holder, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	__atomic_fetch_sub(&held, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Which CPUs could run the guest, or start to: all online ones but a
+ * stopped vCPU's, which halts for good. */
+static unsigned int kick_holdable(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cpu_count; i++) {
+		struct cpu *c = cpus[i];
+		if (c == this_cpu() || !c->online || !c->vcpu || c->vcpu->state == VCPU_STOPPED)
+			continue;
+		kick(c);
+		n++;
+	}
+	return n;
+}
+
+bool smp_hold_others(u64 timeout_ns)
+{
+	u64 deadline = time_ns() + timeout_ns, again = 0;
+	unsigned int want = 0;
+
+	__atomic_store_n(&holder, this_cpu(), __ATOMIC_SEQ_CST);
+	/* Kicked again now and then: a CPU waiting for its SIPI can take the
+	 * NMI between its look at holder and its HLT. */
+	while (__atomic_load_n(&held, __ATOMIC_SEQ_CST) < want || !again) {
+		u64 now = time_ns();
+		if (now >= deadline) {
+			smp_release_others();
+			return false;
+		}
+		if (now >= again) {
+			want = kick_holdable();
+			again = now + 50000000;
+		}
+		cpu_relax();
+	}
+	return true;
+}
+
+void smp_release_others(void)
+{
+	__atomic_store_n(&holder, NULL, __ATOMIC_SEQ_CST);
 }
 
 static void note_ap_started(struct vcpu *v)
@@ -330,8 +393,10 @@ static void wait_for_start(struct vcpu *v)
 	if (vendor->host_interrupts)
 		vendor->host_interrupts(true);
 	__atomic_store_n(&v->parked, true, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) != VCPU_STARTING)
+	while (__atomic_load_n(&v->state, __ATOMIC_SEQ_CST) != VCPU_STARTING) {
+		held_here();
 		halt_for_interrupt();
+	}
 	if (!__atomic_exchange_n(&v->parked, false, __ATOMIC_SEQ_CST))
 		while (__atomic_load_n(&v->cpu->wakes, __ATOMIC_ACQUIRE) == wakes)
 			halt_for_interrupt();
@@ -344,6 +409,8 @@ static void wait_for_start(struct vcpu *v)
  * the trap's upkeep. */
 void smp_before_entry(struct vcpu *v)
 {
+	suspend_before_entry(v);
+	held_here();
 	if (v->restarting) {
 		log_info("the guest sent INIT to CPU %u: it waits for SIPI in lamina",
 			 v->cpu->index);
@@ -389,12 +456,37 @@ void exit_sipi(struct vcpu *v)
 	note_ap_started(v);
 }
 
+/* v's CPU came back from a sleep state (S2/S3), reset, and the guest
+ * starts over: nothing of before the sleep is pending. */
+void smp_vcpu_woken(struct vcpu *v)
+{
+	vendor->vcpu_wake(v);
+	v->restarting = false;
+	v->parked = false;
+	v->maybe_offline = false;
+	v->cpu->nmi_pending = false;
+	v->cpu->kicked = false;
+}
+
+/* On the boot CPU after a sleep state, every AP back in lamina waiting
+ * for INIT: the trap on again to see the guest start them. */
+void smp_wake_done(void)
+{
+	__atomic_store_n(&held, 0, __ATOMIC_SEQ_CST);
+	smp_release_others();
+	update_icr_trap();
+}
+
 void smp_ap_main(struct cpu *c)
 {
 	arch_cpu_init(c);
 	if (vendor->cpu_enable())
 		panic("CPU %u: cannot enable %s", c->index, vendor->name);
-	struct vcpu *v = vcpu_create(c, nested_root());
+	struct vcpu *v = c->vcpu; /* there already after a sleep state */
+	if (v)
+		smp_vcpu_woken(v);
+	else
+		v = vcpu_create(c, nested_root());
 	v->state = VCPU_WAIT_INIT;
 	if (vendor->wait_for_sipi) {
 		vendor->wait_for_sipi(v);

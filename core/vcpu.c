@@ -362,15 +362,20 @@ void vcpu_store_emu(struct vcpu *v, const struct emu_ctx *ctx)
 	v->rflags = ctx->rflags;
 }
 
-void vcpu_start_at_sipi(struct vcpu *v, u8 vector)
+void vcpu_start_real_mode(struct vcpu *v, u16 cs, u16 ip)
 {
-	struct vcpu_reset r = { .protected_flat = false, .sipi_vector = vector };
+	struct vcpu_reset r = { .protected_flat = false, .real_cs = cs, .rip = ip };
 
 	memset(v->gpr, 0, sizeof(v->gpr));
 	v->gpr[X86_RDX] = cpuid(1).eax; /* processor signature, as after INIT */
 	vendor->reset(v, &r);
 	v->injected = false; /* the reset dropped a queued event */
 	v->state = VCPU_RUNNING;
+}
+
+void vcpu_start_at_sipi(struct vcpu *v, u8 vector)
+{
+	vcpu_start_real_mode(v, (u16)(vector << 8), 0);
 }
 
 static __noreturn void park(struct vcpu *v)

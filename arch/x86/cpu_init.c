@@ -45,7 +45,11 @@ static void set_gs_base(struct cpu *c)
 
 void arch_cpu_early_bsp(void)
 {
+	extern char boot_stack_top[];
+
 	bsp_cpu.self = &bsp_cpu;
+	bsp_cpu.stack_top = (uintptr_t)boot_stack_top;
+	bsp_cpu.online = true;
 	bsp_cpu.arch = &bsp_arch;
 	cpus[0] = &bsp_cpu;
 	set_gs_base(&bsp_cpu);

@@ -17,7 +17,7 @@
 extern const char trampoline_start[], trampoline_end[];
 extern const char tramp_far32[], tramp_far64[], tramp_gdt_desc[], tramp_cr3[];
 extern const char tramp_efer[], tramp_entry[], tramp_stack[], tramp_cpu[];
-extern const char ap_entry64[];
+extern const char ap_entry64[], wake_entry64[];
 
 #define TRAMP_PAGES 4 /* code, PML4, PDPT, PD */
 
@@ -210,4 +210,56 @@ void smp_boot_aps(void)
 	 * its page tables, stacks, code) in them; no AP can run them now. */
 	memset(tramp, 0, TRAMP_PAGES * PAGE_SIZE);
 	log_info("%u CPUs under lamina (APIC IDs from the MADT)", cpu_count);
+}
+
+/* Sleep states (S2/S3, core/suspend.c): the boot CPU wakes in real mode
+ * at the waking vector, and the APs come back without lamina. The
+ * trampoline serves both, in its low pages borrowed from the guest while
+ * the guest's CPUs are held in lamina, and given back before it runs. */
+static u8 *wake_saved; /* the guest's contents of those pages */
+
+u32 smp_wake_prepare(void)
+{
+	if (!tramp_pa && find_low_area())
+		return 0;
+	if (!wake_saved && !(wake_saved = page_alloc(2))) /* TRAMP_PAGES */
+		return 0;
+	tramp = phys_to_virt(tramp_pa);
+	memcpy(wake_saved, tramp, TRAMP_PAGES * PAGE_SIZE);
+	setup_trampoline();
+	*(u64 *)field(tramp_entry) = (uintptr_t)wake_entry64;
+	*(u64 *)field(tramp_stack) = cpus[0]->stack_top;
+	*(u64 *)field(tramp_cpu) = (uintptr_t)cpus[0];
+	return (u32)tramp_pa;
+}
+
+void smp_wake_restore(void)
+{
+	memcpy(tramp, wake_saved, TRAMP_PAGES * PAGE_SIZE);
+}
+
+/* On the boot CPU after the wake: each AP into lamina again, as at boot
+ * (smp_ap_main finds its vCPU there), with a second and third try (seen
+ * once on QEMU under load: an AP that did not arrive within a second of
+ * its SIPIs). One that does not come stays out. */
+void smp_wake_aps(void)
+{
+	*(u64 *)field(tramp_entry) = (uintptr_t)ap_entry64;
+	for (unsigned int i = 1; i < cpu_count; i++) {
+		struct cpu *c = cpus[i];
+		bool up = false;
+
+		__atomic_store_n(&c->online, false, __ATOMIC_RELEASE);
+		for (unsigned int try = 0; try < 3 && !up; try++) {
+			if (try)
+				log_warn("CPU %u (APIC ID %u) did not come back into lamina after "
+					 "the sleep: INIT-SIPI-SIPI again", c->index, c->apic_id);
+			up = start_ap(c);
+		}
+		if (!up) {
+			log_err("CPU %u (APIC ID %u) did not come back into lamina after the "
+				"sleep; the guest cannot start it", c->index, c->apic_id);
+			smp_note_cpu_outside();
+		}
+	}
 }

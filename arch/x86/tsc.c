@@ -107,6 +107,12 @@ u64 time_ns(void)
 	return d / khz * 1000000 + d % khz * 1000000 / khz;
 }
 
+void tsc_resume(u64 ns)
+{
+	if (khz)
+		tsc_at_boot = rdtsc() - (ns / 1000000 * khz + ns % 1000000 * khz / 1000000);
+}
+
 void udelay(u64 us)
 {
 	u64 end = rdtsc() + us * (khz ? khz : 1000000) / 1000;

@@ -27,6 +27,19 @@ void smp_cpu_may_go_offline(struct vcpu *v);
 /* Before each entry into the guest. */
 void smp_before_entry(struct vcpu *v);
 void smp_nmi_taken_in_lamina(void);
+/* Every other CPU that could run the guest brought into lamina and held
+ * there (false, none held, if one did not come within timeout_ns). */
+bool smp_hold_others(u64 timeout_ns);
+void smp_release_others(void);
+/* Sleep states (core/suspend.c): the trampoline's low pages borrowed for
+ * the boot CPU's wake (returns their address, the waking vector; 0 if
+ * there are none) and given back; the APs started into lamina again; a
+ * vCPU whose CPU woke; the APIC intercepts after a wake. */
+u32 smp_wake_prepare(void);
+void smp_wake_restore(void);
+void smp_wake_aps(void);
+void smp_vcpu_woken(struct vcpu *v);
+void smp_wake_done(void);
 void smp_kick_self(void);
 
 #endif

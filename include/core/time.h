@@ -9,5 +9,7 @@ void udelay(u64 us);
 u64 tsc_khz(void);
 /* Measure the TSC frequency (boot CPU, before the guest runs). */
 void tsc_calibrate(void);
+/* After a sleep state that reset the TSC: time goes on from ns. */
+void tsc_resume(u64 ns);
 
 #endif

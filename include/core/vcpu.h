@@ -114,7 +114,7 @@ struct vcpu_reset {
 	u64 rip;
 	u64 gdt_base;
 	u16 gdt_limit;
-	u8 sipi_vector;         /* real mode */
+	u16 real_cs;            /* real mode: CS (base real_cs << 4), at IP rip */
 };
 
 enum guest_reg { GUEST_CR0, GUEST_CR2, GUEST_CR3, GUEST_CR4, GUEST_EFER, GUEST_DEBUGCTL,
@@ -136,6 +136,10 @@ struct vendor_ops {
 	const char *(*check)(void);
 	/* Per physical CPU, on that CPU: enable the extension. 0 or -1. */
 	int (*cpu_enable)(void);
+	/* Per vCPU, on its CPU, after cpu_enable when the CPU came back from
+	 * a sleep state (S2/S3) without its state; NULL where lamina cannot
+	 * wake from one (the guest is kept from entering them). */
+	void (*vcpu_wake)(struct vcpu *v);
 	/* Per vCPU, on its CPU: control structure, intercepts, nested root. */
 	int (*vcpu_init)(struct vcpu *v, u64 nested_root);
 	/* Enter the guest; return at the next exit with v->exit filled and
@@ -229,6 +233,8 @@ void vcpu_inject_fault_in_delivery(struct vcpu *v, enum event_type type, u8 vect
 				   const struct emu_fault *f);
 enum x86_mode vcpu_mode(struct vcpu *v);
 void vcpu_start_at_sipi(struct vcpu *v, u8 vector);
+/* Real mode at CS:IP (CS base CS << 4), as INIT leaves a CPU otherwise. */
+void vcpu_start_real_mode(struct vcpu *v, u16 cs, u16 ip);
 void vcpu_load_emu(struct vcpu *v, struct emu_ctx *ctx);
 void vcpu_store_emu(struct vcpu *v, const struct emu_ctx *ctx);
 

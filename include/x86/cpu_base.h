@@ -174,6 +174,12 @@ static inline u64 rdtsc(void)
 		__asm__ volatile("mov %0, %%" #reg ::"r"(v) : "memory"); \
 	}
 
+/* Every dirty line to memory (before a sleep state drops the caches). */
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

@@ -96,20 +96,28 @@ scenario_hotplug() {
 	report stats laminactl stats
 }
 
-# Whether the guest can suspend to RAM: S3 takes the CPUs' state, and
-# firmware resumes at the OS's waking vector, without lamina (lamina hides
-# S3, see docs/architecture.md). The sleep states Linux offers, whether it
-# takes S3 ("deep"), then S3's sleep type written straight to PM1a_CNT, as
-# lamina's log names it, and whether both CPUs still run under lamina.
+# Suspend to RAM under lamina (docs/architecture.md, core/suspend.c): the
+# sleep states Linux offers; S3's sleep type written straight to PM1a_CNT
+# while no waking vector is set (lamina refuses it: it could not wake the
+# guest); then a real S3 with an RTC alarm to wake from, and whether both
+# CPUs run under lamina afterwards and still compute.
 scenario_sleep() {
 	say "mem_sleep: $(cat /sys/power/mem_sleep)"
-	echo deep >/sys/power/mem_sleep 2>/dev/null
-	say "mem_sleep.deep: $?"
 	typ=$(laminactl log | sed -n 's/.*\\_S3 (SLP_TYP \([0-7]\)\/.*/\1/p' | head -n 1)
 	say "pm1.typ: ${typ:-none}"
 	[ -z "$typ" ] || report pm1 pm1_sleep "$typ"
+	echo deep >/sys/power/mem_sleep 2>/dev/null
+	say "mem_sleep.deep: $?"
+	echo 0 >/sys/class/rtc/rtc0/wakealarm
+	echo +3 >/sys/class/rtc/rtc0/wakealarm
+	say "suspend: begin"
+	echo mem >/sys/power/state
+	say "suspend.rc: $?"
+	say "s3.count: $(cat /sys/power/suspend_stats/success 2>/dev/null)"
+	say "cpus.online: $(cat /sys/devices/system/cpu/online)"
 	report cpu0.version taskset -c 0 laminactl version
 	report cpu1.version taskset -c 1 laminactl version
+	report work workload cpu
 }
 
 scenario_shell() {

@@ -33,7 +33,7 @@ expect_ltest "$log" version "cpus: 2" "laminactl version counts 2 CPUs"
 
 check_hidden_range "$log"
 check_mtrr_writes "$log" "$lamina_log"
-check_sleep_states "$log" "$lamina_log"
+check_sleep_states "$log" "$lamina_log" "$VENDOR"
 
 expect_ltest "$log" work ok "workload completes"
 expect_ltest "$log" nmi cpu1 "the guest's NMI to CPU 1 arrives (NMI exit, then injected)"

@@ -19,7 +19,7 @@ expect_ltest "$log" version "cpus: 4" "laminactl version counts 4 CPUs"
 
 check_hidden_range "$log"
 check_mtrr_writes "$log" "$lamina_log"
-check_sleep_states "$log" "$lamina_log"
+check_sleep_states "$log" "$lamina_log" AMD-V
 # QEMU's APs come up without SeaBIOS's MTRRs (bare too): Linux copies the
 # boot CPU's to them, through lamina's MTRR policy.
 expect_in "$log" '^LTEST: mtrr: .*corrected configuration' "Linux set the APs' MTRRs under lamina"

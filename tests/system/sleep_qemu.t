@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
 # Suspend to RAM under lamina on QEMU TCG (AMD-V), 2 CPUs. In S3 the CPUs
-# lose their state and SeaBIOS resumes at Linux's waking vector with SVM
-# off: before lamina hid S3, Linux woke from `echo mem >/sys/power/state`
-# (with an RTC alarm) no longer under lamina. Now Linux finds no S3, and
-# a sleep into it written to PM1a_CNT directly is refused.
+# lose their state and SeaBIOS resumes at the waking vector with SVM off:
+# lamina sleeps the machine itself with its own waking code in the FACS,
+# and wakes the guest under lamina (core/suspend.c). A sleep written to
+# PM1a_CNT with no waking vector set is refused; Linux's own S3, woken by
+# an RTC alarm, comes back with both CPUs under lamina.
 . "$(dirname "$0")/lib.sh"
 need "$LAMINA" "$BUILD/laminactl" "$BUILD/pm1_sleep" "$(linux_kernel)" || finish
 
-linux_under_lamina_qemu 2 1G "lamina.test=sleep"
+# QEMU 7.2 with its SeaBIOS does not power off at Linux's `poweroff -f`
+# once the machine has been in S3, without lamina as well ("reboot: Power
+# down" and QEMU runs on): the run is ended a second after the scenario.
+POWEROFF_WAIT=1 linux_under_lamina_qemu 2 1G "lamina.test=sleep"
 
-expect_in "$lamina_log" 'ACPI: \\_S3 \(SLP_TYP [0-7]/[0-7]\) hidden in DSDT' "lamina hid \\_S3 in the DSDT"
-expect_in "$lamina_log" 'ACPI: PM1a_CNT at port 0x[0-9a-f]+: a sleep with SLP_TYP in 0x[0-9a-f]+ is refused' \
+expect_in "$lamina_log" 'ACPI: \\_S3 \(SLP_TYP [0-7]/[0-7]\) in DSDT: lamina sleeps and wakes from it' \
+	"lamina leaves \\_S3 in the DSDT"
+expect_in "$lamina_log" 'ACPI: PM1a_CNT at port 0x[0-9a-f]+: a sleep with SLP_TYP in 0x[0-9a-f]+ is lamina.s to enter' \
 	"lamina hooked PM1a_CNT"
-expect_ltest "$log" mem_sleep "[s2idle]" "Linux offers no S3 (mem_sleep is s2idle only)"
-check "Linux cannot choose S3 (deep) ($(ltest "$log" mem_sleep.deep))" \
-	[ "$(ltest "$log" mem_sleep.deep)" != 0 ]
+expect_ltest "$log" mem_sleep "s2idle [deep]" "Linux offers S3 (deep, its default)"
 s3=$(sed -n 's/.*ACPI: \\_S3 (SLP_TYP \([0-7]\)\/.*/\1/p' "$lamina_log" | head -1)
 expect_ltest "$log" pm1.typ "${s3:-?}" "pm1_sleep found the S3 type lamina reported (${s3:-none})"
-expect_ltest "$log" pm1.rc 0 "a direct write of S3 to PM1a_CNT returned to the guest"
-expect_ltest "$log" cpu0.version.rc 0 "CPU 0 runs under lamina after the PM1a_CNT write"
-expect_ltest "$log" cpu1.version.rc 0 "CPU 1 runs under lamina after the PM1a_CNT write"
-expect_in "$lamina_log" "the guest tried to enter a sleep state with SLP_TYP ${s3:-?} at PM1a_CNT: refused" \
-	"lamina logged the refused sleep"
+expect_ltest "$log" pm1.rc 0 "a direct write of S3 to PM1a_CNT with no waking vector returned to the guest"
+expect_in "$lamina_log" "the guest's sleep \(0x[0-9a-f]+ to port 0x[0-9a-f]+\) is refused \(dropped\): the guest left no waking vector" \
+	"lamina refused a sleep it could not wake the guest from"
+expect_ltest "$log" suspend.rc 0 "echo mem >/sys/power/state came back without an error"
+expect_ltest "$log" s3.count 1 "Linux counts one successful suspend"
+expect_in "$lamina_log" 'the machine sleeps \(0x[0-9a-f]+ to port 0x[0-9a-f]+\); lamina wakes it at' \
+	"lamina entered S3 with its own waking vector"
+expect_in "$lamina_log" 'woke from the sleep state' "lamina woke on the boot CPU"
+expect_in "$lamina_log" 'the guest resumes at its waking vector' "the guest resumed at its own waking vector"
+expect_in "$lamina_log" 'the guest started CPU 1 .* at' "Linux started CPU 1 again, through lamina"
+expect_ltest "$log" cpus.online 0-1 "both CPUs online after the wake"
+expect_ltest "$log" cpu0.version.rc 0 "CPU 0 runs under lamina after the wake"
+expect_ltest "$log" cpu1.version.rc 0 "CPU 1 runs under lamina after the wake"
+expect_ltest "$log" work.rc 0 "a CPU workload completes after the wake"
 expect_in "$log" '^LTEST: done' "scenario finishes"
-check "poweroff -f ends QEMU within the timeout ($RUN_STATUS)" [ "$RUN_STATUS" = exit:0 ]
+case $RUN_STATUS in exit:0 | "no exit after LTEST: done") ended=yes ;; *) ended=no ;; esac
+check "the scenario ran to its end ($RUN_STATUS)" [ "$ended" = yes ]
 finish_linux

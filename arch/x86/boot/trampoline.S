@@ -41,6 +41,7 @@ tramp32:
 	orl OFF(tramp_efer)(%ebx), %eax
 	wrmsr
 	movl %cr0, %eax
+	andl $0x9fffffff, %eax             /* caches on: CD, NW (set by INIT) clear */
 	orl $0x80010021, %eax              /* PG, WP, NE, PE */
 	movl %eax, %cr0
 	ljmpl *OFF(tramp_far64)(%ebx)
@@ -83,6 +84,17 @@ ap_entry64:
 	movq host_cr3(%rip), %rax
 	movq %rax, %cr3
 	call ap_start
+1:	cli
+	hlt
+	jmp 1b
+
+/* The boot CPU back from a sleep state, through the trampoline at the
+ * waking vector firmware jumped to (core/suspend.c). */
+	.globl wake_entry64
+wake_entry64:
+	movq host_cr3(%rip), %rax
+	movq %rax, %cr3
+	call suspend_wake
 1:	cli
 	hlt
 	jmp 1b

@@ -16,15 +16,31 @@ static u8 *msrpm;  /* shared by all vCPUs: 2 bits per MSR, read then write */
 static u8 *iopm;   /* shared: all zero, port I/O passes through */
 static bool has_nrips;
 
+/* Each CPU's host save area, kept for when the CPU comes back from a
+ * sleep state with SVM off. */
+static void *hsave[MAX_CPUS];
+
 static int svm_cpu_enable(void)
 {
-	void *hsave = page_alloc(0);
+	void **h = &hsave[this_cpu_index()];
 
-	if (!hsave)
+	if (!*h)
+		*h = page_alloc(0);
+	if (!*h)
 		return -1;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	wrmsr(MSR_VM_HSAVE_PA, virt_to_phys(hsave));
+	wrmsr(MSR_VM_HSAVE_PA, virt_to_phys(*h));
 	return 0;
+}
+
+/* The CPU lost its state in a sleep state (svm_cpu_enable ran again): the
+ * VMCB is in memory as it was, lamina's CR4 is the trampoline's. */
+static void svm_vcpu_wake(struct vcpu *v)
+{
+	struct svm_vcpu *s = v->vendor;
+
+	s->host_cr4 = read_cr4();
+	s->vmcb->ctl.tlb_control = 1;
 }
 
 /* The MSR permission map covers three ranges of 8192 MSRs, two bits
@@ -163,8 +179,7 @@ static void svm_reset(struct vcpu *v, const struct vcpu_reset *r)
 		set_seg(&g->idtr, 0, 0, 0, 0);
 		g->cr0 = CR0_PE | CR0_ET;
 	} else {
-		set_seg(&g->cs, (u16)r->sipi_vector << 8, (u64)r->sipi_vector << 12,
-			0xffff, ATTR_CODE16);
+		set_seg(&g->cs, r->real_cs, (u64)r->real_cs << 4, 0xffff, ATTR_CODE16);
 		set_seg(&g->ds, 0, 0, 0xffff, ATTR_DATA16);
 		g->es = g->ss = g->fs = g->gs = g->ds;
 		set_seg(&g->gdtr, 0, 0, 0xffff, 0);
@@ -266,6 +281,7 @@ const struct vendor_ops svm_ops = {
 	.id = LAMINA_VENDOR_AMD_SVM,
 	.check = svm_check,
 	.cpu_enable = svm_cpu_enable,
+	.vcpu_wake = svm_vcpu_wake,
 	.vcpu_init = svm_vcpu_init,
 	.run = svm_run,
 	.reset = svm_reset,

@@ -147,9 +147,9 @@ int vmcs_setup(struct vcpu *v, u64 nested_root)
 static void reset_segments(const struct vcpu_reset *r)
 {
 	bool pm = r->protected_flat;
-	u16 cs = pm ? r->cs_sel : (u16)(r->sipi_vector << 8);
+	u16 cs = pm ? r->cs_sel : r->real_cs;
 
-	vmx_set_seg(X86_CS, cs, pm ? 0 : (u64)r->sipi_vector << 12, pm ? 0xffffffff : 0xffff,
+	vmx_set_seg(X86_CS, cs, pm ? 0 : (u64)r->real_cs << 4, pm ? 0xffffffff : 0xffff,
 		    pm ? ATTR_CODE32 : ATTR_CODE16);
 	for (unsigned int s = X86_ES; s <= X86_GS; s++)
 		if (s != X86_CS)
