@@ -392,9 +392,16 @@ static u8 *slot_of(u32 cpu)
 	return phys(mmio_page + 64 * cpu);
 }
 
+/* The CPU's index in the MADT's list (APIC IDs may be sparse or past
+ * the slots' count). */
 static u32 this_slot(void)
 {
-	return (cpuid(1).ebx >> 24) % ACPI_MAX_CPUS;
+	u32 id = cpuid(1).ebx >> 24;
+
+	for (u32 i = 0; i < cpus.count; i++)
+		if (cpus.apic_id[i] == id)
+			return i;
+	return 0;
 }
 
 static void mmio_slot_clear(void)
@@ -692,6 +699,18 @@ static void provoke_exits(void)
 	cf8_access(0, 0, 4, false, 0);
 }
 
+/* Whether a state MSR holds what was written: emulators drop DEBUGCTL's
+ * LBR and BTF (QEMU ignores the MSR), and AMD CPUs keep only the low 32
+ * bits of SYSENTER_ESP/EIP. */
+static bool write_held(u32 msr, u64 val, u64 now)
+{
+	if (msr == 0x1d9)
+		return true;
+	if (msr == 0x175 || msr == 0x176)
+		return (u32)now == (u32)val;
+	return now == val;
+}
+
 /* Written, read back, read again after exits: lamina's world switches
  * must carry the guest's value through. */
 static void op_msr_state(struct rng *r)
@@ -703,12 +722,20 @@ static void op_msr_state(struct rng *r)
 	u32 msr = pick_msr(r, state, ARRAY_SIZE(state));
 	u64 old, val = state_value(r, msr), first = 0, later = 0;
 
-	if (rdmsr_probe(msr, &old) != TRAP_NONE || wrmsr_probe(msr, val) != TRAP_NONE)
+	if (rdmsr_probe(msr, &old) != TRAP_NONE)
 		return;
+	if (wrmsr_probe(msr, val) != TRAP_NONE) {
+		fail(OP_MSR_STATE, "MSR %#x: a write of %#llx (valid) faulted", msr,
+		     (unsigned long long)val);
+		return;
+	}
 	rdmsr_probe(msr, &first);
 	provoke_exits();
 	rdmsr_probe(msr, &later);
 	wrmsr_probe(msr, old);
+	if (!write_held(msr, val, first))
+		fail(OP_MSR_STATE, "MSR %#x read %#llx right after %#llx was written", msr,
+		     (unsigned long long)first, (unsigned long long)val);
 	if (later != first)
 		fail(OP_MSR_STATE, "MSR %#x read %#llx after %#llx was written, %#llx after exits",
 		     msr, (unsigned long long)first, (unsigned long long)val,

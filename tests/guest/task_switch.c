@@ -79,7 +79,7 @@ struct seen {
 extern u64 gdt[];
 extern char a_after_jmp[], a_after_call[], a_after_int[], a_gp_insn[], a_gp_resume[];
 extern char task_b[], task_c[], task_d[], task_e[], b_after_jmp[], c_after_iret[];
-extern char task_f[], task_n[], a_df_insn[], a_df_resume[], task_t[], db_handler[];
+extern char task_f[], task_n[], n_after_iret[], a_df_insn[], a_df_resume[], task_t[], db_handler[];
 void run_jmp(void);
 void run_call(void);
 void run_int(void);
@@ -176,7 +176,7 @@ __asm__(".text\n"
 	"task_n:\n" TASK_RECORD("seen_n", "112")
 	"cmpl $0, n_decoy\n je 2f\n call n_prepare_decoy\n"
 	"2: cmpl $0, n_self_nmi\n je 1f\n movl $0, n_self_nmi\n call n_send_nmi\n"
-	"1: iret\n jmp task_n\n"
+	"1: iret\n .globl n_after_iret\n n_after_iret: jmp task_n\n"
 	/* An NMI through an interrupt gate: counts. */
 	".globl nmi_counter\n nmi_counter:\n incl nmi_count\n iret\n"
 	/* T: counts its runs and JMPs back to A. */
@@ -525,6 +525,7 @@ static void check_nmi_tss_cr3(void)
 	a_tss->cr3 = (u32)pd;
 	nmi_count = 0;
 	n_decoy = 1;
+	tss_n.eip = (u32)task_n;
 	write_cr4(read_cr4() | CR4_PSE_BIT);
 	write_cr3((u32)pd);
 	clts();
@@ -537,6 +538,8 @@ static void check_nmi_tss_cr3(void)
 	tss_n.cr3 = n_cr3;
 	a_tss->cr3 = a_cr3;
 	tap_eq(nmi_count, 1, "nmi: the NMI N sent itself came after its IRET to A");
+	tap_eq(tss_n.eip, (u32)n_after_iret,
+	       "nmi: N's IRET saved N's state through N's page tables (EIP past its IRET)");
 	tap_eq(tss_n.eflags & RFLAGS_TF, 0,
 	       "nmi: no TF in N's TSS, which N's page tables map elsewhere than A's (EFLAGS %#x)",
 	       tss_n.eflags);
