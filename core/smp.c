@@ -41,7 +41,9 @@ static void update_icr_trap(void);
 static void update_icr_trap_locked(void);
 
 /* The other CPUs held in lamina (a sleep state on its way, core/suspend.c):
- * each leaves the guest, or its wait for SIPI, and spins until released. */
+ * each leaves the guest, or its wait for SIPI, writes back its caches
+ * (a sleep drops them; WBINVD reaches only its own CPU's) and spins until
+ * released. */
 static struct cpu *volatile holder;
 static volatile u32 held;
 
@@ -80,6 +82,7 @@ static void held_here(void)
 
 	if (!h || h == this_cpu())
 		return;
+	wbinvd();
 	__atomic_fetch_add(&held, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&holder, __ATOMIC_ACQUIRE))
 		cpu_relax();
