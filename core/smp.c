@@ -471,12 +471,18 @@ void smp_vcpu_woken(struct vcpu *v)
 	v->cpu->kicked = false;
 }
 
-/* On the boot CPU after a sleep state, every AP back in lamina waiting
- * for INIT: the trap on again to see the guest start them. */
-void smp_wake_done(void)
+/* On the boot CPU after a sleep state, before the APs start again: the
+ * CPUs that were held were reset in the sleep, none holds now. */
+void smp_wake_unhold(void)
 {
 	__atomic_store_n(&held, 0, __ATOMIC_SEQ_CST);
 	smp_release_others();
+}
+
+/* Every AP back in lamina waiting for INIT: the trap on again to see the
+ * guest start them. */
+void smp_wake_done(void)
+{
 	update_icr_trap();
 }
 

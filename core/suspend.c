@@ -121,6 +121,7 @@ __noreturn void suspend_wake(struct cpu *c)
 		panic("cannot enable %s on the boot CPU after the sleep", vendor->name);
 	log_info("woke from the sleep state: %s on again, starting the APs", vendor->name);
 	smp_vcpu_woken(v);
+	smp_wake_unhold();
 	smp_wake_aps();
 	smp_wake_restore();
 	acpi_sleep_return_vector();

@@ -33,10 +33,12 @@ bool smp_hold_others(u64 timeout_ns);
 void smp_release_others(void);
 /* Sleep states (core/suspend.c): the trampoline's low pages borrowed for
  * the boot CPU's wake (returns their address, the waking vector; 0 if
- * there are none) and given back; the APs started into lamina again; a
- * vCPU whose CPU woke; the APIC intercepts after a wake. */
+ * there are none) and given back; the hold of the CPUs ended (they were
+ * reset); the APs started into lamina again; a vCPU whose CPU woke; the
+ * APIC intercepts after a wake. */
 u32 smp_wake_prepare(void);
 void smp_wake_restore(void);
+void smp_wake_unhold(void);
 void smp_wake_aps(void);
 void smp_vcpu_woken(struct vcpu *v);
 void smp_wake_done(void);

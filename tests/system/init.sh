@@ -99,7 +99,7 @@ scenario_hotplug() {
 # Suspend to RAM under lamina (docs/architecture.md, core/suspend.c): the
 # sleep states Linux offers; S3's sleep type written straight to PM1a_CNT
 # while no waking vector is set (lamina refuses it: it could not wake the
-# guest); then a real S3 with an RTC alarm to wake from, and whether both
+# guest); then S3 twice with an RTC alarm to wake from, and whether both
 # CPUs run under lamina afterwards and still compute.
 scenario_sleep() {
 	say "mem_sleep: $(cat /sys/power/mem_sleep)"
@@ -108,11 +108,13 @@ scenario_sleep() {
 	[ -z "$typ" ] || report pm1 pm1_sleep "$typ"
 	echo deep >/sys/power/mem_sleep 2>/dev/null
 	say "mem_sleep.deep: $?"
-	echo 0 >/sys/class/rtc/rtc0/wakealarm
-	echo +3 >/sys/class/rtc/rtc0/wakealarm
-	say "suspend: begin"
-	echo mem >/sys/power/state
-	say "suspend.rc: $?"
+	for round in 1 2; do
+		echo 0 >/sys/class/rtc/rtc0/wakealarm
+		echo +3 >/sys/class/rtc/rtc0/wakealarm
+		say "suspend$round: begin"
+		echo mem >/sys/power/state
+		say "suspend$round.rc: $?"
+	done
 	say "s3.count: $(cat /sys/power/suspend_stats/success 2>/dev/null)"
 	say "cpus.online: $(cat /sys/devices/system/cpu/online)"
 	report cpu0.version taskset -c 0 laminactl version
